@@ -1,0 +1,56 @@
+# wxsite: `make run` starts the back office on the embedded default; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: run test lint format migrate seed venv clean bench browser-deps
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+
+$(VENV)/.local-installed: requirements/base.txt requirements/local.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements/local.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements/base.txt requirements/local.txt requirements/production.txt requirements/test.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@ $(VENV)/.local-installed
+
+venv: $(VENV)/.local-installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+
+seed: migrate
+	$(PY) manage.py ensure_superuser
+	$(PY) manage.py sandbox_seed
+
+run: seed
+	@echo ""
+	@echo "  Back office:        http://127.0.0.1:8000/admin/"
+	@echo "  Follower simulator: http://127.0.0.1:8000/sandbox/simulator/"
+	@echo "  Ctrl-C stops the web server and the Celery worker."
+	@echo ""
+	$(BIN)/honcho start -f Procfile
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(VENV)/.test-installed lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/callback.py
+	$(PY) bench/token_race.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

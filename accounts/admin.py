@@ -1,0 +1,95 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from wechat import tokens
+from wechat.errors import WeChatError
+from wxsite.admin_utils import wechat_error_message
+
+from .models import OfficialAccount
+from .selectors import accounts_for_user
+
+
+class OfficialAccountForm(forms.ModelForm):
+    """AppSecret and EncodingAESKey are write-only: never rendered back; left empty, they keep their value."""
+
+    app_secret = forms.CharField(
+        label=_("AppSecret"), required=False, widget=forms.PasswordInput(render_value=False),
+        help_text=_("Write-only. Leave empty to keep the stored secret."),
+    )
+    encoding_aes_key = forms.CharField(
+        label=_("EncodingAESKey"), required=False, max_length=43, widget=forms.PasswordInput(render_value=False),
+        help_text=_("Write-only, 43 characters. Leave empty to keep the stored key."),
+    )
+
+    class Meta:
+        model = OfficialAccount
+        fields = "__all__"
+
+    def clean_app_secret(self):
+        value = self.cleaned_data["app_secret"].strip()
+        if not value and not (self.instance.pk and self.instance.app_secret):
+            raise forms.ValidationError(_("The AppSecret is required for a new account."))
+        return value or self.instance.app_secret
+
+    def clean_encoding_aes_key(self):
+        value = self.cleaned_data["encoding_aes_key"].strip()
+        return value or (self.instance.encoding_aes_key if self.instance.pk else "")
+
+    def clean(self):
+        cleaned = super().clean()
+        mode = cleaned.get("encoding_mode")
+        if mode and mode != OfficialAccount.EncodingMode.PLAIN and not cleaned.get("encoding_aes_key"):
+            self.add_error("encoding_aes_key", _("Compatible and safe modes need the EncodingAESKey."))
+        return cleaned
+
+
+@admin.register(OfficialAccount)
+class OfficialAccountAdmin(admin.ModelAdmin):
+    form = OfficialAccountForm
+    list_display = ["name", "appid", "account_type", "verified", "encoding_mode", "token_state", "callback_url_display"]
+    list_filter = ["account_type", "verified", "encoding_mode"]
+    search_fields = ["name", "appid", "original_id"]
+    readonly_fields = ["callback_url_display", "original_id", "token_state", "created_at", "updated_at"]
+    filter_horizontal = ["operators"]
+    actions = ["force_refresh_token"]
+    fieldsets = [
+        (None, {"fields": ["name", "appid", "original_id", "account_type", "verified"]}),
+        (_("Server configuration (服务器配置)"), {
+            "fields": ["callback_url_display", "token", "encoding_mode", "encoding_aes_key", "app_secret"],
+            "description": _("Paste the callback URL and Token into the WeChat console under 设置与开发 → 基本配置 → 服务器配置."),
+        }),
+        (_("Behaviour"), {"fields": ["default_reply_text", "use_stable_token", "js_domains", "api_base_url"]}),
+        (_("Access"), {"fields": ["operators", "token_state", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return accounts_for_user(request.user)
+
+    @admin.display(description=_("callback URL"))
+    def callback_url_display(self, obj):
+        if not obj.pk:
+            return _("Shown after saving.")
+        return format_html("<code>{}</code>", obj.callback_url)
+
+    @admin.display(description=_("access_token"))
+    def token_state(self, obj):
+        row = obj.credentials.filter(kind="access_token").first() if obj.pk else None
+        if row is None or not row.value:
+            error = row.last_error if row else ""
+            return format_html('<span title="{}">{}</span>', error, _("not fetched yet") if not error else _("failed"))
+        left = int(row.seconds_left())
+        if left <= 0:
+            return _("expired")
+        return _("valid for %(minutes)d min") % {"minutes": left // 60}
+
+    @admin.action(description=_("Force refresh access_token (强制刷新)"))
+    def force_refresh_token(self, request, queryset):
+        for account in queryset:
+            try:
+                tokens.access_token_refresh(account=account, force=True)
+            except WeChatError as exc:
+                wechat_error_message(request, exc, action=str(account))
+            else:
+                messages.success(request, _("%(account)s: new access_token stored.") % {"account": account})

@@ -1,0 +1,103 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+
+appid_validator = RegexValidator(
+    r"^wx[0-9a-f]{16}$", _("An AppID is 'wx' followed by 16 lowercase hex characters.")
+)
+aes_key_validator = RegexValidator(
+    r"^[A-Za-z0-9]{43}$", _("An EncodingAESKey is exactly 43 letters and digits.")
+)
+token_validator = RegexValidator(
+    r"^[A-Za-z0-9]{3,32}$", _("The callback Token is 3 to 32 letters and digits.")
+)
+
+
+class OfficialAccount(models.Model):
+    class EncodingMode(models.TextChoices):
+        PLAIN = "plain", _("Plaintext (明文模式)")
+        COMPATIBLE = "compatible", _("Compatible (兼容模式)")
+        SAFE = "safe", _("Safe (安全模式)")
+
+    class AccountType(models.TextChoices):
+        SUBSCRIPTION = "subscription", _("Subscription account (订阅号)")
+        SERVICE = "service", _("Service account (服务号)")
+
+    name = models.CharField(_("name"), max_length=64)
+    appid = models.CharField(_("AppID"), max_length=32, unique=True, validators=[appid_validator])
+    original_id = models.CharField(
+        _("original ID"), max_length=32, blank=True, help_text=_("gh_… shown in the WeChat console; filled from the first callback.")
+    )
+    app_secret = EncryptedCharField(_("AppSecret"), max_length=128)
+    token = models.CharField(_("callback Token"), max_length=32, validators=[token_validator])
+    encoding_aes_key = EncryptedCharField(
+        _("EncodingAESKey"), max_length=43, blank=True, validators=[aes_key_validator]
+    )
+    encoding_mode = models.CharField(
+        _("encoding mode"), max_length=16, choices=EncodingMode.choices, default=EncodingMode.PLAIN
+    )
+    account_type = models.CharField(
+        _("account type"), max_length=16, choices=AccountType.choices, default=AccountType.SERVICE
+    )
+    verified = models.BooleanField(_("verified (已认证)"), default=False)
+    use_stable_token = models.BooleanField(
+        _("use stable_token"),
+        default=True,
+        help_text=_("Fetch access_token with /cgi-bin/stable_token, which does not evict tokens held elsewhere."),
+    )
+    api_base_url = models.URLField(
+        _("API base URL"),
+        blank=True,
+        help_text=_("Leave empty for WeChat itself. The sandbox account points at the offline sandbox."),
+    )
+    default_reply_text = models.TextField(
+        _("default text reply"),
+        blank=True,
+        help_text=_("Sent when a follower's message matches nothing else. Empty: answer 'success' (no reply)."),
+    )
+    js_domains = models.TextField(
+        _("JS-SDK / OAuth domains"),
+        blank=True,
+        help_text=_("One domain per line, as set in the WeChat console (JS接口安全域名 / 网页授权域名)."),
+    )
+    operators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="official_accounts",
+        verbose_name=_("operators"),
+        help_text=_("Staff who may manage this account. Superusers manage every account."),
+    )
+    is_sandbox = models.BooleanField(_("sandbox account"), default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("official account")
+        verbose_name_plural = _("official accounts")
+        ordering = ["name"]
+        permissions = [("borrow_access_token", _("Can read the account's access_token through the API"))]
+
+    def __str__(self):
+        return f"{self.name} ({self.appid})"
+
+    @property
+    def api_base(self) -> str:
+        return (self.api_base_url or settings.WECHAT_API_BASE_URL).rstrip("/") + "/"
+
+    @property
+    def callback_path(self) -> str:
+        return f"/wechat/{self.appid}/callback/"
+
+    @property
+    def callback_url(self) -> str:
+        return settings.SITE_URL + self.callback_path
+
+    @property
+    def encrypts(self) -> bool:
+        return self.encoding_mode != self.EncodingMode.PLAIN
+
+    @property
+    def allowed_domains(self) -> list[str]:
+        return [line.strip().lower() for line in self.js_domains.splitlines() if line.strip()]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import OfficialAccount
+
+
+@transaction.atomic
+def account_upsert(*, appid: str, name: str, secret: str, token: str, aes_key: str = "", mode: str = "",
+                   account_type: str = "", verified: bool | None = None) -> tuple[OfficialAccount, bool]:
+    """Create or update an account by AppID, validating every value first. Returns (account, created)."""
+    account = OfficialAccount.objects.filter(appid=appid).first()
+    created = account is None
+    if created:
+        account = OfficialAccount(appid=appid)
+    account.name = name
+    account.app_secret = secret
+    account.token = token
+    if aes_key:
+        account.encoding_aes_key = aes_key
+    if mode:
+        account.encoding_mode = mode
+    elif created:
+        account.encoding_mode = OfficialAccount.EncodingMode.SAFE if aes_key else OfficialAccount.EncodingMode.PLAIN
+    if account_type:
+        account.account_type = account_type
+    if verified is not None:
+        account.verified = verified
+    account.full_clean()
+    if account.encrypts and not account.encoding_aes_key:
+        raise ValidationError({"encoding_aes_key": "Compatible and safe modes need the 43-character EncodingAESKey."})
+    account.save()
+    return account, created

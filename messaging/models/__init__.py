@@ -1,0 +1,3 @@
+from .inbound import InboundMessage
+
+__all__ = ["InboundMessage"]

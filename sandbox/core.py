@@ -1,0 +1,209 @@
+"""The sandbox's request pipeline: endpoint registry, WeChat-style errors, tokens, quotas and faults."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import SandboxApp, SandboxCall, SandboxCredential, SandboxFault, SandboxQuota
+
+TOKEN_TTL = 7200
+# A token replaced by a new /cgi-bin/token call keeps working this long (API.md §3).
+TOKEN_OVERLAP = 300
+STABLE_ROTATE_WITHIN = 300
+FORCE_REFRESH_PER_DAY = 20
+FORCE_REFRESH_MIN_INTERVAL = 30
+
+# Daily quotas by endpoint (API.md §3); endpoints not listed get a generous default.
+DAILY_QUOTAS = {
+    "cgi-bin/token": 2000,
+    "cgi-bin/stable_token": 500_000,
+    "cgi-bin/ticket/getticket": 100_000,
+    "cgi-bin/menu/create": 1000,
+    "cgi-bin/menu/get": 10_000,
+    "cgi-bin/menu/delete": 1000,
+    "cgi-bin/user/get": 500,
+    "cgi-bin/user/info/updateremark": 10_000,
+    "cgi-bin/message/mass/sendall": 100,
+    "cgi-bin/message/mass/preview": 100,
+    "cgi-bin/qrcode/create": 100_000,
+}
+DEFAULT_DAILY_QUOTA = 5_000_000
+
+ERRMSGS = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40013: "invalid appid",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit  mustslower  retry next minute",
+    47001: "data format error",
+    48001: "api unauthorized",
+}
+
+
+class SandboxError(Exception):
+    def __init__(self, errcode: int, errmsg: str = ""):
+        self.errcode = errcode
+        self.errmsg = errmsg or ERRMSGS.get(errcode, "error")
+        super().__init__(self.errmsg)
+
+    def body(self) -> dict:
+        return {"errcode": self.errcode, "errmsg": f"{self.errmsg} rid: {secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"}
+
+
+@dataclass
+class Call:
+    """One request to the sandbox, as handlers see it."""
+
+    api: str
+    method: str
+    query: dict
+    body: bytes
+    files: dict
+    post: dict
+    app: SandboxApp | None = None
+    credential: SandboxCredential | None = None
+    _json: object = field(default=None, repr=False)
+
+    @property
+    def json(self) -> dict:
+        if self._json is None:
+            try:
+                self._json = json.loads(self.body.decode("utf-8") or "{}")
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise SandboxError(47001) from exc
+            if not isinstance(self._json, dict):
+                raise SandboxError(47001)
+        return self._json
+
+    def now(self) -> datetime:
+        return app_now(self.app)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    handler: Callable[[Call], dict]
+    methods: tuple[str, ...]
+    auth: str  # "token": needs a valid access_token; "none": the handler checks what it needs
+
+
+ENDPOINTS: dict[str, Endpoint] = {}
+
+
+def endpoint(api: str, *, methods=("GET", "POST"), auth: str = "token"):
+    def register(fn):
+        ENDPOINTS[api] = Endpoint(fn, tuple(methods), auth)
+        return fn
+
+    return register
+
+
+def app_now(app: SandboxApp | None) -> datetime:
+    now = timezone.now()
+    return now + timedelta(seconds=app.clock_offset) if app else now
+
+
+def app_by_appid(appid: str) -> SandboxApp:
+    app = SandboxApp.objects.filter(appid=appid or "").first()
+    if app is None:
+        raise SandboxError(40013)
+    return app
+
+
+def new_credential(app: SandboxApp, kind: str, *, ttl: int = TOKEN_TTL) -> SandboxCredential:
+    now = app_now(app)
+    value = secrets.token_urlsafe(96)[:128]
+    return SandboxCredential.objects.create(app=app, kind=kind, value=value, issued_at=now, expires_at=now + timedelta(seconds=ttl))
+
+
+def authenticate(call: Call) -> None:
+    token = call.query.get("access_token", "")
+    if not token:
+        raise SandboxError(41001)
+    cred = (
+        SandboxCredential.objects.select_related("app")
+        .filter(value=token, kind__in=[SandboxCredential.Kind.TOKEN, SandboxCredential.Kind.STABLE_TOKEN])
+        .first()
+    )
+    if cred is None or cred.revoked_at is not None:
+        raise SandboxError(40001)
+    call.app = cred.app
+    call.credential = cred
+    if cred.expires_at <= call.now():
+        raise SandboxError(42001)
+
+
+def count_quota(app: SandboxApp, api: str) -> None:
+    today: date = app_now(app).date()
+    limit = DAILY_QUOTAS.get(api, DEFAULT_DAILY_QUOTA)
+    quota, _ = SandboxQuota.objects.get_or_create(app=app, api=api, day=today, defaults={"limit": limit})
+    if not SandboxQuota.objects.filter(pk=quota.pk, count__lt=F("limit")).update(count=F("count") + 1):
+        raise SandboxError(45009)
+
+
+def take_fault(app: SandboxApp | None, api: str) -> SandboxFault | None:
+    faults = SandboxFault.objects.filter(Q(app__isnull=True) | Q(app=app), api__in=[api, "*"]).order_by("id")
+    for fault in faults:
+        if fault.remaining is None:
+            return fault
+        if SandboxFault.objects.filter(pk=fault.pk, remaining__gt=0).update(remaining=F("remaining") - 1):
+            return fault
+    return None
+
+
+class Timeout(Exception):
+    """Tells the transport to report a read timeout to the caller."""
+
+
+def handle(call: Call) -> tuple[int, dict]:
+    """Run one call through faults, auth, quota and the endpoint. Returns (HTTP status, JSON body)."""
+    ep = ENDPOINTS.get(call.api)
+    if ep is None:
+        return 404, {"errcode": 404, "errmsg": f"sandbox has no endpoint {call.api}"}
+    if call.method not in ep.methods:
+        return 405, {"errcode": 405, "errmsg": "method not allowed"}
+    errcode = 0
+    try:
+        if ep.auth == "token":
+            authenticate(call)
+        elif call.query.get("appid") or (call.method == "POST" and call.body[:1] == b"{" and call.json.get("appid")):
+            call.app = app_by_appid(call.query.get("appid") or call.json.get("appid"))
+        fault = take_fault(call.app, call.api)
+        if fault is not None:
+            if fault.kind == SandboxFault.Kind.LATENCY:
+                time.sleep(fault.value / 1000)
+            elif fault.kind == SandboxFault.Kind.ERRCODE:
+                raise SandboxError(fault.value)
+            elif fault.kind == SandboxFault.Kind.TIMEOUT_BEFORE:
+                raise Timeout()
+        if call.app is not None:
+            count_quota(call.app, call.api)
+        body = ep.handler(call)
+        if fault is not None and fault.kind == SandboxFault.Kind.TIMEOUT_AFTER:
+            raise Timeout()
+        return 200, body
+    except SandboxError as exc:
+        errcode = exc.errcode
+        return 200, exc.body()
+    finally:
+        SandboxCall.objects.create(app=call.app, api=call.api, errcode=errcode, request_json=_request_record(call))
+
+
+def _request_record(call: Call):
+    if call.body[:1] == b"{":
+        try:
+            data = json.loads(call.body)
+        except ValueError:
+            return None
+        return {k: v for k, v in data.items() if k != "secret"} if isinstance(data, dict) else None
+    return {k: v for k, v in call.query.items() if k not in ("access_token", "secret")} or None

@@ -1,0 +1,87 @@
+"""A follower's phone and WeChat's push side: signed (and encrypted) callbacks to the project."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from wechat import crypto, transport
+
+from .models import SandboxApp, SandboxDelivery
+
+_INT_FIELDS = {"CreateTime", "MsgId", "MsgID", "TotalCount", "FilterCount", "SentCount", "ErrorCount"}
+
+
+def build_xml(fields: dict) -> str:
+    def render(value) -> str:
+        if isinstance(value, dict):
+            return "".join(f"<{k}>{render(v)}</{k}>" for k, v in value.items())
+        if isinstance(value, list):
+            return "".join(f"<item>{render(v)}</item>" for v in value)
+        return crypto_cdata(value)
+
+    parts = []
+    for key, value in fields.items():
+        inner = str(value) if key in _INT_FIELDS else render(value)
+        parts.append(f"<{key}>{inner}</{key}>")
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+def crypto_cdata(value) -> str:
+    return "<![CDATA[" + str(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+@dataclass
+class PushResult:
+    status: int
+    body: str  # the reply as the phone sees it: decrypted XML, "success" or ""
+    fields: dict | None  # the parsed reply, when it is XML
+
+
+def push(app: SandboxApp, fields: dict, *, signature_ok: bool = True) -> PushResult:
+    """POST one message or event to the app's callback the way WeChat does."""
+    fields = {"ToUserName": app.original_id, **fields}
+    fields.setdefault("CreateTime", int(time.time()))
+    plaintext = build_xml(fields)
+    timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
+    params = {"signature": crypto.sha1_signature(app.callback_token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
+              "openid": fields.get("FromUserName", "")}
+    if not signature_ok:
+        params["signature"] = "0" * 40
+    body = plaintext
+    encrypted = app.encoding_mode in ("compatible", "safe") and app.encoding_aes_key
+    if encrypted:
+        ciphertext = crypto.encrypt(plaintext, encoding_aes_key=app.encoding_aes_key, appid=app.appid)
+        params["encrypt_type"] = "aes"
+        params["msg_signature"] = crypto.sha1_signature(app.callback_token, timestamp, nonce, ciphertext)
+        enc = f"<Encrypt>{crypto_cdata(ciphertext)}</Encrypt>"
+        if app.encoding_mode == "safe":
+            body = f"<xml><ToUserName>{crypto_cdata(app.original_id)}</ToUserName>{enc}</xml>"
+        else:
+            body = plaintext[: -len("</xml>")] + enc + "</xml>"
+    response = transport.session().post(
+        app.callback_url, params=params, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=5
+    )
+    text = response.content.decode("utf-8", "replace")
+    reply_fields = None
+    if response.status_code == 200 and text.startswith("<xml>"):
+        reply_fields = crypto.parse_xml(text, max_bytes=1 << 20)
+        if encrypted and "Encrypt" in reply_fields:
+            text = crypto.decrypt(reply_fields["Encrypt"], encoding_aes_key=app.encoding_aes_key, appid=app.appid)
+            reply_fields = crypto.parse_xml(text, max_bytes=1 << 20)
+    return PushResult(response.status_code, text, reply_fields)
+
+
+def follower_sends(app: SandboxApp, openid: str, fields: dict) -> PushResult:
+    """A follower's action from the phone; what was sent and the passive reply are kept for the simulator."""
+    fields = {"FromUserName": openid, **fields}
+    if fields.get("MsgType") != "event":
+        fields.setdefault("MsgId", int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
+    SandboxDelivery.objects.create(app=app, openid=openid, channel="sent", msgtype=fields.get("MsgType", ""),
+                                   payload={k: v for k, v in fields.items() if k != "ToUserName"})
+    result = push(app, fields)
+    if result.fields:
+        reply = {k: v for k, v in result.fields.items() if k not in ("ToUserName", "FromUserName", "CreateTime")}
+        SandboxDelivery.objects.create(app=app, openid=openid, channel="passive", msgtype=reply.get("MsgType", ""), payload=reply)
+    return result

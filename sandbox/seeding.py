@@ -1,0 +1,3 @@
+"""Demo data for the sandbox account. Apps append a seeder: ``fn(*, account, app)``, idempotent."""
+
+SEEDERS: list = []

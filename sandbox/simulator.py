@@ -1,0 +1,53 @@
+"""The follower simulator: a phone that sends signed callbacks and shows what the follower received."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from . import phone
+from .models import SandboxApp, SandboxDelivery
+
+DEFAULT_OPENID = "oSandboxFollower0000000000001"
+
+
+def _fields_for(action: str, post) -> dict | None:
+    text = post.get("content", "").strip()
+    key = post.get("key", "").strip()
+    if action == "text" and text:
+        return {"MsgType": "text", "Content": text}
+    if action == "subscribe":
+        return {"MsgType": "event", "Event": "subscribe", "EventKey": f"qrscene_{key}" if key else ""}
+    if action == "unsubscribe":
+        return {"MsgType": "event", "Event": "unsubscribe", "EventKey": ""}
+    if action == "click" and key:
+        return {"MsgType": "event", "Event": "CLICK", "EventKey": key}
+    if action == "scan" and key:
+        return {"MsgType": "event", "Event": "SCAN", "EventKey": key, "Ticket": "sandbox-ticket"}
+    if action == "location":
+        return {"MsgType": "location", "Location_X": "23.134521", "Location_Y": "113.358803", "Scale": "20",
+                "Label": text or "广州市天河区"}
+    return None
+
+
+@staff_member_required
+def phone_page(request):
+    apps = list(SandboxApp.objects.order_by("appid"))
+    app = next((a for a in apps if a.appid == request.GET.get("appid")), apps[0] if apps else None)
+    openid = (request.GET.get("openid") or DEFAULT_OPENID).strip()[:64]
+    if request.method == "POST" and app is not None:
+        fields = _fields_for(request.POST.get("action", ""), request.POST)
+        if fields is None:
+            messages.error(request, _("Type a message, or give a key for menu clicks and scans."))
+        else:
+            result = phone.follower_sends(app, openid, fields)
+            if result.status != 200:
+                messages.error(request, _("The callback answered HTTP %(status)s: %(body)s") % {"status": result.status, "body": result.body[:200]})
+        return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
+    timeline = SandboxDelivery.objects.filter(app=app, openid=openid).order_by("created_at", "id")[:200] if app else []
+    return render(request, "sandbox/simulator.html", {"apps": apps, "app": app, "openid": openid, "timeline": timeline})
+
+
+

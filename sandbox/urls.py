@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import simulator, views
+
+app_name = "sandbox"
+urlpatterns = [
+    path("simulator/", simulator.phone_page, name="simulator"),
+    path("<path:api>", views.api, name="api"),
+]

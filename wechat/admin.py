@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from wxsite.admin_utils import AccountScopedAdmin
+
+from .errors import describe
+from .models import AccessToken, ApiCallLog
+
+
+class ReadOnlyAdmin(AccountScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(ReadOnlyAdmin):
+    list_display = ["account", "kind", "expires_at", "refreshed_at", "refresh_count", "last_error"]
+    list_filter = ["kind"]
+    exclude = ["value"]  # tokens are never shown in the back office
+
+
+@admin.register(ApiCallLog)
+class ApiCallLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "account", "method", "endpoint", "errcode", "meaning", "duration_ms"]
+    list_filter = ["errcode", "method", "account"]
+    search_fields = ["endpoint", "errmsg"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("meaning"))
+    def meaning(self, obj):
+        if obj.errcode == 0:
+            return "ok"
+        info = describe(obj.errcode)
+        return f"{info.zh} / {info.en}"

@@ -1,0 +1,120 @@
+"""Callback signatures, AES message encryption and hardened XML parsing (API.md §1).
+
+wechatpy does the AES work (32-byte-block PKCS#7, appid check); this module adds the checks around
+it and turns every failure into ``CallbackError`` with the HTTP status the callback should answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from wechatpy.crypto import PrpCrypto
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
+
+_AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
+_FORBIDDEN_XML = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+class CallbackError(Exception):
+    def __init__(self, status: int, reason: str):
+        self.status = status
+        self.reason = reason
+        super().__init__(reason)
+
+
+def sha1_signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def signature_valid(token: str, signature: str, timestamp: str, nonce: str, *extra: str) -> bool:
+    if not (signature and timestamp and nonce):
+        return False
+    expected = sha1_signature(token, timestamp, nonce, *extra)
+    return hmac.compare_digest(expected, signature.lower())
+
+
+def aes_key_bytes(encoding_aes_key: str) -> bytes:
+    if not _AES_KEY_RE.match(encoding_aes_key or ""):
+        raise CallbackError(400, "EncodingAESKey must be 43 letters and digits")
+    return base64.b64decode(encoding_aes_key + "=")
+
+
+class _FixedRandomPrpCrypto(PrpCrypto):
+    def __init__(self, key, random16: bytes):
+        super().__init__(key)
+        self._random16 = random16
+
+    def get_random_string(self):
+        return self._random16
+
+
+def encrypt(plaintext: str, *, encoding_aes_key: str, appid: str, random16: bytes | None = None) -> str:
+    key = aes_key_bytes(encoding_aes_key)
+    crypto = _FixedRandomPrpCrypto(key, random16) if random16 else PrpCrypto(key)
+    return crypto.encrypt(plaintext, appid).decode("ascii")
+
+
+def decrypt(ciphertext: str, *, encoding_aes_key: str, appid: str) -> str:
+    key = aes_key_bytes(encoding_aes_key)
+    try:
+        return PrpCrypto(key).decrypt(ciphertext, appid)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, IndexError) as exc:
+        raise CallbackError(400, "cannot decrypt the message") from exc
+    except Exception as exc:  # wechatpy raises InvalidAppIdException for a foreign appid
+        raise CallbackError(400, "decrypted message is for another AppID") from exc
+
+
+def encrypted_envelope(plaintext: str, *, token: str, encoding_aes_key: str, appid: str, nonce: str | None = None,
+                       timestamp: str | None = None, random16: bytes | None = None) -> str:
+    """The encrypted reply body, signed over the values it carries."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or secrets.token_hex(5)
+    encrypted = encrypt(plaintext, encoding_aes_key=encoding_aes_key, appid=appid, random16=random16)
+    signature = sha1_signature(token, timestamp, nonce, encrypted)
+    return (
+        f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+        f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+    )
+
+
+def parse_xml(body: bytes | str, *, max_bytes: int) -> dict:
+    """Parse a callback body into a flat-ish dict with DTDs and entities refused."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    if len(raw) > max_bytes:
+        raise CallbackError(400, f"body larger than {max_bytes} bytes")
+    if _FORBIDDEN_XML.search(raw):
+        raise CallbackError(400, "DTDs and entities are not accepted")
+    try:
+        doc = xmltodict.parse(raw, disable_entities=True)
+    except (ExpatError, ValueError) as exc:
+        raise CallbackError(400, "malformed XML") from exc
+    data = doc.get("xml") if isinstance(doc, dict) else None
+    if not isinstance(data, dict):
+        raise CallbackError(400, "the root element must be <xml> with children")
+    return data
+
+
+def message_from_dict(data: dict):
+    """The typed wechatpy message for a parsed body (wechatpy's parse_message, without reparsing)."""
+    data = dict(data)
+    message_type = str(data.get("MsgType") or "").lower()
+    if message_type == "event":
+        event_type = str(data.get("Event") or "").lower()
+        event_key = data.get("EventKey") or ""
+        if event_type == "subscribe" and isinstance(event_key, str):
+            if event_key.startswith(("scanbarcode|", "scanimage|")):
+                event_type = "subscribe_scan_product"
+            elif event_key.startswith("qrscene_"):
+                event_type = "subscribe_scan"
+                data["EventKey"] = event_key[len("qrscene_") :]
+        return EVENT_TYPES.get(event_type, UnknownMessage)(data)
+    return MESSAGE_TYPES.get(message_type, UnknownMessage)(data)

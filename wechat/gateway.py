@@ -1,0 +1,133 @@
+"""The one door to the WeChat API.
+
+``client_for(account)`` returns a wechatpy ``WeChatClient`` bound to one official account: its base URL
+comes from the account (the sandbox or WeChat), its access_token from the central store in
+``wechat.tokens``, every call is recorded in ``ApiCallLog``, and failures are raised as ``WeChatError``.
+Apps call wechatpy's typed APIs on it (``client.user.get(...)``) or ``client.post(path, data=...)``
+for endpoints wechatpy lacks. An auth error (40001/40014/42001) invalidates exactly the token that
+was used and the call is retried once with a fresh one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import requests
+from django.db import connection
+from wechatpy import WeChatClient
+from wechatpy.client.base import BaseWeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from . import tokens, transport
+from .errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+from .models import ApiCallLog
+
+logger = logging.getLogger(__name__)
+
+WECHAT_HOST = "https://api.weixin.qq.com/"
+
+
+class AccountClient(WeChatClient):
+    def __init__(self, account):
+        super().__init__(account.appid, secret="", timeout=transport.timeout(), auto_retry=False)
+        self.account = account
+        # Per instance, never on the class: other accounts may point elsewhere (sandbox vs WeChat).
+        self.API_BASE_URL = account.api_base + "cgi-bin/"
+        self._http = transport.session()
+
+    @property
+    def access_token(self) -> str:
+        return tokens.access_token_get(account=self.account)
+
+    def fetch_access_token(self) -> str:
+        return tokens.access_token_refresh(account=self.account)
+
+    def _request(self, method, url_or_endpoint, **kwargs):
+        url_or_endpoint = self._rebase(url_or_endpoint)
+        if "api_base_url" in kwargs:
+            kwargs["api_base_url"] = self._rebase(kwargs["api_base_url"])
+        params = dict(kwargs.pop("params", None) or {})
+        anonymous = kwargs.pop("anonymous", False) or "access_token" in params
+        if anonymous:
+            # A list of pairs, not a dict: wechatpy adds a token only to dict params.
+            return self._call(method, url_or_endpoint, params=list(params.items()), **kwargs)
+        used = tokens.access_token_get(account=self.account)
+        try:
+            return self._call(method, url_or_endpoint, params={**params, "access_token": used}, **kwargs)
+        except WeChatError as exc:
+            if not exc.is_auth:
+                raise
+            logger.info("wechat.token_rejected", extra={"appid": self.account.appid, "errcode": exc.errcode})
+            tokens.access_token_invalidate(account=self.account, value=used)
+            fresh = tokens.access_token_get(account=self.account)
+            return self._call(method, url_or_endpoint, params={**params, "access_token": fresh}, **kwargs)
+
+    def _rebase(self, url: str) -> str:
+        # wechatpy hard-codes the WeChat host for some APIs; keep them on the account's base URL.
+        if url.startswith(WECHAT_HOST):
+            return self.account.api_base + url[len(WECHAT_HOST) :]
+        return url
+
+    def _call(self, method, url_or_endpoint, **kwargs):
+        full_url = url_or_endpoint
+        if not url_or_endpoint.startswith(("http://", "https://")):
+            full_url = kwargs.get("api_base_url", self.API_BASE_URL) + url_or_endpoint
+        endpoint = full_url.split("?")[0].removeprefix(self.account.api_base)[:128]
+        kwargs.setdefault("timeout", self.timeout)
+        started = time.monotonic()
+        errcode, errmsg = 0, ""
+        try:
+            return BaseWeChatClient._request(self, method, url_or_endpoint, **kwargs)
+        except WeChatClientException as exc:
+            if exc.errcode is None:
+                status = getattr(exc.response, "status_code", None)
+                errcode, errmsg = BAD_RESPONSE, f"HTTP {status}"
+            else:
+                errcode, errmsg = int(exc.errcode), str(exc.errmsg or "")
+            raise WeChatError(errcode, errmsg, endpoint=endpoint) from exc
+        except requests.Timeout as exc:
+            errcode, errmsg = TIMEOUT, "timeout"
+            raise WeChatTimeout("timeout", endpoint=endpoint) from exc
+        except requests.RequestException as exc:
+            errcode, errmsg = CONNECTION_ERROR, type(exc).__name__
+            raise WeChatError(errcode, errmsg, endpoint=endpoint) from exc
+        finally:
+            _log_call(self.account, endpoint, method, errcode, errmsg, started)
+
+    # Endpoints wechatpy does not have, or builds with a fixed host.
+
+    def fetch_token(self, *, secret: str) -> dict:
+        return self.get("token", params={"grant_type": "client_credential", "appid": self.appid, "secret": secret}, anonymous=True)
+
+    def fetch_stable_token(self, *, secret: str, force_refresh: bool = False) -> dict:
+        return self.post(
+            "stable_token",
+            data={"grant_type": "client_credential", "appid": self.appid, "secret": secret, "force_refresh": force_refresh},
+            anonymous=True,
+        )
+
+    def fetch_jsapi_ticket(self) -> dict:
+        return self.get("ticket/getticket", params={"type": "jsapi"})
+
+    def callback_ips(self) -> list[str]:
+        return self.get("getcallbackip")["ip_list"]
+
+    def api_url(self, path: str) -> str:
+        """Absolute URL of an endpoint outside /cgi-bin/ (e.g. ``sns/oauth2/access_token``)."""
+        return self.account.api_base + path.lstrip("/")
+
+
+def _log_call(account, endpoint, method, errcode, errmsg, started):
+    duration_ms = int((time.monotonic() - started) * 1000)
+    if connection.needs_rollback:
+        # Inside a broken transaction nothing can be written; the error propagates to the caller anyway.
+        return
+    ApiCallLog.objects.create(
+        account=account, endpoint=endpoint, method=method.upper(), errcode=errcode, errmsg=errmsg[:255], duration_ms=duration_ms
+    )
+    log = logger.warning if errcode else logger.debug
+    log("wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms})
+
+
+def client_for(account) -> AccountClient:
+    return AccountClient(account)

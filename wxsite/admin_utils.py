@@ -1,0 +1,51 @@
+"""Small helpers shared by the app admins: operator scoping, sync badges, WeChat errors as messages."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import accounts_for_user
+from wechat.errors import WeChatError
+
+
+class AccountScopedAdmin(admin.ModelAdmin):
+    """Operators see only rows of the accounts they are granted (``account_field`` names the FK path)."""
+
+    account_field = "account"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.filter(**{f"{self.account_field}__in": accounts_for_user(request.user)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "account":
+            kwargs["queryset"] = accounts_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def wechat_error_message(request, exc: WeChatError, *, action: str = "") -> None:
+    """Show a WeChat failure to the operator: errcode and its meaning in Chinese and English."""
+    prefix = f"{action}: " if action else ""
+    messages.error(request, f"{prefix}{_('WeChat answered')} {exc.errcode} — {exc.meaning_zh} / {exc.meaning_en}")
+
+
+SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", "syncing": "#2b6cb0"}
+
+
+def sync_badge(status: str, label: str, error: str = ""):
+    colour = SYNC_COLOURS.get(status, "#4a5568")
+    return format_html(
+        '<span title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;font-size:11px">{}</span>',
+        error or "",
+        colour,
+        label,
+    )
+
+
+def progress_bar(done: int, total: int):
+    pct = int(done * 100 / total) if total else 0
+    return format_html(
+        '<div style="width:160px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
+        '<div style="width:{}%;background:#38a169;height:12px;border-radius:4px"></div></div> {}%',
+        done, total, pct, pct,
+    )

@@ -1,0 +1,7 @@
+"""REST API v1. Each app adds its routes in its own api/urls.py."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("wechat.api.urls")),
+]
