@@ -55,11 +55,26 @@ def make_account(db):
     from accounts.services import account_upsert
     from sandbox.services import sandbox_app_configure
 
-    def make(*, appid: str = PLAIN_APPID, mode: str = "plain", token: str = "test", secret: str = "sandbox-secret-1",
-             account_type: str = "service", verified: bool = True, original_id: str = "gh_7f083739789a", **extra):
+    def make(
+        *,
+        appid: str = PLAIN_APPID,
+        mode: str = "plain",
+        token: str = "test",
+        secret: str = "sandbox-secret-1",
+        account_type: str = "service",
+        verified: bool = True,
+        original_id: str = "gh_7f083739789a",
+        **extra,
+    ):
         account, _ = account_upsert(
-            appid=appid, name=f"Test {appid}", secret=secret, token=token,
-            aes_key=AES_KEY if mode != "plain" else "", mode=mode, account_type=account_type, verified=verified,
+            appid=appid,
+            name=f"Test {appid}",
+            secret=secret,
+            token=token,
+            aes_key=AES_KEY if mode != "plain" else "",
+            mode=mode,
+            account_type=account_type,
+            verified=verified,
         )
         for field, value in extra.items():
             setattr(account, field, value)

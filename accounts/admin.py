@@ -15,17 +15,22 @@ class OfficialAccountForm(forms.ModelForm):
     """AppSecret and EncodingAESKey are write-only: never rendered back; left empty, they keep their value."""
 
     app_secret = forms.CharField(
-        label=_("AppSecret"), required=False, widget=forms.PasswordInput(render_value=False),
+        label=_("AppSecret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text=_("Write-only. Leave empty to keep the stored secret."),
     )
     encoding_aes_key = forms.CharField(
-        label=_("EncodingAESKey"), required=False, max_length=43, widget=forms.PasswordInput(render_value=False),
+        label=_("EncodingAESKey"),
+        required=False,
+        max_length=43,
+        widget=forms.PasswordInput(render_value=False),
         help_text=_("Write-only, 43 characters. Leave empty to keep the stored key."),
     )
 
     class Meta:
         model = OfficialAccount
-        fields = "__all__"
+        exclude = ["is_sandbox"]
 
     def clean_app_secret(self):
         value = self.cleaned_data["app_secret"].strip()
@@ -56,10 +61,15 @@ class OfficialAccountAdmin(admin.ModelAdmin):
     actions = ["force_refresh_token"]
     fieldsets = [
         (None, {"fields": ["name", "appid", "original_id", "account_type", "verified"]}),
-        (_("Server configuration (服务器配置)"), {
-            "fields": ["callback_url_display", "token", "encoding_mode", "encoding_aes_key", "app_secret"],
-            "description": _("Paste the callback URL and Token into the WeChat console under 设置与开发 → 基本配置 → 服务器配置."),
-        }),
+        (
+            _("Server configuration (服务器配置)"),
+            {
+                "fields": ["callback_url_display", "token", "encoding_mode", "encoding_aes_key", "app_secret"],
+                "description": _(
+                    "Paste the callback URL and Token into the WeChat console under 设置与开发 → 基本配置 → 服务器配置."
+                ),
+            },
+        ),
         (_("Behaviour"), {"fields": ["default_reply_text", "use_stable_token", "js_domains", "api_base_url"]}),
         (_("Access"), {"fields": ["operators", "token_state", "created_at", "updated_at"]}),
     ]

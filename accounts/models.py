@@ -4,15 +4,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
-appid_validator = RegexValidator(
-    r"^wx[0-9a-f]{16}$", _("An AppID is 'wx' followed by 16 lowercase hex characters.")
-)
-aes_key_validator = RegexValidator(
-    r"^[A-Za-z0-9]{43}$", _("An EncodingAESKey is exactly 43 letters and digits.")
-)
-token_validator = RegexValidator(
-    r"^[A-Za-z0-9]{3,32}$", _("The callback Token is 3 to 32 letters and digits.")
-)
+from wechat.models import WeChatSynced
+
+appid_validator = RegexValidator(r"^wx[0-9a-f]{16}$", _("An AppID is 'wx' followed by 16 lowercase hex characters."))
+aes_key_validator = RegexValidator(r"^[A-Za-z0-9]{43}$", _("An EncodingAESKey is exactly 43 letters and digits."))
+token_validator = RegexValidator(r"^[A-Za-z0-9]{3,32}$", _("The callback Token is 3 to 32 letters and digits."))
 
 
 class OfficialAccount(models.Model):
@@ -28,19 +24,16 @@ class OfficialAccount(models.Model):
     name = models.CharField(_("name"), max_length=64)
     appid = models.CharField(_("AppID"), max_length=32, unique=True, validators=[appid_validator])
     original_id = models.CharField(
-        _("original ID"), max_length=32, blank=True, help_text=_("gh_… shown in the WeChat console; filled from the first callback.")
+        _("original ID"),
+        max_length=32,
+        blank=True,
+        help_text=_("gh_… shown in the WeChat console; filled from the first callback."),
     )
     app_secret = EncryptedCharField(_("AppSecret"), max_length=128)
     token = models.CharField(_("callback Token"), max_length=32, validators=[token_validator])
-    encoding_aes_key = EncryptedCharField(
-        _("EncodingAESKey"), max_length=43, blank=True, validators=[aes_key_validator]
-    )
-    encoding_mode = models.CharField(
-        _("encoding mode"), max_length=16, choices=EncodingMode.choices, default=EncodingMode.PLAIN
-    )
-    account_type = models.CharField(
-        _("account type"), max_length=16, choices=AccountType.choices, default=AccountType.SERVICE
-    )
+    encoding_aes_key = EncryptedCharField(_("EncodingAESKey"), max_length=43, blank=True, validators=[aes_key_validator])
+    encoding_mode = models.CharField(_("encoding mode"), max_length=16, choices=EncodingMode.choices, default=EncodingMode.PLAIN)
+    account_type = models.CharField(_("account type"), max_length=16, choices=AccountType.choices, default=AccountType.SERVICE)
     verified = models.BooleanField(_("verified (已认证)"), default=False)
     use_stable_token = models.BooleanField(
         _("use stable_token"),
@@ -101,3 +94,64 @@ class OfficialAccount(models.Model):
     @property
     def allowed_domains(self) -> list[str]:
         return [line.strip().lower() for line in self.js_domains.splitlines() if line.strip()]
+
+
+class Tag(WeChatSynced):
+    """A follower tag (标签, formerly 分组). ``wechat_id`` is WeChat's tag id once created there."""
+
+    RESERVED_IDS = (0, 1, 2)
+    MAX_PER_ACCOUNT = 100
+    MAX_PER_FOLLOWER = 20
+    MAX_NAME_BYTES = 30
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="tags", verbose_name=_("account"))
+    wechat_id = models.IntegerField(_("WeChat tag id"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=30)
+    follower_count = models.PositiveIntegerField(_("followers (per WeChat)"), default=0)
+
+    class Meta:
+        verbose_name = _("tag (用户标签)")
+        verbose_name_plural = _("tags (用户标签)")
+        ordering = ["account", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="uniq_tag_name_per_account"),
+            models.UniqueConstraint(fields=["account", "wechat_id"], name="uniq_tag_wechat_id_per_account"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Follower(models.Model):
+    """A user of an official account. WeChat returns no nickname or avatar since 2021-12-27."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="followers", verbose_name=_("account"))
+    openid = models.CharField(_("OpenID"), max_length=64)
+    unionid = models.CharField(_("UnionID"), max_length=64, blank=True, db_index=True)
+    subscribed = models.BooleanField(_("subscribed"), default=True, db_index=True)
+    subscribe_time = models.DateTimeField(_("subscribed at"), null=True, blank=True, db_index=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    subscribe_scene = models.CharField(_("subscribe scene"), max_length=32, blank=True, db_index=True)
+    qr_scene = models.CharField(_("QR scene"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    remark = models.CharField(_("remark (备注名)"), max_length=30, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="followers", verbose_name=_("tags"))
+    blacklisted = models.BooleanField(_("blacklisted"), default=False, db_index=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    location_precision = models.FloatField(_("location precision"), null=True, blank=True)
+    location_at = models.DateTimeField(_("location reported at"), null=True, blank=True)
+    # Last message, menu click, follow or scan: the start of the 48-hour customer-service window.
+    last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True, db_index=True)
+    synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("follower (粉丝)")
+        verbose_name_plural = _("followers (粉丝)")
+        ordering = ["-subscribe_time", "id"]
+        constraints = [models.UniqueConstraint(fields=["account", "openid"], name="uniq_follower_openid_per_account")]
+
+    def __str__(self):
+        return self.remark or self.openid

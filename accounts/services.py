@@ -7,8 +7,17 @@ from .models import OfficialAccount
 
 
 @transaction.atomic
-def account_upsert(*, appid: str, name: str, secret: str, token: str, aes_key: str = "", mode: str = "",
-                   account_type: str = "", verified: bool | None = None) -> tuple[OfficialAccount, bool]:
+def account_upsert(
+    *,
+    appid: str,
+    name: str,
+    secret: str,
+    token: str,
+    aes_key: str = "",
+    mode: str = "",
+    account_type: str = "",
+    verified: bool | None = None,
+) -> tuple[OfficialAccount, bool]:
     """Create or update an account by AppID, validating every value first. Returns (account, created)."""
     account = OfficialAccount.objects.filter(appid=appid).first()
     created = account is None

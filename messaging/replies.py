@@ -42,8 +42,13 @@ class Reply:
     def music(cls, *, title="", description="", music_url="", hq_music_url="", thumb_media_id="") -> Reply:
         return cls(
             "music",
-            {"title": title, "description": description, "music_url": music_url, "hq_music_url": hq_music_url,
-             "thumb_media_id": thumb_media_id},
+            {
+                "title": title,
+                "description": description,
+                "music_url": music_url,
+                "hq_music_url": hq_music_url,
+                "thumb_media_id": thumb_media_id,
+            },
         )
 
     @classmethod
@@ -94,7 +99,7 @@ def _body(reply: Reply, *, for_event: bool) -> list[str]:
                 f"<Url>{cdata(a.get('url', ''))}</Url>",
                 "</item>",
             ]
-        return lines + ["</Articles>"]
+        return [*lines, "</Articles>"]
     if t == "transfer_customer_service":
         if f.get("kf_account"):
             return ["<TransInfo>", f"<KfAccount>{cdata(f['kf_account'])}</KfAccount>", "</TransInfo>"]

@@ -123,6 +123,20 @@ def inbound_dispatch(*, inbound_id: int) -> bool:
             logger.error(
                 "messaging.side_effect_failed",
                 exc_info=result,
-                extra={"appid": inbound.account.appid, "inbound_id": inbound_id, "receiver": getattr(receiver, "__qualname__", "")},
+                extra={
+                    "appid": inbound.account.appid,
+                    "inbound_id": inbound_id,
+                    "receiver": getattr(receiver, "__qualname__", ""),
+                },
             )
     return True
+
+
+def custom_message_send(*, account, openid: str, payload: dict, kf_account: str = "") -> dict:
+    """POST message/custom/send. ``payload`` is WeChat's body without ``touser``: {"msgtype": ..., <msgtype>: {...}}."""
+    from wechat.gateway import client_for
+
+    body = {"touser": openid, **payload}
+    if kf_account:
+        body["customservice"] = {"kf_account": kf_account}
+    return client_for(account).post("message/custom/send", data=body)

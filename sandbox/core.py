@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -58,7 +58,10 @@ class SandboxError(Exception):
         super().__init__(self.errmsg)
 
     def body(self) -> dict:
-        return {"errcode": self.errcode, "errmsg": f"{self.errmsg} rid: {secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"}
+        return {
+            "errcode": self.errcode,
+            "errmsg": f"{self.errmsg} rid: {secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}",
+        }
 
 
 @dataclass
@@ -123,7 +126,9 @@ def app_by_appid(appid: str) -> SandboxApp:
 def new_credential(app: SandboxApp, kind: str, *, ttl: int = TOKEN_TTL) -> SandboxCredential:
     now = app_now(app)
     value = secrets.token_urlsafe(96)[:128]
-    return SandboxCredential.objects.create(app=app, kind=kind, value=value, issued_at=now, expires_at=now + timedelta(seconds=ttl))
+    return SandboxCredential.objects.create(
+        app=app, kind=kind, value=value, issued_at=now, expires_at=now + timedelta(seconds=ttl)
+    )
 
 
 def authenticate(call: Call) -> None:

@@ -96,3 +96,25 @@ class SandboxDelivery(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class SandboxFollower(models.Model):
+    """A WeChat user as WeChat's side knows them for one app."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="followers")
+    openid = models.CharField(max_length=64)
+    unionid = models.CharField(max_length=64, blank=True)
+    subscribed = models.BooleanField(default=True)
+    subscribe_time = models.IntegerField(default=0)
+    subscribe_scene = models.CharField(max_length=32, default="ADD_SCENE_QR_CODE")
+    qr_scene = models.IntegerField(default=0)
+    qr_scene_str = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=16, default="zh_CN")
+    remark = models.CharField(max_length=30, blank=True)
+    tagids = models.JSONField(default=list)
+    blacklisted = models.BooleanField(default=False)
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["app", "openid"], name="uniq_sandbox_follower")]

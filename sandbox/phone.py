@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from wechat import crypto, transport
 
-from .models import SandboxApp, SandboxDelivery
+from .core import app_now
+from .models import SandboxApp, SandboxDelivery, SandboxFollower
+
+# What opens the 48-hour customer-service window (API.md §9).
+_INTERACTION_EVENTS = {"subscribe", "click", "scan", "scancode_push", "scancode_waitmsg"}
+_FOLLOWER_MESSAGES = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
 
 _INT_FIELDS = {"CreateTime", "MsgId", "MsgID", "TotalCount", "FilterCount", "SentCount", "ErrorCount"}
 
@@ -41,12 +46,17 @@ class PushResult:
 
 def push(app: SandboxApp, fields: dict, *, signature_ok: bool = True) -> PushResult:
     """POST one message or event to the app's callback the way WeChat does."""
+    _remember_interaction(app, fields)
     fields = {"ToUserName": app.original_id, **fields}
     fields.setdefault("CreateTime", int(time.time()))
     plaintext = build_xml(fields)
     timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
-    params = {"signature": crypto.sha1_signature(app.callback_token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-              "openid": fields.get("FromUserName", "")}
+    params = {
+        "signature": crypto.sha1_signature(app.callback_token, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "openid": fields.get("FromUserName", ""),
+    }
     if not signature_ok:
         params["signature"] = "0" * 40
     body = plaintext
@@ -73,13 +83,38 @@ def push(app: SandboxApp, fields: dict, *, signature_ok: bool = True) -> PushRes
     return PushResult(response.status_code, text, reply_fields)
 
 
+def _remember_interaction(app: SandboxApp, fields: dict) -> None:
+    openid = fields.get("FromUserName")
+    msg_type = str(fields.get("MsgType", "")).lower()
+    event = str(fields.get("Event", "")).lower()
+    if not openid or (msg_type not in _FOLLOWER_MESSAGES and event not in _INTERACTION_EVENTS | {"unsubscribe"}):
+        return
+    now = app_now(app)
+    follower, _ = SandboxFollower.objects.get_or_create(
+        app=app, openid=openid, defaults={"subscribe_time": int(now.timestamp()), "last_interaction_at": now}
+    )
+    if event == "unsubscribe":
+        follower.subscribed = False
+    else:
+        if event == "subscribe" and not follower.subscribed:
+            follower.subscribed = True
+            follower.subscribe_time = int(now.timestamp())
+        follower.last_interaction_at = now
+    follower.save()
+
+
 def follower_sends(app: SandboxApp, openid: str, fields: dict) -> PushResult:
     """A follower's action from the phone; what was sent and the passive reply are kept for the simulator."""
     fields = {"FromUserName": openid, **fields}
     if fields.get("MsgType") != "event":
         fields.setdefault("MsgId", int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
-    SandboxDelivery.objects.create(app=app, openid=openid, channel="sent", msgtype=fields.get("MsgType", ""),
-                                   payload={k: v for k, v in fields.items() if k != "ToUserName"})
+    SandboxDelivery.objects.create(
+        app=app,
+        openid=openid,
+        channel="sent",
+        msgtype=fields.get("MsgType", ""),
+        payload={k: v for k, v in fields.items() if k != "ToUserName"},
+    )
     result = push(app, fields)
     if result.fields:
         reply = {k: v for k, v in result.fields.items() if k not in ("ToUserName", "FromUserName", "CreateTime")}

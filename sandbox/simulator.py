@@ -27,8 +27,13 @@ def _fields_for(action: str, post) -> dict | None:
     if action == "scan" and key:
         return {"MsgType": "event", "Event": "SCAN", "EventKey": key, "Ticket": "sandbox-ticket"}
     if action == "location":
-        return {"MsgType": "location", "Location_X": "23.134521", "Location_Y": "113.358803", "Scale": "20",
-                "Label": text or "广州市天河区"}
+        return {
+            "MsgType": "location",
+            "Location_X": "23.134521",
+            "Location_Y": "113.358803",
+            "Scale": "20",
+            "Label": text or "广州市天河区",
+        }
     return None
 
 
@@ -44,10 +49,10 @@ def phone_page(request):
         else:
             result = phone.follower_sends(app, openid, fields)
             if result.status != 200:
-                messages.error(request, _("The callback answered HTTP %(status)s: %(body)s") % {"status": result.status, "body": result.body[:200]})
+                messages.error(
+                    request,
+                    _("The callback answered HTTP %(status)s: %(body)s") % {"status": result.status, "body": result.body[:200]},
+                )
         return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
     timeline = SandboxDelivery.objects.filter(app=app, openid=openid).order_by("created_at", "id")[:200] if app else []
     return render(request, "sandbox/simulator.html", {"apps": apps, "app": app, "openid": openid, "timeline": timeline})
-
-
-

@@ -28,6 +28,4 @@ def api(request, api):
         return response
     if isinstance(body, HttpResponse):
         return body
-    return HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8"
-    )
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8")

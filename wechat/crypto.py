@@ -73,8 +73,16 @@ def decrypt(ciphertext: str, *, encoding_aes_key: str, appid: str) -> str:
         raise CallbackError(400, "decrypted message is for another AppID") from exc
 
 
-def encrypted_envelope(plaintext: str, *, token: str, encoding_aes_key: str, appid: str, nonce: str | None = None,
-                       timestamp: str | None = None, random16: bytes | None = None) -> str:
+def encrypted_envelope(
+    plaintext: str,
+    *,
+    token: str,
+    encoding_aes_key: str,
+    appid: str,
+    nonce: str | None = None,
+    timestamp: str | None = None,
+    random16: bytes | None = None,
+) -> str:
     """The encrypted reply body, signed over the values it carries."""
     timestamp = timestamp or str(int(time.time()))
     nonce = nonce or secrets.token_hex(5)

@@ -59,7 +59,11 @@ ERRORS: dict[int, ErrorInfo] = {
     45002: ErrorInfo(P, "消息内容超过限制", "Content too long"),
     45009: ErrorInfo(Q, "接口调用超过每日限额", "Daily API quota reached"),
     45011: ErrorInfo(T, "接口调用太频繁，请下一分钟重试", "Per-minute quota reached; retry next minute"),
-    45015: ErrorInfo(P, "回复时间超过限制（超过 48 小时客服窗口）或用户已取关", "Outside the 48-hour customer-service window, or the user unfollowed"),
+    45015: ErrorInfo(
+        P,
+        "回复时间超过限制（超过 48 小时客服窗口）或用户已取关",
+        "Outside the 48-hour customer-service window, or the user unfollowed",
+    ),
     45028: ErrorInfo(Q, "没有群发配额", "No mass-send quota left"),
     45047: ErrorInfo(Q, "客服接口下行条数超过上限", "Too many customer-service messages in this window"),
     45056: ErrorInfo(P, "标签数量已达上限（100）", "Too many tags (100 per account)"),
@@ -74,7 +78,9 @@ ERRORS: dict[int, ErrorInfo] = {
     45158: ErrorInfo(P, "标签名长度超过 30 字节", "Tag name longer than 30 bytes"),
     45159: ErrorInfo(P, "非法的标签", "Invalid tag id"),
     47001: ErrorInfo(P, "数据格式错误", "Data format error"),
-    48001: ErrorInfo(P, "接口未授权（账号类型或认证状态不支持该接口）", "API unauthorised for this account type or verification state"),
+    48001: ErrorInfo(
+        P, "接口未授权（账号类型或认证状态不支持该接口）", "API unauthorised for this account type or verification state"
+    ),
     48003: ErrorInfo(P, "用户未同意群发协议", "The mass-send (群发) protocol has not been accepted in the console"),
     48004: ErrorInfo(P, "接口因违规被封禁", "API banned for irregularities"),
     48005: ErrorInfo(P, "素材被自动回复或菜单引用，不能删除", "Media is used by an auto-reply or menu and cannot be deleted"),
@@ -85,7 +91,9 @@ ERRORS: dict[int, ErrorInfo] = {
     53600: ErrorInfo(P, "Article ID 无效", "Invalid article_id"),
     65320: ErrorInfo(P, "个性化菜单规则使用了隐私字段", "Conditional menu rule uses privacy fields"),
     89501: ErrorInfo(T, "等待管理员确认中", "Waiting for the administrator's confirmation"),
-    89503: ErrorInfo(P, "此次调用需要管理员确认（IP 风险保护）", "This call needs the administrator's confirmation (risk protection)"),
+    89503: ErrorInfo(
+        P, "此次调用需要管理员确认（IP 风险保护）", "This call needs the administrator's confirmation (risk protection)"
+    ),
     89506: ErrorInfo(P, "管理员已拒绝此 IP 的调用（24 小时内）", "The administrator refused calls from this IP (24 h)"),
     89507: ErrorInfo(P, "管理员已拒绝此 IP 的调用（1 小时内）", "The administrator refused calls from this IP (1 h)"),
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+
 import requests
 from django.db import connection
 from wechatpy import WeChatClient
@@ -97,7 +98,9 @@ class AccountClient(WeChatClient):
     # Endpoints wechatpy does not have, or builds with a fixed host.
 
     def fetch_token(self, *, secret: str) -> dict:
-        return self.get("token", params={"grant_type": "client_credential", "appid": self.appid, "secret": secret}, anonymous=True)
+        return self.get(
+            "token", params={"grant_type": "client_credential", "appid": self.appid, "secret": secret}, anonymous=True
+        )
 
     def fetch_stable_token(self, *, secret: str, force_refresh: bool = False) -> dict:
         return self.post(

@@ -59,3 +59,23 @@ class ApiCallLog(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.endpoint} → {self.errcode}"
+
+
+class SyncStatus(models.TextChoices):
+    PENDING = "pending", _("pending sync")
+    SYNCING = "syncing", _("syncing")
+    SYNCED = "synced", _("synced")
+    FAILED = "failed", _("sync failed")
+
+
+class WeChatSynced(models.Model):
+    """Fields of every model that mirrors WeChat state (DESIGN §3, 'Sync with WeChat')."""
+
+    sync_status = models.CharField(
+        _("sync status"), max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING, db_index=True
+    )
+    synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
+    last_error = models.CharField(_("last WeChat error"), max_length=255, blank=True)
+
+    class Meta:
+        abstract = True

@@ -47,5 +47,8 @@ def progress_bar(done: int, total: int):
     return format_html(
         '<div style="width:160px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
         '<div style="width:{}%;background:#38a169;height:12px;border-radius:4px"></div></div> {}%',
-        done, total, pct, pct,
+        done,
+        total,
+        pct,
+        pct,
     )

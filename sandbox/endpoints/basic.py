@@ -32,9 +32,9 @@ def token(call: Call) -> dict:
     app = _check_secret(call, call.query.get("appid", ""), call.query.get("secret", ""))
     now = call.now()
     # Each call issues a new token; the previous ones keep working for a short overlap only.
-    SandboxCredential.objects.filter(app=app, kind=Kind.TOKEN, revoked_at__isnull=True, expires_at__gt=now + timedelta(seconds=TOKEN_OVERLAP)).update(
-        expires_at=now + timedelta(seconds=TOKEN_OVERLAP)
-    )
+    SandboxCredential.objects.filter(
+        app=app, kind=Kind.TOKEN, revoked_at__isnull=True, expires_at__gt=now + timedelta(seconds=TOKEN_OVERLAP)
+    ).update(expires_at=now + timedelta(seconds=TOKEN_OVERLAP))
     cred = new_credential(app, Kind.TOKEN)
     return {"access_token": cred.value, "expires_in": int((cred.expires_at - now).total_seconds())}
 
@@ -52,9 +52,7 @@ def stable_token(call: Call) -> dict:
         .first()
     )
     if data.get("force_refresh"):
-        forced_today = SandboxCredential.objects.filter(
-            app=app, kind=Kind.STABLE_TOKEN, revoked_at__date=now.date()
-        ).count()
+        forced_today = SandboxCredential.objects.filter(app=app, kind=Kind.STABLE_TOKEN, revoked_at__date=now.date()).count()
         if forced_today >= FORCE_REFRESH_PER_DAY:
             raise SandboxError(45009)
         if current and (now - current.issued_at).total_seconds() < FORCE_REFRESH_MIN_INTERVAL:

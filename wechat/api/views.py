@@ -34,5 +34,3 @@ class AccessTokenView(APIView):
                 "expires_in": int((row.expires_at - timezone.now()).total_seconds()),
             }
         )
-
-

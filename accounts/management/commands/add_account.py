@@ -21,8 +21,14 @@ class Command(BaseCommand):
     def handle(self, *args, name, appid, secret, token, aes_key, mode, account_type, verified, **options):
         try:
             account, created = account_upsert(
-                appid=appid.strip(), name=name.strip(), secret=secret.strip(), token=token.strip(), aes_key=aes_key.strip(),
-                mode=mode, account_type=account_type, verified=verified,
+                appid=appid.strip(),
+                name=name.strip(),
+                secret=secret.strip(),
+                token=token.strip(),
+                aes_key=aes_key.strip(),
+                mode=mode,
+                account_type=account_type,
+                verified=verified,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
