@@ -30,7 +30,21 @@ class OfficialAccountForm(forms.ModelForm):
 
     class Meta:
         model = OfficialAccount
-        exclude = ["is_sandbox"]
+        fields = [
+            "name",
+            "appid",
+            "account_type",
+            "verified",
+            "token",
+            "encoding_mode",
+            "encoding_aes_key",
+            "app_secret",
+            "default_reply_text",
+            "use_stable_token",
+            "js_domains",
+            "api_base_url",
+            "operators",
+        ]
 
     def clean_app_secret(self):
         value = self.cleaned_data["app_secret"].strip()
