@@ -32,8 +32,8 @@ def _eager_json_tasks(monkeypatch, settings):
     from accounts.selectors import callback_cache_clear
     from wxsite.celery import app
 
-    monkeypatch.setattr(app.conf, "task_always_eager", True)
-    monkeypatch.setattr(app.conf, "task_eager_propagates", True)
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
     original = Task.apply_async
 
     def apply_async(self, args=None, kwargs=None, **options):

@@ -31,7 +31,8 @@ class OfficialAccount(models.Model):
     )
     app_secret = EncryptedCharField(_("AppSecret"), max_length=128)
     token = models.CharField(_("callback Token"), max_length=32, validators=[token_validator])
-    encoding_aes_key = EncryptedCharField(_("EncodingAESKey"), max_length=43, blank=True, validators=[aes_key_validator])
+    # The encrypted field stores an empty value as NULL.
+    encoding_aes_key = EncryptedCharField(_("EncodingAESKey"), max_length=43, blank=True, null=True, validators=[aes_key_validator])
     encoding_mode = models.CharField(_("encoding mode"), max_length=16, choices=EncodingMode.choices, default=EncodingMode.PLAIN)
     account_type = models.CharField(_("account type"), max_length=16, choices=AccountType.choices, default=AccountType.SERVICE)
     verified = models.BooleanField(_("verified (已认证)"), default=False)

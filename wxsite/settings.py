@@ -80,9 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-try:
-    import whitenoise  # noqa: F401
-except ImportError:  # whitenoise is a production requirement; the embedded mode serves static itself
+if DEBUG:  # whitenoise serves static files in production; runserver does it in the embedded mode
     MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "wxsite.urls"
