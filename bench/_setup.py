@@ -1,0 +1,31 @@
+"""Shared setup for bench scripts: Django on a throwaway database (test_<name>), created and dropped per run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
+
+
+@contextmanager
+def throwaway_database():
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        # A file, not :memory:, so that forked workers share it.
+        db.setdefault("TEST", {})["NAME"] = str(Path(settings.VAR_DIR) / "bench.sqlite3")
+    config = setup_databases(verbosity=0, interactive=False)
+    try:
+        yield db
+    finally:
+        teardown_databases(config, verbosity=0)
