@@ -1,0 +1,28 @@
+import pytest
+from django.contrib.auth.models import User
+
+
+@pytest.fixture
+def operator_client(client, db):
+    client.force_login(User.objects.create_superuser("admin", password="pw-for-tests-1"))
+    return client
+
+
+def test_admin_defaults_to_simplified_chinese(operator_client):
+    html = operator_client.get("/admin/").content.decode()
+    assert '<html lang="zh-hans"' in html
+    assert "站点管理" in html
+    assert 'id="language-switch"' in html
+
+
+def test_english_is_one_switch_away(operator_client):
+    response = operator_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/en/admin/"
+    html = operator_client.get(response["Location"]).content.decode()
+    assert '<html lang="en"' in html and "Site administration" in html
+
+
+def test_admin_app_list_is_translated(operator_client):
+    html = operator_client.get("/admin/").content.decode()
+    assert "公众号" in html and "消息记录" in html
