@@ -26,3 +26,8 @@ def test_english_is_one_switch_away(operator_client):
 def test_admin_app_list_is_translated(operator_client):
     html = operator_client.get("/admin/").content.decode()
     assert "公众号" in html and "消息记录" in html
+
+
+def test_index_shows_the_account_dashboard(operator_client, account):
+    html = operator_client.get("/en/admin/").content.decode()
+    assert 'id="account-dashboard"' in html and account.name in html
