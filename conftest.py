@@ -30,7 +30,13 @@ def sample_json(relative: str):
 def _eager_json_tasks(monkeypatch, settings):
     """Run Celery tasks eagerly, but only with arguments that survive a JSON round trip, as a real queue needs."""
     from accounts.selectors import callback_cache_clear
+    from wechat import tokens
     from wxsite.celery import app
+
+    # Tests change token rows and call logs directly and read them back at once.
+    settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 0
+    settings.WECHAT_API_CALL_LOG_BATCH = 1
+    tokens.local_cache_clear()
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     monkeypatch.setitem(app.conf, "task_eager_propagates", True)
@@ -97,3 +103,42 @@ def sandbox_app(account):
     from sandbox.models import SandboxApp
 
     return SandboxApp.objects.get(appid=account.appid)
+
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent / "var" / "screenshots"
+# Marks a browser test; skipped where Debian's chromium is not installed.
+browser_test = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A headless Chromium page (Playwright with Debian's chromium), 1280 px wide."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+            # Playwright's sync API runs the test in a greenlet with a database connection of its own.
+            connections.close_all()

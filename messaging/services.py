@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -12,9 +13,12 @@ from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
-# Sent by the inbound_dispatch task, after the callback has answered, with ``inbound=InboundMessage``.
+# Sent by the inbound_dispatch_pending task, after the callback has answered, with ``inbound=InboundMessage``.
 # Apps connect receivers for their side effects (follower updates, job-finish results, ...).
 inbound_received = Signal()
+
+# Seconds a sweep request stays registered; after that, the next message requests a new sweep.
+DISPATCH_FLAG_TTL = 10
 
 # Job-finish events carry their own id; use it so that two jobs finishing in one second stay apart.
 _JOB_EVENT_ID_FIELDS = {"masssendjobfinish": "MsgID", "templatesendjobfinish": "MsgID", "publishjobfinish": "PublishEventInfo"}
@@ -66,50 +70,94 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
     key = dedupe_key_for(data)
     msg_type = _text(data.get("MsgType")).lower()
     try:
-        reply = matching.reply_for(account, data)
+        match = matching.reply_for(account, data)
     except Exception:  # a broken rule must not cost the follower an answer
         logger.exception("messaging.reply_failed", extra={"appid": account.appid})
-        reply = None
+        match = matching.Match(None)
     reply_xml = ""
-    if reply is not None:
+    if match.reply is not None:
         reply_xml = replies.render(
-            reply,
+            match.reply,
             to_user=_text(data.get("FromUserName")),
             from_user=_text(data.get("ToUserName")),
             for_event=msg_type == "event",
         )
+    row = InboundMessage(
+        account=account,
+        openid=_text(data.get("FromUserName"))[:64],
+        msg_type=msg_type[:32],
+        event=_text(data.get("Event"))[:64],
+        event_key=_text(data.get("EventKey"))[:512],
+        content=_content(data),
+        msg_id=_text(data.get("MsgId") or data.get("MsgID"))[:32],
+        dedupe_key=key,
+        payload=data,
+        raw_xml=raw_xml,
+        create_time=_create_time(data),
+        reply_xml=reply_xml,
+        reply_sent=bool(reply_xml),
+        matched_rule_id=match.rule_id,
+    )
     try:
-        with transaction.atomic():
-            message = InboundMessage.objects.create(
-                account=account,
-                openid=_text(data.get("FromUserName"))[:64],
-                msg_type=msg_type[:32],
-                event=_text(data.get("Event"))[:64],
-                event_key=_text(data.get("EventKey"))[:512],
-                content=_content(data),
-                msg_id=_text(data.get("MsgId") or data.get("MsgID"))[:32],
-                dedupe_key=key,
-                payload=data,
-                raw_xml=raw_xml,
-                create_time=_create_time(data),
-                reply_xml=reply_xml,
-                reply_sent=bool(reply_xml),
-            )
-            transaction.on_commit(lambda: _enqueue_dispatch(message.pk))
+        _insert_committed(row)
     except IntegrityError:
         first = InboundMessage.objects.filter(account=account, dedupe_key=key).values_list("reply_xml", flat=True).first()
         logger.info("messaging.duplicate", extra={"appid": account.appid, "dedupe_key": key})
         return first or ""
+    transaction.on_commit(lambda: dispatch_request(account_id=account.pk))
     if not account.original_id and data.get("ToUserName"):
         account.original_id = _text(data["ToUserName"])[:32]
         type(account).objects.filter(pk=account.pk, original_id="").update(original_id=account.original_id)
     return reply_xml
 
 
-def _enqueue_dispatch(inbound_id: int) -> None:
-    from .tasks import inbound_dispatch
+def _insert_committed(row: InboundMessage) -> None:
+    """Insert and commit the row. Outside a transaction one INSERT is its own commit (one round trip);
+    inside one (tests, or a caller's transaction) a savepoint keeps a duplicate from breaking it."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    else:
+        row.save(force_insert=True)
 
-    inbound_dispatch.delay(inbound_id)
+
+def _dispatch_flag(account_id: int) -> str:
+    return f"messaging:dispatch-requested:{account_id}"
+
+
+def dispatch_request(*, account_id: int) -> None:
+    """Ask for a sweep of the account's unhandled messages; a burst of messages costs one Celery enqueue.
+
+    The flag stays set while a sweep is queued. The sweep clears it before it reads, so a message
+    committed after that point requests a new sweep; a lost sweep is picked up by the beat task.
+    """
+    if cache.add(_dispatch_flag(account_id), 1, timeout=DISPATCH_FLAG_TTL):
+        from .tasks import inbound_dispatch_pending
+
+        inbound_dispatch_pending.delay(account_id)
+
+
+def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
+    """Run the side effects of the account's unhandled messages, oldest first. Returns how many ran."""
+    cache.delete(_dispatch_flag(account_id))
+    pending = list(
+        InboundMessage.objects.filter(account_id=account_id, handled_at__isnull=True)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    handled = sum(1 for pk in pending if inbound_dispatch(inbound_id=pk))
+    if len(pending) == limit:
+        dispatch_request(account_id=account_id)
+    return handled
+
+
+def inbound_dispatch_stale(*, older_than: int = 30) -> int:
+    """Beat: sweep accounts whose messages wait longer than expected (a sweep was lost with its worker)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    account_ids = (
+        InboundMessage.objects.filter(handled_at__isnull=True, received_at__lt=cutoff).values_list("account_id", flat=True).distinct()
+    )
+    return sum(inbound_dispatch_pending(account_id=account_id) for account_id in list(account_ids))
 
 
 def inbound_dispatch(*, inbound_id: int) -> bool:
@@ -132,11 +180,14 @@ def inbound_dispatch(*, inbound_id: int) -> bool:
     return True
 
 
-def custom_message_send(*, account, openid: str, payload: dict, kf_account: str = "") -> dict:
-    """POST message/custom/send. ``payload`` is WeChat's body without ``touser``: {"msgtype": ..., <msgtype>: {...}}."""
-    from wechat.gateway import client_for
+def custom_message_send(*, account, openid: str, payload: dict, kf_account: str = "", outbound=None) -> dict:
+    """POST message/custom/send. ``payload`` is WeChat's body without ``touser``: {"msgtype": ..., <msgtype>: {...}}.
 
-    body = {"touser": openid, **payload}
-    if kf_account:
-        body["customservice"] = {"kf_account": kf_account}
-    return client_for(account).post("message/custom/send", data=body)
+    Each message is recorded as an ``OutboundMessage`` (pass ``outbound`` to send one already recorded), so the
+    follower's thread in the inbox shows it with its status. WeChat's errors are recorded there and re-raised.
+    """
+    from . import customer_service
+
+    if outbound is None:
+        outbound = customer_service.outbound_create(account=account, openid=openid, payload=payload, kf_account=kf_account)
+    return customer_service.outbound_send(outbound=outbound)

@@ -1,35 +1,32 @@
 """A requests adapter that answers in-process from this Django project's own URLconf.
 
 Mounted by ``wechat.transport`` for ``http://sandbox.inprocess/``: the gateway talks to the sandbox
-(and the sandbox to the callback) with no port and no thread. Request signals are not sent, so the
-caller's database connection and transaction are left alone.
+(and the sandbox to the callback) with no port and no thread. The resolved view is called directly:
+no middleware and no request signals, so the caller's database connection and transaction are left
+alone. Only machine-to-machine views (the sandbox API, the callback) are reached this way.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from urllib.parse import urlsplit
 
 import requests
-from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpResponseNotFound
+from django.urls import Resolver404, resolve
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 TIMEOUT_HEADER = "X-Sandbox-Timeout"
-_handler_lock = threading.Lock()
-_handler: BaseHandler | None = None
 
 
-def _get_handler() -> BaseHandler:
-    global _handler
-    with _handler_lock:
-        if _handler is None:
-            handler = BaseHandler()
-            handler.load_middleware()
-            _handler = handler
-    return _handler
+def _dispatch(django_request: WSGIRequest):
+    try:
+        match = resolve(django_request.path_info)
+    except Resolver404:
+        return HttpResponseNotFound()
+    return match.func(django_request, *match.args, **match.kwargs)
 
 
 class InProcessAdapter(BaseAdapter):
@@ -62,7 +59,7 @@ class InProcessAdapter(BaseAdapter):
                 environ["CONTENT_TYPE"] = value
             elif key != "CONTENT_LENGTH":
                 environ["HTTP_" + key] = value
-        django_response = _get_handler().get_response(WSGIRequest(environ))
+        django_response = _dispatch(WSGIRequest(environ))
         if django_response.get(TIMEOUT_HEADER):
             raise requests.exceptions.ReadTimeout(f"sandbox timeout for {request.url}", request=request)
         response = requests.Response()

@@ -11,14 +11,15 @@ TIMEOUT_HEADER = "X-Sandbox-Timeout"
 
 @csrf_exempt
 def api(request, api):
-    files = {name: f.read() for name, f in request.FILES.items()}
+    multipart = request.content_type == "multipart/form-data"
+    files = {name: f.read() for name, f in request.FILES.items()} if multipart else {}
     call = core.Call(
         api=api.strip("/"),
         method=request.method,
         query=request.GET.dict(),
-        body=request.body if not files else b"",
+        body=b"" if multipart else request.body,
         files=files,
-        post=request.POST.dict() if files else {},
+        post=request.POST.dict() if multipart else {},
     )
     try:
         status, body = core.handle(call)

@@ -46,7 +46,9 @@ ERRORS: dict[int, ErrorInfo] = {
     40030: ErrorInfo(P, "不合法的 refresh_token，请重新授权", "Invalid refresh_token; authorise again"),
     40032: ErrorInfo(P, "OpenID 列表长度不合法", "Invalid OpenID list size"),
     40033: ErrorInfo(P, "不合法的字符（请直接发送 UTF-8，不要 \\uxxxx 转义）", "Invalid charset: send raw UTF-8 JSON"),
+    40035: ErrorInfo(P, "不合法的参数", "Invalid parameter"),
     40037: ErrorInfo(P, "不合法的模板 id", "Invalid template_id"),
+    40102: ErrorInfo(P, "不合法的行业 ID", "Invalid industry id"),
     40125: ErrorInfo(P, "AppSecret 无效", "Invalid AppSecret"),
     40163: ErrorInfo(P, "oauth_code 已使用", "OAuth code already used"),
     40164: ErrorInfo(P, "调用接口的 IP 不在白名单中，请在公众平台添加", "Server IP is not in the account's IP whitelist"),
@@ -54,6 +56,7 @@ ERRORS: dict[int, ErrorInfo] = {
     42001: ErrorInfo(A, "access_token 已过期", "access_token expired"),
     42002: ErrorInfo(P, "refresh_token 已过期，请重新授权", "refresh_token expired; authorise again"),
     43004: ErrorInfo(P, "需要接收者关注", "The receiver must follow the account"),
+    43100: ErrorInfo(P, "修改所属行业太频繁（每月一次）", "Industry changed too often (once a month)"),
     43101: ErrorInfo(P, "用户拒绝接受消息", "The user refused this message"),
     44002: ErrorInfo(P, "POST 数据为空", "Empty POST data"),
     45002: ErrorInfo(P, "消息内容超过限制", "Content too long"),
@@ -64,6 +67,7 @@ ERRORS: dict[int, ErrorInfo] = {
         "回复时间超过限制（超过 48 小时客服窗口）或用户已取关",
         "Outside the 48-hour customer-service window, or the user unfollowed",
     ),
+    45026: ErrorInfo(P, "模板数量已达上限（25 个）", "Too many templates (25 per account)"),
     45028: ErrorInfo(Q, "没有群发配额", "No mass-send quota left"),
     45047: ErrorInfo(Q, "客服接口下行条数超过上限", "Too many customer-service messages in this window"),
     45056: ErrorInfo(P, "标签数量已达上限（100）", "Too many tags (100 per account)"),
@@ -73,6 +77,8 @@ ERRORS: dict[int, ErrorInfo] = {
     45065: ErrorInfo(P, "相同 clientmsgid 已存在群发记录", "A mass send with this clientmsgid already exists"),
     45066: ErrorInfo(T, "相同 clientmsgid 重试速度过快，请间隔 1 分钟", "Same clientmsgid retried too fast; wait a minute"),
     45067: ErrorInfo(P, "clientmsgid 长度超过限制", "clientmsgid too long"),
+    45083: ErrorInfo(P, "群发速度超出范围（0–4）", "Mass-send speed out of range (0-4)"),
+    45084: ErrorInfo(P, "未设置群发速度", "Mass-send speed missing"),
     45106: ErrorInfo(P, "该接口已下线", "This API is no longer supported"),
     45157: ErrorInfo(P, "标签名非法或与其他标签重名", "Illegal or duplicate tag name"),
     45158: ErrorInfo(P, "标签名长度超过 30 字节", "Tag name longer than 30 bytes"),
@@ -96,6 +102,30 @@ ERRORS: dict[int, ErrorInfo] = {
     ),
     89506: ErrorInfo(P, "管理员已拒绝此 IP 的调用（24 小时内）", "The administrator refused calls from this IP (24 h)"),
     89507: ErrorInfo(P, "管理员已拒绝此 IP 的调用（1 小时内）", "The administrator refused calls from this IP (1 h)"),
+    # Customer service (客服) account management
+    40005: ErrorInfo(P, "不合法的文件类型（客服头像须为 JPG）", "Invalid file type (a kf avatar must be a JPEG)"),
+    41005: ErrorInfo(P, "缺少多媒体文件数据", "Media data missing"),
+    44003: ErrorInfo(P, "图文消息内容为空", "Empty message content"),
+    45008: ErrorInfo(
+        P, "图文消息超过限制（客服消息只能发 1 条图文）", "Too many articles (one per customer-service news message)"
+    ),
+    65400: ErrorInfo(
+        P, "API 不可用，未开通或未升级到新版客服功能", "API unavailable: the new customer-service feature is not enabled"
+    ),
+    65401: ErrorInfo(P, "无效客服帐号", "Invalid kf account"),
+    65402: ErrorInfo(P, "客服帐号尚未绑定微信号", "The kf account is not bound to a WeChat user"),
+    65403: ErrorInfo(P, "客服昵称不合法（1 到 16 个字）", "Illegal nickname (1 to 16 characters)"),
+    65404: ErrorInfo(P, "客服帐号不合法（前缀@公众号微信号）", "Illegal kf account (prefix@account WeChat ID)"),
+    65405: ErrorInfo(P, "客服帐号数目已达到上限（100）", "Too many kf accounts (100 per account)"),
+    65406: ErrorInfo(P, "已经存在的客服帐号", "The kf account already exists"),
+    65407: ErrorInfo(P, "邀请对象已经是该公众号客服", "The invited user is already a worker of this account"),
+    65408: ErrorInfo(P, "本公众号已经有一个邀请给该微信", "This account already invited that WeChat user"),
+    65409: ErrorInfo(P, "无效的微信号", "Invalid WeChat ID"),
+    65410: ErrorInfo(
+        P, "邀请对象绑定公众号客服数达到上限", "The invited user is bound to too many official accounts' kf accounts"
+    ),
+    65411: ErrorInfo(P, "该帐号已经有一个等待确认的邀请，不能重复邀请", "The kf account already has a pending invitation"),
+    65412: ErrorInfo(P, "该帐号已经绑定微信号，不能进行邀请", "The kf account is already bound to a WeChat user"),
 }
 
 # Not WeChat codes: what the gateway reports when no answer came back.

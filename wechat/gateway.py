@@ -2,7 +2,7 @@
 
 ``client_for(account)`` returns a wechatpy ``WeChatClient`` bound to one official account: its base URL
 comes from the account (the sandbox or WeChat), its access_token from the central store in
-``wechat.tokens``, every call is recorded in ``ApiCallLog``, and failures are raised as ``WeChatError``.
+``wechat.tokens``, every call is recorded in ``ApiCallLog`` (buffered, see ``call_log``), and failures are raised as ``WeChatError``.
 Apps call wechatpy's typed APIs on it (``client.user.get(...)``) or ``client.post(path, data=...)``
 for endpoints wechatpy lacks. An auth error (40001/40014/42001) invalidates exactly the token that
 was used and the call is retried once with a fresh one.
@@ -14,14 +14,12 @@ import logging
 import time
 
 import requests
-from django.db import connection
 from wechatpy import WeChatClient
 from wechatpy.client.base import BaseWeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from . import tokens, transport
+from . import call_log, tokens, transport
 from .errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
-from .models import ApiCallLog
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +83,7 @@ class AccountClient(WeChatClient):
                 errcode, errmsg = BAD_RESPONSE, f"HTTP {status}"
             else:
                 errcode, errmsg = int(exc.errcode), str(exc.errmsg or "")
-            raise WeChatError(errcode, errmsg, endpoint=endpoint) from exc
+            raise WeChatError(errcode, errmsg, endpoint=endpoint, response=_error_body(exc.response)) from exc
         except requests.Timeout as exc:
             errcode, errmsg = TIMEOUT, "timeout"
             raise WeChatTimeout("timeout", endpoint=endpoint) from exc
@@ -120,16 +118,22 @@ class AccountClient(WeChatClient):
         return self.account.api_base + path.lstrip("/")
 
 
+def _error_body(response) -> dict:
+    """The JSON error body WeChat sent (some errors carry data, e.g. 45065 the existing msg_id)."""
+    try:
+        body = response.json()
+    except (AttributeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _log_call(account, endpoint, method, errcode, errmsg, started):
     duration_ms = int((time.monotonic() - started) * 1000)
-    if connection.needs_rollback:
-        # Inside a broken transaction nothing can be written; the error propagates to the caller anyway.
-        return
-    ApiCallLog.objects.create(
+    call_log.record(
         account=account, endpoint=endpoint, method=method.upper(), errcode=errcode, errmsg=errmsg[:255], duration_ms=duration_ms
     )
-    log = logger.warning if errcode else logger.debug
-    log("wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms})
+    if errcode:
+        logger.warning("wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms})
 
 
 def client_for(account) -> AccountClient:

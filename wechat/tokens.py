@@ -9,7 +9,8 @@ A token that WeChat rejects is invalidated by compare-and-set on its exact value
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -41,6 +42,7 @@ def jsapi_ticket_refresh(*, account, force: bool = False, min_remaining: int | N
 
 def access_token_invalidate(*, account, value: str) -> bool:
     """Mark ``value`` expired if it is still the stored token. Returns whether it was."""
+    _forget(account.pk, Kind.ACCESS_TOKEN)
     expired = timezone.now() - timedelta(seconds=1)
     changed = AccessToken.objects.filter(account=account, kind=Kind.ACCESS_TOKEN, value=value).update(expires_at=expired)
     return bool(changed)
@@ -52,9 +54,32 @@ def access_token_info(*, account) -> AccessToken:
     return AccessToken.objects.get(account=account, kind=Kind.ACCESS_TOKEN)
 
 
+# This process's last reads: (account id, kind) -> (value, expires_at, trusted until [monotonic]).
+# It only saves reads of the row; every refresh and invalidation still goes through the database.
+_recent: dict[tuple[int, str], tuple[str, datetime, float]] = {}
+
+
+def _remember(account_id: int, kind: str, value: str, expires_at: datetime) -> None:
+    ttl = settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS
+    if ttl > 0:
+        _recent[(account_id, kind)] = (value, expires_at, time.monotonic() + ttl)
+
+
+def _forget(account_id: int, kind: str) -> None:
+    _recent.pop((account_id, kind), None)
+
+
+def local_cache_clear() -> None:
+    _recent.clear()
+
+
 def _get(account, kind) -> str:
+    hit = _recent.get((account.pk, kind))
+    if hit and hit[2] > time.monotonic() and (hit[1] - timezone.now()).total_seconds() > settings.WECHAT_TOKEN_MIN_REMAINING:
+        return hit[0]
     row = AccessToken.objects.filter(account=account, kind=kind).only("value", "expires_at").first()
     if row and row.seconds_left() > settings.WECHAT_TOKEN_MIN_REMAINING:
+        _remember(account.pk, kind, row.value, row.expires_at)
         return row.value
     return _refresh(account, kind)
 
@@ -67,6 +92,7 @@ def _refresh(account, kind, *, force: bool = False, min_remaining: int | None = 
     with transaction.atomic():
         row = AccessToken.objects.select_for_update().get(account=account, kind=kind)
         if not force and row.seconds_left() > min_remaining:
+            _remember(account.pk, kind, row.value, row.expires_at)
             return row.value  # another reader refreshed it while this one waited for the lock
         try:
             value, expires_in = _fetch(account, kind, force=force)
@@ -82,6 +108,7 @@ def _refresh(account, kind, *, force: bool = False, min_remaining: int | None = 
             row.refresh_count += 1
             row.last_error = ""
             row.save()
+            _remember(account.pk, kind, value, row.expires_at)
             logger.info("wechat.token_refreshed", extra={"appid": account.appid, "kind": kind, "expires_in": expires_in})
             return value
     raise error

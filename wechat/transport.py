@@ -15,6 +15,11 @@ def session() -> requests.Session:
     if s is None:
         s = requests.Session()
         s.headers["User-Agent"] = "wxsite/1.0"
+        # Proxies come from settings, not from the environment: requests would otherwise re-read the
+        # proxy variables on every call.
+        s.trust_env = False
+        if settings.WECHAT_HTTPS_PROXY:
+            s.proxies = {"https": settings.WECHAT_HTTPS_PROXY, "http": settings.WECHAT_HTTPS_PROXY}
         # No automatic retries: a retried POST could send a message twice; retry policy lives in tasks.
         s.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0))
         s.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0))

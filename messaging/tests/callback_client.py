@@ -40,6 +40,8 @@ def reply_plaintext(account, response) -> str:
     text = response.content.decode("utf-8")
     if text.startswith("<xml>") and "<Encrypt>" in text:
         fields = parse_xml(text, max_bytes=1 << 20)
-        assert crypto.signature_valid(account.token, fields["MsgSignature"], fields["TimeStamp"], fields["Nonce"], fields["Encrypt"])
+        assert crypto.signature_valid(
+            account.token, fields["MsgSignature"], fields["TimeStamp"], fields["Nonce"], fields["Encrypt"]
+        )
         return crypto.decrypt(fields["Encrypt"], encoding_aes_key=AES_KEY, appid=account.appid)
     return text

@@ -29,7 +29,12 @@ def accounts_by_mode(make_account):
 
 def test_url_verification_echoes_echostr(client, account):
     vector = sample_json("crypto/plain_signature_vectors.json")["cases"][0]
-    query = {"signature": vector["signature"], "timestamp": vector["timestamp"], "nonce": vector["nonce"], "echostr": "ECHOSTR_VALUE"}
+    query = {
+        "signature": vector["signature"],
+        "timestamp": vector["timestamp"],
+        "nonce": vector["nonce"],
+        "echostr": "ECHOSTR_VALUE",
+    }
     response = client.get(account.callback_path, query)
     assert response.status_code == 200
     assert response.content == b"ECHOSTR_VALUE"
@@ -175,9 +180,14 @@ def test_unknown_appid_is_403_and_writes_nothing(client, account):
     ids=["xml-bomb", "xxe", "truncated", "missing-fields", "empty"],
 )
 def test_hostile_or_malformed_body_is_400_and_writes_nothing(client, account, body):
-    response = post_callback(client, account, body) if body else client.post(
-        account.callback_path + "?" + "&".join(f"{k}={v}" for k, v in signed_query(account.token).items()),
-        data=b"", content_type="text/xml",
+    response = (
+        post_callback(client, account, body)
+        if body
+        else client.post(
+            account.callback_path + "?" + "&".join(f"{k}={v}" for k, v in signed_query(account.token).items()),
+            data=b"",
+            content_type="text/xml",
+        )
     )
     assert response.status_code == 400
     assert not InboundMessage.objects.exists()

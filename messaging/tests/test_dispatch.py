@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from conftest import sample_text
+from messaging import services
+from messaging.models import InboundMessage
+from messaging.tests.callback_client import post_callback
+
+
+def _text_message(n: int) -> str:
+    return sample_text("inbound/msg_text.xml").replace("1234567890123456", str(1000 + n))
+
+
+def test_a_burst_of_messages_costs_one_sweep_request(client, account, django_capture_on_commit_callbacks, monkeypatch):
+    requested = []
+    monkeypatch.setattr("messaging.tasks.inbound_dispatch_pending.delay", requested.append)
+    cache.delete(services._dispatch_flag(account.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(5):
+            post_callback(client, account, _text_message(n))
+    assert requested == [account.pk]
+    assert InboundMessage.objects.filter(handled_at__isnull=True).count() == 5
+    assert services.inbound_dispatch_pending(account_id=account.pk) == 5
+    assert not InboundMessage.objects.filter(handled_at__isnull=True).exists()
+
+
+def test_a_sweep_clears_the_request_so_the_next_message_asks_again(
+    client, account, django_capture_on_commit_callbacks, monkeypatch
+):
+    requested = []
+    monkeypatch.setattr("messaging.tasks.inbound_dispatch_pending.delay", requested.append)
+    cache.delete(services._dispatch_flag(account.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(client, account, _text_message(1))
+    services.inbound_dispatch_pending(account_id=account.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(client, account, _text_message(2))
+    assert requested == [account.pk, account.pk]
+
+
+def test_side_effects_run_once_even_if_two_sweeps_overlap(client, account, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(client, account, _text_message(1))
+    assert services.inbound_dispatch_pending(account_id=account.pk) == 0
+    assert InboundMessage.objects.get().handled_at is not None
+
+
+def test_beat_sweeps_messages_whose_sweep_was_lost(client, account, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr("messaging.tasks.inbound_dispatch_pending.delay", lambda account_id: None)
+    cache.delete(services._dispatch_flag(account.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(client, account, _text_message(1))
+    assert services.inbound_dispatch_stale() == 0  # too recent to be considered lost
+    InboundMessage.objects.update(received_at=timezone.now() - timedelta(minutes=2))
+    assert services.inbound_dispatch_stale() == 1
+    assert InboundMessage.objects.get().handled_at is not None

@@ -1,0 +1,60 @@
+"""Buffered writes of ``ApiCallLog``: one bulk insert per batch instead of one commit per API call.
+
+The buffer is process-wide (threads of a pool share it) and is flushed when it holds
+``WECHAT_API_CALL_LOG_BATCH`` rows, when its oldest row is a second old, at the end of every request
+and Celery task, and at exit. A crash can lose at most that last second of call records.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+
+from celery.signals import task_postrun, worker_process_shutdown
+from django.conf import settings
+from django.core.signals import request_finished
+from django.db import DatabaseError, connection
+
+from .models import ApiCallLog
+
+logger = logging.getLogger(__name__)
+
+MAX_AGE_SECONDS = 1.0
+_lock = threading.Lock()
+_rows: list[ApiCallLog] = []
+_oldest = 0.0
+
+
+def record(**fields) -> None:
+    global _oldest
+    with _lock:
+        if not _rows:
+            _oldest = time.monotonic()
+        _rows.append(ApiCallLog(**fields))
+        due = len(_rows) >= settings.WECHAT_API_CALL_LOG_BATCH or time.monotonic() - _oldest >= MAX_AGE_SECONDS
+    if due:
+        flush()
+
+
+def flush(**_signal_kwargs) -> int:
+    if connection.needs_rollback:
+        return 0  # inside a broken transaction; the next flush writes them
+    with _lock:
+        rows = _rows[:]
+        _rows.clear()
+    if not rows:
+        return 0
+    try:
+        ApiCallLog.objects.bulk_create(rows, batch_size=500)
+    except DatabaseError:
+        logger.exception("wechat.api_call_log_flush_failed", extra={"rows": len(rows)})
+        return 0
+    return len(rows)
+
+
+request_finished.connect(flush, dispatch_uid="wechat.call_log.request_finished")
+task_postrun.connect(flush, dispatch_uid="wechat.call_log.task_postrun", weak=False)
+worker_process_shutdown.connect(flush, dispatch_uid="wechat.call_log.shutdown", weak=False)
+atexit.register(flush)
