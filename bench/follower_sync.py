@@ -1,0 +1,144 @@
+"""Full follower sync of a large account from the in-process sandbox into PostgreSQL.
+
+Targets (DESIGN §5): 1,000,000 followers in ≤ 60 s, peak RSS ≤ 300 MB, within 3× of a bare COPY of the
+same rows into an equivalent table (same columns, constraints and indexes), measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wxsite .venv/bin/python bench/follower_sync.py [--n 1000000]
+
+The sync is the product's own ``accounts.sync.follower_sync_all``: user/get pages of 10,000,
+user/info/batchget calls of 100, through the gateway (token store, ApiCallLog) and the sandbox pipeline
+(auth, quota, faults, SandboxCall) exactly as in production, minus the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+
+from _setup import throwaway_database
+
+
+class _NoMigrations(dict):
+    """Tables straight from the models (like pytest --nomigrations), whatever migrations exist."""
+
+    def __contains__(self, item):
+        return True
+
+    def __getitem__(self, item):
+        return None
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="followers on WeChat's side")
+    parser.add_argument("--queries", action="store_true", help="print where the database time went, by statement")
+    parser.add_argument("--workers", type=int, default=None, help="parallel user/info calls (FOLLOWER_SYNC_WORKERS)")
+    args = parser.parse_args()
+
+    import django
+    from django.conf import settings
+
+    django.setup()
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL server: the bench compares against PostgreSQL's COPY.")
+    settings.MIGRATION_MODULES = _NoMigrations()
+    settings.DEBUG = False
+    if args.workers:
+        settings.FOLLOWER_SYNC_WORKERS = args.workers
+
+    with throwaway_database():
+        from django.db import connection
+
+        from accounts import sync
+        from accounts.models import Follower
+        from accounts.services import account_upsert
+        from sandbox.generator import followers_generate
+        from sandbox.models import SandboxCall
+        from sandbox.services import sandbox_app_configure
+
+        account, _ = account_upsert(
+            appid="wx0be0c0000000b001", name="bench", secret="bench-secret", token="benchtoken", verified=True
+        )
+        app = sandbox_app_configure(account=account)
+        account.refresh_from_db()
+
+        began = time.perf_counter()
+        followers_generate(app=app, n=args.n)
+        print(f"seeded {args.n:,} sandbox followers in {time.perf_counter() - began:.1f} s (not measured)")
+        rss_before = rss_mb()
+
+        timings = QueryTimings()
+        began = time.perf_counter()
+        if args.queries:
+            with connection.execute_wrapper(timings):
+                job = sync.follower_sync_all(account=account)
+        else:
+            job = sync.follower_sync_all(account=account)
+        sync_seconds = time.perf_counter() - began
+        timings.report()
+        peak = rss_mb()
+        assert job.status == job.Status.SUCCEEDED, (job.status, job.error)
+        stored = Follower.objects.filter(account=account, subscribed=True).count()
+        assert stored == args.n == job.done, (stored, job.done)
+        calls = SandboxCall.objects.count()
+        memberships = Follower.tags.through.objects.count()
+
+        copy_seconds = bare_copy(connection, Follower._meta.db_table, account.pk)
+
+        ratio = sync_seconds / copy_seconds
+        print(
+            f"sync: {sync_seconds:.1f} s for {stored:,} followers ({stored / sync_seconds:,.0f}/s), {calls:,} API calls, {memberships:,} tag memberships"
+        )
+        print(f"peak RSS: {peak:.0f} MB (before the sync: {rss_before:.0f} MB)")
+        print(f"bare COPY of the same {stored:,} rows: {copy_seconds:.1f} s")
+        print(f"ratio sync / COPY: {ratio:.2f}x")
+        ok = sync_seconds <= 60 and peak <= 300 and ratio <= 3
+        print("targets (≤ 60 s, ≤ 300 MB, ≤ 3x):", "met" if ok else "NOT met")
+
+
+class QueryTimings:
+    """Database time per statement shape (table + verb), to see what a slow run spends its time on."""
+
+    def __init__(self):
+        self.totals: dict[str, list] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = " ".join(sql.split()[:4])[:90]
+            entry = self.totals.setdefault(key, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
+
+    def report(self):
+        for key, (count, seconds) in sorted(self.totals.items(), key=lambda kv: -kv[1][1])[:15]:
+            print(f"  {seconds:7.2f} s {count:7d}x  {key}")
+
+
+def bare_copy(connection, table: str, account_id: int) -> float:
+    """COPY the synced rows into a fresh table with the same columns, constraints and indexes; time only the COPY."""
+    with tempfile.TemporaryFile("w+") as dump, connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY (SELECT * FROM {table} WHERE account_id = {int(account_id)}) TO STDOUT", dump)
+        dump.seek(0)
+        cursor.execute(f"CREATE TABLE bench_follower_copy (LIKE {table} INCLUDING ALL)")
+        # The real table's foreign key, so the COPY checks what the sync's inserts check.
+        cursor.execute(
+            "ALTER TABLE bench_follower_copy ADD FOREIGN KEY (account_id) REFERENCES accounts_officialaccount (id) "
+            "DEFERRABLE INITIALLY DEFERRED"
+        )
+        began = time.perf_counter()
+        cursor.cursor.copy_expert("COPY bench_follower_copy FROM STDIN", dump)
+        return time.perf_counter() - began
+
+
+if __name__ == "__main__":
+    main()
