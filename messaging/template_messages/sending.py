@@ -1,0 +1,118 @@
+"""Many message/template/send calls at once: a pool of threads, each with its own HTTP session and DB connection,
+under a rate limit shared by every worker through the cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import connections
+
+from wechat.errors import Category, WeChatError
+from wechat.gateway import client_for
+
+SEND_PATH = "message/template/send"
+# Errors that will hit every remaining receiver too: stop the push instead of burning through it.
+PUSH_STOPPING_ERRCODES = frozenset({40037, 40164, 48001, 48004, 89503, 89506, 89507})
+
+
+def stops_push(exc: WeChatError) -> bool:
+    return exc.category in (Category.QUOTA, Category.AUTH) or exc.errcode in PUSH_STOPPING_ERRCODES
+
+
+class RateLimiter:
+    """At most ``rate`` permits per wall-clock second for ``key``, across threads and processes.
+
+    Permits are taken from the shared counter in small blocks, so the cache sees a few calls per second per batch.
+    """
+
+    def __init__(self, key: str, rate: int):
+        self.key = key
+        self.rate = max(1, int(rate))
+        self.block = max(1, min(50, self.rate // 20))
+        self._local = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            while self._local <= 0:
+                self._local = self._reserve()
+            self._local -= 1
+
+    def _reserve(self) -> int:
+        now = time.time()
+        window = int(now)
+        key = f"tpl-rate:{self.key}:{window}"
+        cache.add(key, 0, timeout=10)
+        try:
+            used = cache.incr(key, self.block)
+        except ValueError:  # expired between add and incr
+            return 0
+        granted = min(self.block, self.rate - (used - self.block))
+        if granted > 0:
+            return granted
+        time.sleep(max(0.0, window + 1 - time.time()))
+        return 0
+
+
+def send_all(
+    *,
+    account,
+    items: Iterable[tuple[int, dict]],
+    concurrency: int,
+    limiter: RateLimiter | None = None,
+    keep_going: Callable[[], bool] | None = None,
+) -> dict[int, str | WeChatError]:
+    """Send each (key, body); returns key → msgid or the WeChatError. Keys not in the result were not attempted
+    (the push was stopped, by an error that stops pushes or by ``keep_going`` turning false)."""
+    results: dict[int, str | WeChatError] = {}
+    source = iter(items)
+    lock = threading.Lock()
+    stop = threading.Event()
+    checked = [time.monotonic()]
+
+    def next_item():
+        with lock:
+            if stop.is_set():
+                return None
+            if keep_going is not None and time.monotonic() - checked[0] > 1.0:
+                checked[0] = time.monotonic()
+                if not keep_going():
+                    stop.set()
+                    return None
+            item = next(source, None)
+        if item is not None and limiter is not None:
+            limiter.acquire()
+        return item
+
+    def work():
+        client = client_for(account)
+        while (item := next_item()) is not None:
+            key, body = item
+            try:
+                answer = client.post(SEND_PATH, data=body)
+            except WeChatError as exc:
+                results[key] = exc
+                if stops_push(exc):
+                    stop.set()
+            else:
+                results[key] = str(answer.get("msgid", ""))
+
+    if concurrency <= 1:
+        work()
+        return results
+
+    def threaded():
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=threaded, name=f"tpl-send-{n}", daemon=True) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
