@@ -1,0 +1,75 @@
+"""Concurrent dispatchers and senders on PostgreSQL: each message and batch is claimed, and sent, once."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from messaging import mass
+from messaging.models import MassBatch, MassMessage, MassMessageEvent
+from messaging.tests.test_mass import make_followers, text_message
+from sandbox.models import SandboxCall, SandboxDelivery
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level concurrency needs PostgreSQL (DATABASE_URL)")
+
+
+def run_in_threads(n, fn):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(fn())
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_dispatchers_claim_a_due_message_once(account, sandbox_app):
+    make_followers(account, sandbox_app, 3)
+    message = text_message(account)
+    mass.mass_message_schedule(message=message, at=timezone.now() + timedelta(minutes=2))
+    MassMessage.objects.filter(pk=message.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
+
+    results = run_in_threads(4, lambda: mass.mass_dispatch_due()["started"])
+
+    assert sum(results) == 1
+    assert MassBatch.objects.filter(message=message).count() == 1
+    assert MassMessageEvent.objects.filter(message=message, old_status="scheduled", new_status="sending").count() == 1
+    assert SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").count() == 1
+    assert SandboxDelivery.objects.filter(channel="mass").count() == 3
+    message.refresh_from_db()
+    assert message.status == "sent"
+
+
+def test_concurrent_senders_make_one_call_per_batch(account, sandbox_app):
+    make_followers(account, sandbox_app, 2)
+    message = text_message(account)
+    MassMessage.objects.filter(pk=message.pk).update(status="sending", started_at=timezone.now())
+    batch = MassBatch.objects.create(message=message, index=0, clientmsgid=mass.clientmsgid_for(message, 0), recipients=2)
+
+    results = run_in_threads(4, lambda: mass.mass_batch_send(batch_id=batch.pk)["status"])
+
+    assert sorted(results) == ["not_claimed", "not_claimed", "not_claimed", "submitted"]
+    assert SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").count() == 1
+    assert SandboxDelivery.objects.filter(channel="mass").count() == 2
+    batch.refresh_from_db()
+    assert batch.attempts == 1
