@@ -1,13 +1,24 @@
+import csv
+
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from wechat import tokens
 from wechat.errors import WeChatError
-from wxsite.admin_utils import wechat_error_message
+from wechat.models import SyncStatus
+from wxsite.admin_utils import AccountScopedAdmin, sync_badge, wechat_error_message
 
-from .models import OfficialAccount
+from . import selectors, services, tasks
+from .models import Follower, FollowerOperation, OfficialAccount, Tag
 from .selectors import accounts_for_user
 
 
@@ -117,3 +128,474 @@ class OfficialAccountAdmin(admin.ModelAdmin):
                 wechat_error_message(request, exc, action=str(account))
             else:
                 messages.success(request, _("%(account)s: new access_token stored.") % {"account": account})
+
+
+# Tags (用户标签), followers (粉丝) and the changes sent to WeChat for them.
+
+
+def _validation_messages(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+class AccountListFilter(admin.SimpleListFilter):
+    """Only the accounts this operator manages."""
+
+    title = _("account")
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [(str(a.pk), str(a)) for a in accounts_for_user(request.user)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(account_id=self.value()) if self.value() else queryset
+
+
+class TagListFilter(admin.SimpleListFilter):
+    title = _("tag (标签)")
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        tags = selectors.tags_for_user(request.user).select_related("account").order_by("account__name", "name")
+        account = request.GET.get(AccountListFilter.parameter_name)
+        if account:
+            tags = tags.filter(account_id=account)
+        choices = [("none", _("no tag"))]
+        return choices + [(str(t.pk), f"{t.name} ({t.account.name})") for t in tags]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(tags__isnull=True)
+        if self.value():
+            return queryset.filter(tags__id=self.value())
+        return queryset
+
+
+class PullFromWeChatMixin:
+    """A changelist button that pulls one account's state from WeChat through a task."""
+
+    pull_label = ""
+    pull_task = None
+
+    def get_urls(self):
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}_pull"
+        return [path("pull/", self.admin_site.admin_view(self.pull_view), name=name), *super().get_urls()]
+
+    def pull_view(self, request):
+        opts = self.model._meta
+        back = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        account = accounts_for_user(request.user).filter(pk=request.POST.get("account") or 0).first()
+        if account is None:
+            messages.error(request, _("Choose an account you manage."))
+            return HttpResponseRedirect(back)
+        task = self.pull_task
+        transaction.on_commit(lambda: task.delay(account.pk))
+        messages.success(request, _("%(account)s: pull from WeChat started; refresh in a moment.") % {"account": account})
+        return HttpResponseRedirect(back)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "pull_accounts": accounts_for_user(request.user),
+            "pull_label": self.pull_label,
+            "pull_url": reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_pull"),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["account", "name"]
+        help_texts = {"name": _("At most 30 bytes in UTF-8 (10 Chinese characters). Saved here, then sent to WeChat.")}
+
+    def clean(self):
+        cleaned = super().clean()
+        account = cleaned.get("account") or getattr(self.instance, "account", None)
+        if account is None or "name" not in cleaned:
+            return cleaned
+        try:
+            if self.instance.pk:
+                services.tag_reserved_check(tag=self.instance)
+            else:
+                services.tag_create_check(account=account)
+            cleaned["name"] = services.tag_name_clean(account=account, name=cleaned["name"], tag=self.instance)
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.messages}) from exc
+        return cleaned
+
+
+@admin.register(Tag)
+class TagAdmin(PullFromWeChatMixin, AccountScopedAdmin):
+    form = TagForm
+    list_display = ["name", "account", "wechat_id", "follower_count", "members", "sync_state", "synced_at"]
+    list_filter = [AccountListFilter, "sync_status"]
+    search_fields = ["name"]
+    list_select_related = ["account"]
+    actions = ["sync_again", "pull_members"]
+    change_list_template = "admin/accounts/tag/change_list.html"
+    pull_label = _("Pull tags and members from WeChat (同步标签)")
+    pull_task = tasks.tags_pull_all
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["wechat_id", "follower_count", "sync_state", "synced_at"]
+        if obj is not None:
+            fields.insert(0, "account")
+            if services.tag_is_reserved(obj):
+                fields.insert(1, "name")
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and services.tag_is_reserved(obj))
+
+    @admin.display(description=_("WeChat sync"), ordering="sync_status")
+    def sync_state(self, obj):
+        return sync_badge(obj.sync_status, obj.get_sync_status_display(), obj.last_error)
+
+    @admin.display(description=_("followers here"))
+    def members(self, obj):
+        url = reverse("admin:accounts_follower_changelist") + f"?{TagListFilter.parameter_name}={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("list"))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            tag = services.tag_create(account=obj.account, name=obj.name)
+            obj.pk, obj.sync_status = tag.pk, tag.sync_status
+            obj._state.adding = False
+        elif "name" in form.changed_data:
+            services.tag_rename(tag=obj, name=obj.name)
+            messages.info(request, _("The new name is being sent to WeChat."))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except WeChatError as exc:
+            wechat_error_message(request, exc, action=str(_("Delete")))
+        except ValidationError as exc:
+            messages.error(request, _validation_messages(exc))
+        return HttpResponseRedirect(reverse("admin:accounts_tag_change", args=[object_id]))
+
+    def delete_model(self, request, obj):
+        services.tag_delete(tag=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tag in queryset.select_related("account"):
+            try:
+                services.tag_delete(tag=tag)
+            except WeChatError as exc:
+                wechat_error_message(request, exc, action=tag.name)
+            except ValidationError as exc:
+                messages.error(request, f"{tag.name}: {_validation_messages(exc)}")
+
+    @admin.action(description=_("Send to WeChat again (重新同步)"))
+    def sync_again(self, request, queryset):
+        count = services.tags_sync_retry(tags=queryset)
+        messages.success(request, _("%(count)d tag(s) queued for WeChat.") % {"count": count})
+
+    @admin.action(description=_("Pull members from WeChat (拉取标签下粉丝)"))
+    def pull_members(self, request, queryset):
+        ids = list(queryset.filter(wechat_id__isnull=False).values_list("pk", flat=True))
+        transaction.on_commit(lambda: [tasks.tag_members_pull.delay(pk) for pk in ids])
+        messages.success(request, _("%(count)d tag(s): pull from WeChat started; refresh in a moment.") % {"count": len(ids)})
+
+
+class TagChoiceForm(forms.Form):
+    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), label=_("tag (标签)"))
+
+    def __init__(self, *args, tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].queryset = tags
+
+
+class FollowerForm(forms.ModelForm):
+    class Meta:
+        model = Follower
+        fields = ["remark"]
+        help_texts = {"remark": _("Fewer than 30 characters. Saved here, then sent to WeChat (设置备注名).")}
+
+    def clean_remark(self):
+        try:
+            remark = services.remark_clean(self.cleaned_data["remark"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+        if remark != self.instance.remark and not self.instance.subscribed:
+            raise ValidationError(_("WeChat only keeps remarks for current followers; this user has unfollowed."))
+        return remark
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    # A byte-order mark so that spreadsheet programs read the Chinese text as UTF-8.
+    body = (("\ufeff" if i == 0 else "") + writer.writerow(row) for i, row in enumerate(rows))
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.register(Follower)
+class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
+    form = FollowerForm
+    pull_label = _("Pull blacklist from WeChat (同步黑名单)")
+    pull_task = tasks.blacklist_pull
+    list_display = [
+        "openid",
+        "remark",
+        "tag_list",
+        "subscribed",
+        "subscribe_time",
+        "subscribe_scene",
+        "blacklisted",
+        "last_interaction_at",
+        "account",
+    ]
+    list_filter = [
+        AccountListFilter,
+        TagListFilter,
+        "subscribed",
+        "subscribe_scene",
+        "blacklisted",
+        ("subscribe_time", admin.DateFieldListFilter),
+    ]
+    search_fields = ["openid", "remark", "unionid"]
+    list_select_related = ["account"]
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ["add_to_tag", "remove_from_tag", "blacklist_add", "blacklist_remove", "export_csv"]
+    change_list_template = "admin/accounts/follower/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["openid", "account", "remark", "unionid"]}),
+        (
+            _("Subscription"),
+            {
+                "fields": [
+                    "subscribed",
+                    "subscribe_time",
+                    "unsubscribed_at",
+                    "subscribe_scene",
+                    "qr_scene",
+                    "language",
+                    "last_interaction_at",
+                ]
+            },
+        ),
+        (_("Tags and blacklist"), {"fields": ["tag_list", "blacklisted"]}),
+        (_("Location (地理位置)"), {"fields": ["location"]}),
+        (_("Messages (消息记录)"), {"fields": ["message_thread"]}),
+    ]
+    readonly_fields = [
+        "openid",
+        "account",
+        "unionid",
+        "subscribed",
+        "subscribe_time",
+        "unsubscribed_at",
+        "subscribe_scene",
+        "qr_scene",
+        "language",
+        "last_interaction_at",
+        "tag_list",
+        "blacklisted",
+        "location",
+        "message_thread",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    def has_add_permission(self, request):
+        return False  # followers come from WeChat
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="accounts_follower_export")
+        return [export, *super().get_urls()]
+
+    @admin.display(description=_("tags (标签)"))
+    def tag_list(self, obj):
+        return ", ".join(sorted(t.name for t in obj.tags.all())) or "—"
+
+    @admin.display(description=_("last location"))
+    def location(self, obj):
+        if obj.latitude is None or obj.longitude is None:
+            return _("No location reported (the follower has not allowed 上报地理位置).")
+        lat, lng = obj.latitude, obj.longitude
+        osm = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lng}#map=15/{lat}/{lng}"
+        precision = f" ±{obj.location_precision:.0f} m" if obj.location_precision else ""
+        when = timezone.localtime(obj.location_at).strftime("%Y-%m-%d %H:%M") if obj.location_at else ""
+        return format_html(
+            '{}, {}{} <span style="color:#888">{}</span> · <a href="{}" target="_blank" rel="noopener">{}</a>',
+            lat,
+            lng,
+            precision,
+            when,
+            osm,
+            _("map (OpenStreetMap)"),
+        )
+
+    @admin.display(description=_("latest messages"))
+    def message_thread(self, obj):
+        thread = selectors.follower_thread(follower=obj)
+        if not thread:
+            return _("No messages yet.")
+        rows = format_html_join(
+            "",
+            '<tr><td style="white-space:nowrap">{}</td><td>{}</td><td>{}</td><td><a href="{}">#{}</a></td></tr>',
+            (
+                (
+                    timezone.localtime(m.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    m.event or m.msg_type,
+                    (m.content or m.event_key)[:200],
+                    reverse("admin:messaging_inboundmessage_change", args=[m.pk]),
+                    m.pk,
+                )
+                for m in thread
+            ),
+        )
+        return format_html('<table class="follower-thread">{}</table>', rows)
+
+    def save_model(self, request, obj, form, change):
+        if "remark" in form.changed_data:
+            services.follower_remark_set(follower=obj, remark=form.cleaned_data["remark"], user=request.user)
+            messages.info(request, _("The remark is being sent to WeChat."))
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request)
+        return _csv_response(selectors.follower_csv_rows(queryset=queryset), "followers.csv")
+
+    @admin.action(description=_("Export selected to CSV"))
+    def export_csv(self, request, queryset):
+        return _csv_response(selectors.follower_csv_rows(queryset=queryset), "followers.csv")
+
+    def _tag_action(self, request, queryset, *, action: str, title, service):
+        account_ids = list(queryset.order_by().values_list("account_id", flat=True).distinct()[:2])
+        if len(account_ids) != 1:
+            messages.error(request, _("Select followers of one official account at a time."))
+            return None
+        account = OfficialAccount.objects.get(pk=account_ids[0])
+        tags = selectors.tags_assignable(account=account)
+        if "apply" in request.POST:
+            form = TagChoiceForm(request.POST, tags=tags)
+            if form.is_valid():
+                tag = form.cleaned_data["tag"]
+                try:
+                    queued = service(tag=tag, followers=queryset, user=request.user)
+                except ValidationError as exc:
+                    messages.error(request, _validation_messages(exc))
+                    return None
+                message = _("%(count)d follower(s) queued for “%(tag)s” in %(calls)d call(s) to WeChat.") % {
+                    "count": queued.openids,
+                    "tag": tag.name,
+                    "calls": queued.operations,
+                }
+                if queued.skipped:
+                    message += " " + _("%(skipped)d unsubscribed follower(s) skipped.") % {"skipped": queued.skipped}
+                messages.success(request, message)
+                return None
+        else:
+            form = TagChoiceForm(tags=tags)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "account": account,
+            "followers": queryset[:20],
+            "count": queryset.count(),
+            "action": action,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "no_tags": not tags.exists(),
+        }
+        return TemplateResponse(request, "admin/accounts/follower/tag_action.html", context)
+
+    @admin.action(description=_("Add to tag… (打标签)"))
+    def add_to_tag(self, request, queryset):
+        return self._tag_action(
+            request, queryset, action="add_to_tag", title=_("Add followers to a tag"), service=services.followers_tag_add
+        )
+
+    @admin.action(description=_("Remove from tag… (取消标签)"))
+    def remove_from_tag(self, request, queryset):
+        return self._tag_action(
+            request,
+            queryset,
+            action="remove_from_tag",
+            title=_("Remove followers from a tag"),
+            service=services.followers_tag_remove,
+        )
+
+    def _blacklist(self, request, queryset, *, add: bool):
+        try:
+            queued = services.followers_blacklist(followers=queryset, add=add, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, _validation_messages(exc))
+            return
+        messages.success(
+            request,
+            _("%(count)d follower(s) queued in %(calls)d call(s) to WeChat.")
+            % {"count": queued.openids, "calls": queued.operations},
+        )
+
+    @admin.action(description=_("Add to blacklist (拉黑)"))
+    def blacklist_add(self, request, queryset):
+        self._blacklist(request, queryset, add=True)
+
+    @admin.action(description=_("Remove from blacklist (取消拉黑)"))
+    def blacklist_remove(self, request, queryset):
+        self._blacklist(request, queryset, add=False)
+
+
+@admin.register(FollowerOperation)
+class FollowerOperationAdmin(AccountScopedAdmin):
+    list_display = ["created_at", "account", "kind", "tag", "size", "sync_state", "created_by"]
+    list_filter = [AccountListFilter, "kind", "sync_status"]
+    list_select_related = ["account", "tag", "created_by"]
+    actions = ["retry"]
+    readonly_fields = [
+        "account",
+        "kind",
+        "tag",
+        "openids",
+        "remark",
+        "sync_state",
+        "synced_at",
+        "last_error",
+        "created_by",
+        "created_at",
+    ]
+    exclude = ["sync_status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("followers"))
+    def size(self, obj):
+        return len(obj.openids)
+
+    @admin.display(description=_("WeChat sync"), ordering="sync_status")
+    def sync_state(self, obj):
+        return sync_badge(obj.sync_status, obj.get_sync_status_display(), obj.last_error)
+
+    @admin.action(description=_("Send failed changes again (重试)"), permissions=["view"])
+    def retry(self, request, queryset):
+        count = services.follower_operations_retry(operations=queryset.filter(sync_status=SyncStatus.FAILED))
+        messages.success(request, _("%(count)d change(s) queued again.") % {"count": count})
+
+
+from . import admin_sync  # noqa: E402, F401

@@ -32,7 +32,9 @@ class OfficialAccount(models.Model):
     app_secret = EncryptedCharField(_("AppSecret"), max_length=128)
     token = models.CharField(_("callback Token"), max_length=32, validators=[token_validator])
     # The encrypted field stores an empty value as NULL.
-    encoding_aes_key = EncryptedCharField(_("EncodingAESKey"), max_length=43, blank=True, null=True, validators=[aes_key_validator])
+    encoding_aes_key = EncryptedCharField(
+        _("EncodingAESKey"), max_length=43, blank=True, null=True, validators=[aes_key_validator]
+    )
     encoding_mode = models.CharField(_("encoding mode"), max_length=16, choices=EncodingMode.choices, default=EncodingMode.PLAIN)
     account_type = models.CharField(_("account type"), max_length=16, choices=AccountType.choices, default=AccountType.SERVICE)
     verified = models.BooleanField(_("verified (已认证)"), default=False)
@@ -156,3 +158,98 @@ class Follower(models.Model):
 
     def __str__(self):
         return self.remark or self.openid
+
+
+class FollowerOperation(WeChatSynced):
+    """One change to followers on WeChat's side (tag, untag, blacklist, remark), sent by a task in one call.
+
+    A row is the unit of retry and the audit record: what was asked, for whom, and what WeChat answered.
+    """
+
+    class Kind(models.TextChoices):
+        TAG = "tag", _("add to tag (打标签)")
+        UNTAG = "untag", _("remove from tag (取消标签)")
+        BLACKLIST = "blacklist", _("add to blacklist (拉黑)")
+        UNBLACKLIST = "unblacklist", _("remove from blacklist (取消拉黑)")
+        REMARK = "remark", _("set remark (备注名)")
+
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="follower_operations", verbose_name=_("account")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, null=True, blank=True, related_name="operations", verbose_name=_("tag")
+    )
+    openids = models.JSONField(_("OpenIDs"), default=list)
+    remark = models.CharField(_("remark"), max_length=30, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("follower change (粉丝操作记录)")
+        verbose_name_plural = _("follower changes (粉丝操作记录)")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} × {len(self.openids)}"
+
+
+class SyncJob(models.Model):
+    """One pull of WeChat state into the database (e.g. every follower), with its progress and resumable cursor.
+
+    At most one job per account and kind is queued or running (a partial unique constraint). A running job
+    holds a lease that each committed chunk renews; a job whose lease ran out (its worker died) is resumed
+    from ``page_token`` + ``page_offset`` rather than restarted.
+    """
+
+    class Kind(models.TextChoices):
+        FOLLOWERS = "followers", _("followers (粉丝)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="sync_jobs", verbose_name=_("account"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.FOLLOWERS)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    total = models.PositiveIntegerField(_("total (per WeChat)"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    # Cursor: the next_openid that fetches the current page, and how many of its openids are committed.
+    page_token = models.CharField(_("page token (next_openid)"), max_length=64, blank=True)
+    page_offset = models.PositiveIntegerField(_("offset in page"), default=0)
+    # Incremented by each claim, so a runner that lost its lease cannot write over its successor.
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    errcode = models.IntegerField(_("errcode"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("started by")
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync job (同步任务)")
+        verbose_name_plural = _("sync jobs (同步任务)")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"], condition=models.Q(status__in=["queued", "running"]), name="uniq_active_sync_job"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

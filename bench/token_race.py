@@ -84,7 +84,9 @@ def main() -> None:
 
         ctx = mp.get_context("fork")
         out = ctx.Queue()
-        procs = [ctx.Process(target=reader, args=(account.appid, start_at, args.reads, args.threads, out)) for _ in range(args.workers)]
+        procs = [
+            ctx.Process(target=reader, args=(account.appid, start_at, args.reads, args.threads, out)) for _ in range(args.workers)
+        ]
         for p in procs:
             p.start()
         results = [out.get() for _ in procs]

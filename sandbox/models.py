@@ -118,3 +118,123 @@ class SandboxFollower(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["app", "openid"], name="uniq_sandbox_follower")]
+
+
+class SandboxTag(models.Model):
+    """A follower tag created through tags/create. The reserved tags (0, 1, 2) are not stored."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="tags")
+    tagid = models.IntegerField()
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["tagid"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "tagid"], name="uniq_sandbox_tag_id"),
+            models.UniqueConstraint(fields=["app", "name"], name="uniq_sandbox_tag_name"),
+        ]
+
+
+class SandboxOAuthGrant(models.Model):
+    """An OAuth2 web authorisation: the code a user's consent produced, then the tokens it was exchanged for."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="oauth_grants")
+    openid = models.CharField(max_length=64)
+    scope = models.CharField(max_length=32)
+    is_snapshotuser = models.BooleanField(default=False)
+    code = models.CharField(max_length=64, unique=True)
+    code_issued_at = models.DateTimeField()
+    code_used_at = models.DateTimeField(null=True, blank=True)
+    access_token = models.CharField(max_length=128, blank=True, db_index=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = models.CharField(max_length=128, blank=True, db_index=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+
+
+class SandboxKfAccount(models.Model):
+    """A customer-service account (客服帐号) as WeChat keeps it for one app."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="kf_accounts")
+    kf_account = models.CharField(max_length=64)
+    kf_id = models.CharField(max_length=32)
+    nickname = models.CharField(max_length=32)
+    headimgurl = models.CharField(max_length=255, blank=True)
+    headimg = models.BinaryField(blank=True, default=b"")
+    kf_wx = models.CharField(max_length=64, blank=True)
+    invite_wx = models.CharField(max_length=64, blank=True)
+    invite_expire_time = models.IntegerField(default=0)
+    invite_status = models.CharField(max_length=16, blank=True)  # waiting, rejected, expired (derived on read)
+    online_status = models.PositiveSmallIntegerField(default=0)
+    accepted_case = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["app", "kf_account"], name="uniq_sandbox_kf_account")]
+
+
+class SandboxTemplate(models.Model):
+    """A private template (我的模板) of an app, added from the library or seeded by a test."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="message_templates")
+    template_id = models.CharField(max_length=64)
+    template_id_short = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=128)
+    primary_industry = models.CharField(max_length=64, blank=True)
+    deputy_industry = models.CharField(max_length=64, blank=True)
+    content = models.TextField()
+    example = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["app", "template_id"], name="uniq_sandbox_template")]
+
+
+class SandboxTemplateSettings(models.Model):
+    """Per-app template settings: the industry pair and the per-minute send counter (45011)."""
+
+    app = models.OneToOneField(SandboxApp, on_delete=models.CASCADE, related_name="template_settings")
+    industry_id1 = models.CharField(max_length=8, blank=True)
+    industry_id2 = models.CharField(max_length=8, blank=True)
+    industry_set_at = models.DateTimeField(null=True, blank=True)
+    minute_limit = models.PositiveIntegerField(default=600_000)
+    minute = models.BigIntegerField(default=0)  # unix minute of the counter
+    minute_count = models.PositiveIntegerField(default=0)
+
+
+class SandboxTemplateSend(models.Model):
+    """One accepted message/template/send; client_msg_id dedupes a resend to the first msgid."""
+
+    MSGID_BASE = 2_000_000_000
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="template_sends")
+    openid = models.CharField(max_length=64)
+    template_id = models.CharField(max_length=64)
+    client_msg_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "client_msg_id"], condition=~models.Q(client_msg_id=""), name="uniq_sandbox_template_cmid"
+            )
+        ]
+
+    @property
+    def msgid(self) -> int:
+        return self.MSGID_BASE + self.pk
+
+
+class SandboxTemplateReceiver(models.Model):
+    """How a follower's phone treats template messages, for tests and the simulator."""
+
+    class Behaviour(models.TextChoices):
+        REFUSE = "refuse"  # refused this account's templates: the send fails with 43101, no event
+        BLOCK = "block"  # accepted by the API, then TEMPLATESENDJOBFINISH "failed:user block"
+        SYSTEM_FAIL = "system_fail"  # accepted, then "failed: system failed"
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="template_receivers")
+    openid = models.CharField(max_length=64)
+    behaviour = models.CharField(max_length=16, choices=Behaviour.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["app", "openid"], name="uniq_sandbox_template_receiver")]

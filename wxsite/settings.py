@@ -109,9 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept between requests. No per-request health check: it costs a round trip on every
+# callback, and a connection that broke is discarded after the one request that hit the error.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -175,6 +175,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -187,6 +188,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "messaging.inbound_dispatch_stale": {
+        "task": "messaging.tasks.inbound_dispatch_stale",
+        "schedule": timedelta(minutes=1),
+    },
     "wechat.tokens_refresh_due": {
         "task": "wechat.tasks.tokens_refresh_due",
         "schedule": timedelta(minutes=1),
@@ -194,6 +199,26 @@ CELERY_BEAT_SCHEDULE = {
     "wechat.api_call_log_prune": {
         "task": "wechat.tasks.api_call_log_prune",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "accounts.followers_sync_nightly": {
+        "task": "accounts.tasks.followers_sync_nightly",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "accounts.blacklists_pull_nightly": {
+        "task": "accounts.tasks.blacklists_pull_nightly",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    "messaging.template_pushes_dispatch_due": {
+        "task": "messaging.template_messages.tasks.template_pushes_dispatch_due",
+        "schedule": timedelta(minutes=1),
+    },
+    "messaging.mass_dispatch_due": {
+        "task": "messaging.mass_tasks.mass_dispatch_due",
+        "schedule": timedelta(minutes=1),
+    },
+    "messaging.mass_batches_poll": {
+        "task": "messaging.mass_tasks.mass_batches_poll",
+        "schedule": timedelta(minutes=5),
     },
 }
 
@@ -205,6 +230,13 @@ WECHAT_READ_TIMEOUT = env.float("WECHAT_READ_TIMEOUT", default=10.0)
 WECHAT_TOKEN_MIN_REMAINING = 300
 # Beat refreshes tokens that expire within this many seconds.
 WECHAT_TOKEN_REFRESH_AHEAD = 600
+# An egress proxy for calls to WeChat (e.g. to leave through the whitelisted IP); empty: direct.
+WECHAT_HTTPS_PROXY = env("WECHAT_HTTPS_PROXY", default="")
+# Seconds a process trusts its last read of an access_token row before reading it again.
+WECHAT_TOKEN_LOCAL_CACHE_SECONDS = env.float("WECHAT_TOKEN_LOCAL_CACHE_SECONDS", default=30.0)
+# ApiCallLog rows are written in batches of this many (and at least every second, and at the end of
+# each request and task); 1 writes every call at once.
+WECHAT_API_CALL_LOG_BATCH = env.int("WECHAT_API_CALL_LOG_BATCH", default=100)
 WECHAT_CALLBACK_MAX_BODY = env.int("WECHAT_CALLBACK_MAX_BODY", default=64 * 1024)
 WECHAT_API_CALL_LOG_DAYS = env.int("WECHAT_API_CALL_LOG_DAYS", default=30)
 # requests transport adapters by URL prefix; the sandbox mounts an in-process adapter here.

@@ -9,6 +9,7 @@ admin.site.site_title = "wxsite"
 
 urlpatterns = [
     path("", include("messaging.urls")),
+    path("wechat/<str:appid>/oauth/", include("accounts.urls")),
     path("api/v1/", include("wxsite.api_urls")),
     path("sandbox/", include("sandbox.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -37,9 +37,15 @@ def test_add_account_creates_then_updates_idempotently(capsys):
     ("args", "message"),
     [
         (["--name", "x", "--appid", "not-an-appid", "--secret", "s", "--token", "tok123"], "appid"),
-        (["--name", "x", "--appid", "wx1234567890abcdef", "--secret", "s", "--token", "tok123", "--aes-key", "short"], "encoding_aes_key"),
+        (
+            ["--name", "x", "--appid", "wx1234567890abcdef", "--secret", "s", "--token", "tok123", "--aes-key", "short"],
+            "encoding_aes_key",
+        ),
         (["--name", "x", "--appid", "wx1234567890abcdef", "--secret", "s", "--token", "a b"], "token"),
-        (["--name", "x", "--appid", "wx1234567890abcdef", "--secret", "s", "--token", "tok123", "--mode", "safe"], "encoding_aes_key"),
+        (
+            ["--name", "x", "--appid", "wx1234567890abcdef", "--secret", "s", "--token", "tok123", "--mode", "safe"],
+            "encoding_aes_key",
+        ),
     ],
     ids=["bad-appid", "short-aes-key", "bad-token", "safe-without-key"],
 )
@@ -78,9 +84,18 @@ def test_admin_never_renders_secrets_and_shows_the_callback_url(admin_client_zh,
 def test_admin_save_with_empty_secret_keeps_the_stored_one(admin_client_zh, account):
     url = f"/admin/accounts/officialaccount/{account.pk}/change/"
     data = {
-        "name": "Renamed", "appid": account.appid, "account_type": "service", "verified": "on", "token": account.token,
-        "encoding_mode": "plain", "encoding_aes_key": "", "app_secret": "", "default_reply_text": "", "use_stable_token": "on",
-        "js_domains": "", "api_base_url": account.api_base_url,
+        "name": "Renamed",
+        "appid": account.appid,
+        "account_type": "service",
+        "verified": "on",
+        "token": account.token,
+        "encoding_mode": "plain",
+        "encoding_aes_key": "",
+        "app_secret": "",
+        "default_reply_text": "",
+        "use_stable_token": "on",
+        "js_domains": "",
+        "api_base_url": account.api_base_url,
     }
     response = admin_client_zh.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -90,8 +105,16 @@ def test_admin_save_with_empty_secret_keeps_the_stored_one(admin_client_zh, acco
 
 def test_admin_refuses_safe_mode_without_a_key(admin_client_zh, account):
     url = f"/admin/accounts/officialaccount/{account.pk}/change/"
-    data = {"name": "x", "appid": account.appid, "account_type": "service", "token": account.token, "encoding_mode": "safe",
-            "encoding_aes_key": "", "app_secret": "", "api_base_url": account.api_base_url}
+    data = {
+        "name": "x",
+        "appid": account.appid,
+        "account_type": "service",
+        "token": account.token,
+        "encoding_mode": "safe",
+        "encoding_aes_key": "",
+        "app_secret": "",
+        "api_base_url": account.api_base_url,
+    }
     response = admin_client_zh.post(url, data)
     assert response.status_code == 200
     assert "EncodingAESKey" in response.content.decode()

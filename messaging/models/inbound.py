@@ -23,6 +23,14 @@ class InboundMessage(models.Model):
     reply_xml = models.TextField(_("reply"), blank=True, help_text=_("Empty means 'success' (no reply)."))
     reply_sent = models.BooleanField(_("reply sent"), default=False)
     handled_at = models.DateTimeField(_("side effects done at"), null=True, blank=True)
+    matched_rule = models.ForeignKey(
+        "messaging.AutoReplyRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_messages",
+        verbose_name=_("matched auto-reply rule"),
+    )
 
     class Meta:
         verbose_name = _("inbound message")
@@ -32,6 +40,7 @@ class InboundMessage(models.Model):
         indexes = [
             models.Index(fields=["account", "openid", "-received_at"], name="inbound_thread_idx"),
             models.Index(fields=["account", "msg_type", "-received_at"], name="inbound_type_idx"),
+            models.Index(fields=["account", "id"], condition=models.Q(handled_at__isnull=True), name="inbound_unhandled_idx"),
         ]
 
     def __str__(self):
