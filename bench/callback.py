@@ -230,17 +230,25 @@ def _environs(path: str, query: str, bodies: list[bytes]) -> list[dict]:
     return [{**base, "CONTENT_LENGTH": str(len(b)), "wsgi.input": io.BytesIO(b)} for b in bodies]
 
 
-def _run(handler, environs, expect: bytes) -> float:
-    status_seen = []
+def _run(handler, environs, expect: bytes, pool=None, threads: int = 1) -> float:
+    def serve(chunk):
+        status_seen = []
 
-    def start_response(status, headers, exc_info=None):
-        status_seen.append(status)
+        def start_response(status, headers, exc_info=None):
+            status_seen.append(status)
+
+        for environ in chunk:
+            body = b"".join(handler(environ, start_response))
+            if expect not in body:
+                raise SystemExit(f"unexpected reply {status_seen[-1]}: {body[:300]!r}")
 
     started = time.perf_counter()
-    for environ in environs:
-        body = b"".join(handler(environ, start_response))
-        if expect not in body:
-            raise SystemExit(f"unexpected reply {status_seen[-1]}: {body[:300]!r}")
+    if pool is None:
+        serve(environs)
+    else:
+        # Concurrent pushes, as WeChat sends them: one process, `threads` requests in flight.
+        for future in [pool.submit(serve, environs[i::threads]) for i in range(threads)]:
+            future.result()
     return time.perf_counter() - started
 
 
@@ -253,6 +261,11 @@ def in_process(args) -> None:
     _create_accounts(args.rules)
     settings.ROOT_URLCONF = _bare_urlconf()
     handler = WSGIHandler()
+    pool = None
+    if args.threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(args.threads)
     query = _signed_query()
     msg_id = iter(range(7_000_000_000_000_000_000, 8_000_000_000_000_000_000))
     cases = {
@@ -265,7 +278,7 @@ def in_process(args) -> None:
         url, text, expect = cases[case]
         path, _, qs = url.partition("?")
         environs = _environs(path, qs, [_text_xml(text, next(msg_id)) for _ in range(n)])
-        return _run(handler, environs, expect)
+        return _run(handler, environs, expect, pool, args.threads)
 
     for case in cases:
         batch(case, 200)  # warm-up: URLconf, compiled rules, connections
@@ -297,12 +310,29 @@ def in_process(args) -> None:
                 services.dispatch_request = real_enqueue
                 if profiler and case == "c":
                     profiler.disable()
+    if pool is not None:
+        import threading
+
+        from django.db import connections
+
+        barrier = threading.Barrier(args.threads)
+
+        def close_thread_connections():
+            barrier.wait()  # every pool thread takes exactly one of these
+            connections.close_all()
+
+        for future in [pool.submit(close_thread_connections) for _ in range(args.threads)]:
+            future.result()
+        pool.shutdown()
     median = {case: statistics.median(values) for case, values in ms.items()}
     ratio = {case: statistics.median(a / x for a, x in zip(ms["a"], ms[case], strict=True)) for case in cases}
     stored = InboundMessage.objects.count()
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"database: {engine}, broker: {settings.CELERY_BROKER_URL.split(':', 1)[0]}, load average: {os.getloadavg()[0]:.1f}")
-    print(f"{rounds} interleaved rounds x {per_round} unique messages per case; {stored} inbound rows stored; medians:")
+    print(
+        f"{rounds} interleaved rounds x {per_round} unique messages per case, {args.threads} in flight;"
+        f" {stored} inbound rows stored; medians:"
+    )
     labels = {
         "a": "(a) bare view (verify + wechatpy parse + fixed reply)",
         "b": "(b) real callback, 0 rules",
@@ -320,8 +350,8 @@ def in_process(args) -> None:
     if profiler:
         import pstats
 
-        print("\nprofile of (c), by cumulative time:")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        print(f"\nprofile of (c), by {args.profile_sort}:")
+        pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(35)
 
 
 # --- gunicorn run -------------------------------------------------------------------------------------------
@@ -445,7 +475,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="messages per case (in-process)")
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (in-process)")
+    parser.add_argument("--threads", type=int, default=1, help="requests in flight at once (in-process), same for every case")
     parser.add_argument("--profile", action="store_true", help="cProfile case (c) and print the top functions")
+    parser.add_argument("--profile-sort", default="cumulative", help="pstats sort key for --profile (e.g. tottime)")
     parser.add_argument("--breakdown", action="store_true", help="also time (b) without the Celery enqueue (diagnostic)")
     parser.add_argument("--gunicorn", action="store_true", help="latency under gunicorn instead of in-process throughput")
     parser.add_argument("--rate", type=float, default=200.0)

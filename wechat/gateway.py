@@ -133,7 +133,9 @@ def _log_call(account, endpoint, method, errcode, errmsg, started):
         account=account, endpoint=endpoint, method=method.upper(), errcode=errcode, errmsg=errmsg[:255], duration_ms=duration_ms
     )
     if errcode:
-        logger.warning("wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms})
+        logger.warning(
+            "wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms}
+        )
 
 
 def client_for(account) -> AccountClient:

@@ -5,8 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class InboundMessage(models.Model):
     """Every message and event WeChat pushed to the callback, stored before the reply is sent."""
 
+    # Indexes are kept few: every one is paid on each callback insert. The unique dedupe key covers account lookups.
     account = models.ForeignKey(
-        "accounts.OfficialAccount", on_delete=models.CASCADE, related_name="inbound_messages", verbose_name=_("account")
+        "accounts.OfficialAccount",
+        on_delete=models.CASCADE,
+        related_name="inbound_messages",
+        verbose_name=_("account"),
+        db_index=False,
     )
     openid = models.CharField(_("follower OpenID"), max_length=64)
     msg_type = models.CharField(_("message type"), max_length=32)
@@ -30,6 +35,7 @@ class InboundMessage(models.Model):
         blank=True,
         related_name="inbound_messages",
         verbose_name=_("matched auto-reply rule"),
+        db_index=False,
     )
 
     class Meta:
@@ -39,7 +45,6 @@ class InboundMessage(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "dedupe_key"], name="uniq_inbound_dedupe_key")]
         indexes = [
             models.Index(fields=["account", "openid", "-received_at"], name="inbound_thread_idx"),
-            models.Index(fields=["account", "msg_type", "-received_at"], name="inbound_type_idx"),
             models.Index(fields=["account", "id"], condition=models.Q(handled_at__isnull=True), name="inbound_unhandled_idx"),
         ]
 
