@@ -29,11 +29,15 @@ def sample_json(relative: str):
 @pytest.fixture(autouse=True)
 def _eager_json_tasks(monkeypatch, settings):
     """Run Celery tasks eagerly, but only with arguments that survive a JSON round trip, as a real queue needs."""
+    from django.utils import translation
+
     from accounts.selectors import callback_cache_clear
     from wechat import tokens
     from wxsite.celery import app
 
     # Tests change token rows and call logs directly and read them back at once.
+    # Outside a request (services, tasks) messages come in English; requests pick their language as usual.
+    translation.activate("en")
     settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 0
     settings.WECHAT_API_CALL_LOG_BATCH = 1
     tokens.local_cache_clear()
@@ -52,6 +56,7 @@ def _eager_json_tasks(monkeypatch, settings):
     monkeypatch.setattr(Task, "apply_async", apply_async)
     callback_cache_clear()
     yield
+    translation.deactivate()
     callback_cache_clear()
 
 

@@ -131,7 +131,7 @@ def test_a_reused_state_is_refused(client, account, sandbox_app):
     callback = consent(client, account)
     assert client.get(callback).status_code == 302
     again = client.get(callback)
-    assert again.status_code == 400 and "already used" in again.content.decode()
+    assert again.status_code == 400 and "已被使用" in again.content.decode()
 
 
 def test_a_reused_code_is_refused_by_wechat_with_40163(client, account, sandbox_app):

@@ -88,8 +88,8 @@ def test_reposting_the_same_client_msg_id_returns_the_first_record_and_sends_onc
 @pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
-        ({"data": {"thing1": {"value": "巧克力"}}}, "data", "amount2: Missing"),
-        ({"data": {**ORDER_DATA, "thing1": {"value": "一" * 21}}}, "data", "At most 20"),
+        ({"data": {"thing1": {"value": "巧克力"}}}, "data", "amount2: 缺少内容"),
+        ({"data": {**ORDER_DATA, "thing1": {"value": "一" * 21}}}, "data", "最多 20 个字符"),
         ({"data": {**ORDER_DATA, "remark": {"value": "欢迎"}}}, "data", "remark:"),
         ({"template_id": "unknown"}, "template_id", "Unknown template"),
         ({"url": "not a url"}, "url", "http"),
@@ -97,6 +97,7 @@ def test_reposting_the_same_client_msg_id_returns_the_first_record_and_sends_onc
         ({"touser": ""}, "touser", ""),
     ],
 )
+# Pages and the API outside i18n_patterns answer in the default language, zh-hans.
 def test_bad_input_is_a_clear_400_and_stores_nothing(account, setup, operator, change, field, fragment):
     response = api_client(operator).post(url(account), {**body(setup), **change}, format="json")
     assert response.status_code == 400
