@@ -49,8 +49,11 @@ test: $(VENV)/.test-installed lint
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.test-installed
-	$(PY) bench/callback.py
+	$(PY) bench/callback.py --threads 8
+	$(PY) bench/callback.py --gunicorn
 	$(PY) bench/token_race.py
+	$(PY) bench/follower_sync.py
+	$(PY) bench/template_push.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

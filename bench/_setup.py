@@ -28,4 +28,14 @@ def throwaway_database():
     try:
         yield db
     finally:
+        from django.db import connection, connections
+
+        if connection.vendor == "postgresql":
+            # Threads of the run may still hold connections; the database cannot be dropped under them.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [connection.settings_dict["NAME"]],
+                )
+        connections.close_all()
         teardown_databases(config, verbosity=0)

@@ -9,7 +9,7 @@ to the callback afterwards, and measured separately.
 
     .venv/bin/python bench/template_push.py [--followers 20000] [--workers 2] [--threads 24]
 
-Uses DATABASE_URL when set (the database must be migrated). Prints messages/s and the number of duplicate
+Runs on a throwaway database (test_<name>) of DATABASE_URL, created and dropped per run. Prints messages/s and the number of duplicate
 deliveries counted from SandboxDelivery (must be 0).
 """
 
@@ -30,6 +30,7 @@ import django
 
 django.setup()
 
+from _setup import throwaway_database  # noqa: E402
 from celery import Task  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
@@ -38,6 +39,7 @@ from django.db.models import Count  # noqa: E402
 from accounts.models import Follower, OfficialAccount, Tag  # noqa: E402
 from accounts.services import account_upsert  # noqa: E402
 from messaging.models import TemplateMessage, TemplatePush  # noqa: E402
+from messaging import services as messaging_services  # noqa: E402
 from messaging.template_messages import services  # noqa: E402
 from messaging.template_messages.tasks import template_push_send_batch  # noqa: E402
 from sandbox.endpoints.template import template_job_finish  # noqa: E402
@@ -148,7 +150,11 @@ def main():
     parser.add_argument("--batch", type=int, default=500, help="messages per batch task")
     parser.add_argument("--rate", type=int, default=5000, help="push rate limit, messages/s")
     options = parser.parse_args()
+    with throwaway_database():
+        run(options)
 
+
+def run(options):
     settings.TEMPLATE_PUSH_BATCH_SIZE = options.batch
     Task.apply_async = _route
     db = settings.DATABASES["default"]
@@ -181,6 +187,9 @@ def main():
     sent_elapsed = t_sent - t0
 
     _post_job_finishes(finished, options.workers * 8)
+    # Let the last gathered sweep requests go out, then finish any sweep still owed, so the statuses are final.
+    time.sleep(4 * messaging_services.DISPATCH_COALESCE_SECONDS)
+    messaging_services.inbound_dispatch_stale(older_than=0)
     t_done = time.monotonic()
 
     per_openid = (

@@ -4,7 +4,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -166,11 +166,15 @@ def _dispatch_requested_send() -> None:
         account_ids = sorted(_dispatch_requested)
         _dispatch_requested.clear()
         _dispatch_timer = None
-    for account_id in account_ids:
-        try:
-            inbound_dispatch_pending.delay(account_id)
-        except Exception:  # the broker is down: the beat sweep handles these rows later
-            logger.exception("messaging.dispatch_request_failed", extra={"account_id": account_id})
+    try:
+        for account_id in account_ids:
+            try:
+                inbound_dispatch_pending.delay(account_id)
+            except Exception:  # the broker is down: the beat sweep handles these rows later
+                logger.exception("messaging.dispatch_request_failed", extra={"account_id": account_id})
+    finally:
+        # This timer thread ends here; a connection it opened (a task run in-process) must not outlive it.
+        connections.close_all()
 
 
 def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
