@@ -38,8 +38,8 @@ from django.db.models import Count  # noqa: E402
 
 from accounts.models import Follower, OfficialAccount, Tag  # noqa: E402
 from accounts.services import account_upsert  # noqa: E402
-from messaging.models import TemplateMessage, TemplatePush  # noqa: E402
 from messaging import services as messaging_services  # noqa: E402
+from messaging.models import TemplateMessage, TemplatePush  # noqa: E402
 from messaging.template_messages import services  # noqa: E402
 from messaging.template_messages.tasks import template_push_send_batch  # noqa: E402
 from sandbox.endpoints.template import template_job_finish  # noqa: E402
