@@ -985,25 +985,8 @@ def mass_message_recurrence_clear(*, message: MassMessage, actor=None) -> None:
     message.refresh_from_db()
 
 
-_CLONE_FIELDS = (
-    "account_id",
-    "title",
-    "msgtype",
-    "content",
-    "media_id",
-    "media_ids",
-    "recommend",
-    "need_open_comment",
-    "only_fans_can_comment",
-    "video_title",
-    "video_description",
-    "card_id",
-    "send_ignore_reprint",
-    "audience",
-    "tag_id",
-    "openids",
-    "follower_filter",
-)
+# A recurring run copies what an operator can edit; foreign keys by id, so nothing is fetched to copy them.
+_CLONE_FIELDS = tuple(f"{name}_id" if name in ("account", "tag") else name for name in _EDITABLE_FIELDS)
 
 
 def mass_message_run_recurring(*, template_id: int) -> MassMessage | None:
