@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from wechat.errors import describe
-from wxsite.admin_utils import AccountScopedAdmin, progress_bar, sync_badge
+from wxsite.admin_utils import ReadOnlyAdmin, progress_bar, sync_badge
 
 from . import sync
 from .admin import OfficialAccountAdmin
@@ -54,7 +54,7 @@ OfficialAccountAdmin.actions = [*OfficialAccountAdmin.actions, sync_followers_no
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(AccountScopedAdmin):
+class SyncJobAdmin(ReadOnlyAdmin):
     list_display = [
         "__str__",
         "account",
@@ -89,12 +89,6 @@ class SyncJobAdmin(AccountScopedAdmin):
     ]
     fields = readonly_fields
     actions = ["resume"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):

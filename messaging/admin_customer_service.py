@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Follower
 from accounts.selectors import accounts_for_user
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, sync_badge, wechat_error_message
+from wxsite.admin_utils import AccountScopedAdmin, ReadOnlyAdmin, badge, sync_badge, wechat_error_message
 
 from . import customer_service
 from .models import Conversation, KfAccount, OutboundMessage
@@ -389,7 +389,7 @@ def _inbound_text(m) -> str:
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(AccountScopedAdmin):
+class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "openid", "msgtype", "source", "status_badge", "error", "operator", "sent_at"]
     list_filter = ["account", "status", "source", "msgtype", "created_at"]
     search_fields = ["=openid", "kf_account"]
@@ -397,20 +397,9 @@ class OutboundMessageAdmin(AccountScopedAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OutboundMessage._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        return format_html(
-            '<span title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;font-size:11px">{}</span>',
-            obj.errmsg,
-            STATUS_COLOURS.get(obj.status, "#4a5568"),
-            obj.get_status_display(),
-        )
+        return badge(STATUS_COLOURS.get(obj.status, ""), obj.get_status_display(), obj.errmsg)
 
     @admin.display(description=_("WeChat error"))
     def error(self, obj):

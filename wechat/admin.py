@@ -1,18 +1,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from wxsite.admin_utils import AccountScopedAdmin
+from wxsite.admin_utils import ReadOnlyAdmin
 
 from .errors import describe
 from .models import AccessToken, ApiCallLog
-
-
-class ReadOnlyAdmin(AccountScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccessToken)

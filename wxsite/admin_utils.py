@@ -23,6 +23,16 @@ class AccountScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ReadOnlyAdmin(AccountScopedAdmin):
+    """Records written by the system (logs, jobs, sent messages): operators read them, never edit them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 def wechat_error_message(request, exc: WeChatError, *, action: str = "") -> None:
     """Show a WeChat failure to the operator: errcode and its meaning in Chinese and English."""
     prefix = f"{action}: " if action else ""
@@ -32,14 +42,18 @@ def wechat_error_message(request, exc: WeChatError, *, action: str = "") -> None
 SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", "syncing": "#2b6cb0"}
 
 
-def sync_badge(status: str, label: str, error: str = ""):
-    colour = SYNC_COLOURS.get(status, "#4a5568")
+def badge(colour: str, label: str, title: str = ""):
+    """A small coloured label; ``title`` (e.g. the last WeChat error) shows on hover."""
     return format_html(
         '<span title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;font-size:11px">{}</span>',
-        error or "",
-        colour,
+        title or "",
+        colour or "#4a5568",
         label,
     )
+
+
+def sync_badge(status: str, label: str, error: str = ""):
+    return badge(SYNC_COLOURS.get(status, "#4a5568"), label, error)
 
 
 def progress_bar(done: int, total: int):

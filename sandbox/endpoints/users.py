@@ -5,23 +5,13 @@ from __future__ import annotations
 import time
 
 from ..core import Call, SandboxError, endpoint
+from ..generator import GENERATED_COLUMNS
 from ..models import SandboxFollower
 
 PAGE_SIZE = 10_000
 MAX_BATCHGET = 100
 LANGS = ("zh_CN", "zh_TW", "en")
-_INFO_FIELDS = (
-    "openid",
-    "unionid",
-    "subscribed",
-    "subscribe_time",
-    "subscribe_scene",
-    "qr_scene",
-    "qr_scene_str",
-    "language",
-    "remark",
-    "tagids",
-)
+_INFO_FIELDS = tuple(column for column in GENERATED_COLUMNS if column != "blacklisted")
 
 
 def _user_rights(call: Call) -> None:
