@@ -30,6 +30,10 @@ def throwaway_database():
     finally:
         from django.db import connection, connections
 
+        from wechat import call_log
+
+        call_log.flush()  # before the database goes, not at exit
+
         if connection.vendor == "postgresql":
             # Threads of the run may still hold connections; the database cannot be dropped under them.
             with connection.cursor() as cursor:
