@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -124,14 +125,20 @@ def _insert_committed(row: InboundMessage) -> None:
         _insert(row)
 
 
-def _insert(row: InboundMessage) -> None:
-    # The callback's hottest statement, written directly: the ORM's per-call SQL compilation costs more
-    # than the rest of the matching. Values still go through each field's own database preparation.
-    fields = [f for f in InboundMessage._meta.concrete_fields if not f.primary_key]
+@functools.cache
+def _insert_sql(vendor: str) -> tuple[str, tuple]:
+    fields = tuple(f for f in InboundMessage._meta.concrete_fields if not f.primary_key)
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  identifiers from the model, values bound
         quote(InboundMessage._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
+    return sql, fields
+
+
+def _insert(row: InboundMessage) -> None:
+    # The callback's hottest statement, written directly: the ORM's per-call SQL compilation costs more
+    # than the rest of the matching. Values still go through each field's own database preparation.
+    sql, fields = _insert_sql(connection.vendor)
     row.received_at = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])

@@ -17,8 +17,6 @@ from xml.parsers.expat import ExpatError
 
 import xmltodict
 from wechatpy.crypto import PrpCrypto
-from wechatpy.events import EVENT_TYPES
-from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 
 _AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
 _FORBIDDEN_XML = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -109,20 +107,3 @@ def parse_xml(body: bytes | str, *, max_bytes: int) -> dict:
     if not isinstance(data, dict):
         raise CallbackError(400, "the root element must be <xml> with children")
     return data
-
-
-def message_from_dict(data: dict):
-    """The typed wechatpy message for a parsed body (wechatpy's parse_message, without reparsing)."""
-    data = dict(data)
-    message_type = str(data.get("MsgType") or "").lower()
-    if message_type == "event":
-        event_type = str(data.get("Event") or "").lower()
-        event_key = data.get("EventKey") or ""
-        if event_type == "subscribe" and isinstance(event_key, str):
-            if event_key.startswith(("scanbarcode|", "scanimage|")):
-                event_type = "subscribe_scan_product"
-            elif event_key.startswith("qrscene_"):
-                event_type = "subscribe_scan"
-                data["EventKey"] = event_key[len("qrscene_") :]
-        return EVENT_TYPES.get(event_type, UnknownMessage)(data)
-    return MESSAGE_TYPES.get(message_type, UnknownMessage)(data)

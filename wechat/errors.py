@@ -180,8 +180,3 @@ class WeChatTimeout(WeChatError):
 
     def __init__(self, errmsg: str = "", *, endpoint: str = ""):
         super().__init__(TIMEOUT, errmsg, endpoint=endpoint)
-
-
-def error_from_response(payload: dict, *, endpoint: str = "") -> WeChatError:
-    errcode = int(payload.get("errcode", BAD_RESPONSE))
-    return WeChatError(errcode, payload.get("errmsg", ""), endpoint=endpoint, response=payload)

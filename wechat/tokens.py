@@ -36,10 +36,6 @@ def access_token_refresh(*, account, force: bool = False, min_remaining: int | N
     return _refresh(account, Kind.ACCESS_TOKEN, force=force, min_remaining=min_remaining)
 
 
-def jsapi_ticket_refresh(*, account, force: bool = False, min_remaining: int | None = None) -> str:
-    return _refresh(account, Kind.JSAPI_TICKET, force=force, min_remaining=min_remaining)
-
-
 def access_token_invalidate(*, account, value: str) -> bool:
     """Mark ``value`` expired if it is still the stored token. Returns whether it was."""
     _forget(account.pk, Kind.ACCESS_TOKEN)

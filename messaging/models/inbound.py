@@ -51,7 +51,3 @@ class InboundMessage(models.Model):
     def __str__(self):
         label = self.event or self.msg_type
         return f"{self.openid} {label} {self.content[:30]}"
-
-    @property
-    def is_event(self) -> bool:
-        return self.msg_type == "event"

@@ -215,7 +215,7 @@ def test_every_error_sample_maps_to_a_known_meaning():
         body = sample_json(f"api/errors/{path.name}")
         if body["errcode"] == 0:
             continue
-        error = errors.error_from_response(body)
+        error = errors.WeChatError(body["errcode"], body["errmsg"])
         assert error.meaning_zh != "未知错误", path.name
         assert str(body["errcode"]) in error.display
 
