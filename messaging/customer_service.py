@@ -88,8 +88,6 @@ def conversation_record_inbound(*, inbound: InboundMessage) -> Conversation | No
     """Put a follower's message or event in their conversation, count it unread, and move the 48-hour window."""
     if not inbound.openid or not _is_thread_item(inbound):
         return None
-    from accounts.models import Follower
-
     at = inbound.create_time
     interaction_at = at if _is_interaction(inbound) else None
     unread = 1 if inbound.msg_type != "event" else 0
@@ -115,11 +113,7 @@ def conversation_record_inbound(*, inbound: InboundMessage) -> Conversation | No
             row.filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=interaction_at)).update(
                 last_interaction_at=interaction_at
             )
-    if interaction_at:
-        # The follower row belongs to the followers area; only this one column is kept here.
-        Follower.objects.filter(account_id=inbound.account_id, openid=inbound.openid).filter(
-            Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=interaction_at)
-        ).update(last_interaction_at=interaction_at)
+    # Follower.last_interaction_at is moved by the followers' own receiver (accounts.receivers).
     return conversation
 
 
