@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from wechat.errors import WeChatError, WeChatTimeout
 
+from .enqueue import task_enqueue
 from .models import InboundMessage, MassBatch, MassMessage, MassMessageEvent
 from .services import inbound_received
 
@@ -429,9 +430,10 @@ def mass_message_cancel(*, message: MassMessage, actor=None, reason: str = "") -
 
 
 def _enqueue_dispatch(message_id: int) -> None:
+    """Start a "send now" message. If the broker is down the row stays scheduled and due: beat starts it."""
     from .mass_tasks import mass_message_dispatch
 
-    mass_message_dispatch.delay(message_id)
+    task_enqueue(mass_message_dispatch, message_id)
 
 
 def _enqueue_batch(batch_id: int) -> None:

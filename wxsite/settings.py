@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.template_messages.tasks.template_pushes_dispatch_due",
         "schedule": timedelta(minutes=1),
     },
+    "messaging.template_messages_dispatch_stale": {
+        "task": "messaging.template_messages.tasks.template_messages_dispatch_stale",
+        "schedule": timedelta(minutes=1),
+    },
     "messaging.mass_dispatch_due": {
         "task": "messaging.mass_tasks.mass_dispatch_due",
         "schedule": timedelta(minutes=1),
