@@ -161,8 +161,13 @@ def _validate_filter(message: MassMessage, add) -> None:
                 date.fromisoformat(str(spec[key]))
             except ValueError:
                 add("follower_filter", _("%(key)s must be a date (YYYY-MM-DD).") % {"key": key})
-    if spec.get("tag") and not message.account.tags.filter(pk=spec["tag"]).exists():
+    tag = spec.get("tag")
+    if tag is not None and (isinstance(tag, bool) or not isinstance(tag, int)):
+        add("follower_filter", _("The filter's tag must be a tag id (a whole number)."))
+    elif tag and not message.account.tags.filter(pk=tag).exists():
         add("follower_filter", _("The filter's tag does not belong to this account."))
+    if not isinstance(spec.get("subscribe_scene", ""), str):
+        add("follower_filter", _("subscribe_scene must be text, e.g. ADD_SCENE_QR_CODE."))
 
 
 # Audience

@@ -162,7 +162,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view names its model permission per method and is scoped to the accounts the user is granted.
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.AccountPermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "accounts.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "accounts.api.negotiation.LanguageNegotiation",
 }
 
 # Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else a filesystem broker in var/.
