@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from wechat.errors import WeChatError, WeChatTimeout
 
+from .enqueue import task_enqueue
 from .models import InboundMessage, MassBatch, MassMessage, MassMessageEvent
 from .services import inbound_received
 
@@ -160,8 +161,13 @@ def _validate_filter(message: MassMessage, add) -> None:
                 date.fromisoformat(str(spec[key]))
             except ValueError:
                 add("follower_filter", _("%(key)s must be a date (YYYY-MM-DD).") % {"key": key})
-    if spec.get("tag") and not message.account.tags.filter(pk=spec["tag"]).exists():
+    tag = spec.get("tag")
+    if tag is not None and (isinstance(tag, bool) or not isinstance(tag, int)):
+        add("follower_filter", _("The filter's tag must be a tag id (a whole number)."))
+    elif tag and not message.account.tags.filter(pk=tag).exists():
         add("follower_filter", _("The filter's tag does not belong to this account."))
+    if not isinstance(spec.get("subscribe_scene", ""), str):
+        add("follower_filter", _("subscribe_scene must be text, e.g. ADD_SCENE_QR_CODE."))
 
 
 # Audience
@@ -429,9 +435,10 @@ def mass_message_cancel(*, message: MassMessage, actor=None, reason: str = "") -
 
 
 def _enqueue_dispatch(message_id: int) -> None:
+    """Start a "send now" message. If the broker is down the row stays scheduled and due: beat starts it."""
     from .mass_tasks import mass_message_dispatch
 
-    mass_message_dispatch.delay(message_id)
+    task_enqueue(mass_message_dispatch, message_id)
 
 
 def _enqueue_batch(batch_id: int) -> None:

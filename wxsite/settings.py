@@ -162,7 +162,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view names its model permission per method and is scoped to the accounts the user is granted.
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.AccountPermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "accounts.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "accounts.api.negotiation.LanguageNegotiation",
 }
 
 # Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else a filesystem broker in var/.
@@ -210,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "messaging.template_pushes_dispatch_due": {
         "task": "messaging.template_messages.tasks.template_pushes_dispatch_due",
+        "schedule": timedelta(minutes=1),
+    },
+    "messaging.template_messages_dispatch_stale": {
+        "task": "messaging.template_messages.tasks.template_messages_dispatch_stale",
         "schedule": timedelta(minutes=1),
     },
     "messaging.mass_dispatch_due": {

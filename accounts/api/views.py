@@ -1,12 +1,12 @@
 import time
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from wechat import tokens
-from wechat.errors import WeChatError
 from wechat.jssdk import jssdk_nonce, jssdk_signature
 
 from .permissions import account_for_request
@@ -15,23 +15,22 @@ from .permissions import account_for_request
 class JssdkConfigView(APIView):
     """What a web page passes to ``wx.config``: signed with the account's central jsapi_ticket."""
 
+    required_perms = {"GET": "accounts.view_officialaccount"}
+
     def get(self, request, appid):
         account = account_for_request(request, appid)
         url = request.query_params.get("url", "").split("#", 1)[0].strip()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return Response({"detail": "url must be the page's full http(s) URL."}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": _("url must be the page's full http(s) URL.")}, status=status.HTTP_400_BAD_REQUEST)
         allowed = account.allowed_domains
         if parts.hostname.lower() not in allowed and parts.netloc.lower() not in allowed:
-            detail = (
-                f"{parts.hostname} is not among this account's JS-SDK domains ({', '.join(allowed) or 'none set'}). "
+            detail = _(
+                "%(host)s is not among this account's JS-SDK domains (%(domains)s). "
                 "Add it in the WeChat console (JS接口安全域名) and to the account's JS-SDK / OAuth domains."
-            )
+            ) % {"host": parts.hostname, "domains": ", ".join(allowed) or _("none set")}
             return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            ticket = tokens.jsapi_ticket_get(account=account)
-        except WeChatError as exc:
-            return Response(exc.as_dict(), status=status.HTTP_502_BAD_GATEWAY)
+        ticket = tokens.jsapi_ticket_get(account=account)
         timestamp, nonce = int(time.time()), jssdk_nonce()
         js_api_list = [name for name in request.query_params.get("jsApiList", "").split(",") if name.strip()]
         return Response(

@@ -1,6 +1,7 @@
 import hashlib
 
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 
 from conftest import sample_json
@@ -31,6 +32,7 @@ def test_nonces_are_alphanumeric_and_random():
 @pytest.fixture
 def operator(db, django_user_model, account):
     user = django_user_model.objects.create_user("operator", password=None, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="accounts", codename="view_officialaccount"))
     account.operators.add(user)
     return user
 
@@ -43,7 +45,7 @@ def api(client, operator):
 
 
 def config_url(account):
-    return f"/api/v1/accounts/{account.appid}/jssdk-config"
+    return f"/api/v1/accounts/{account.appid}/jssdk-config/"
 
 
 def with_domains(account, domains):
@@ -89,8 +91,16 @@ def test_a_missing_or_relative_url_is_refused(api, account):
 
 def test_a_user_who_may_not_manage_the_account_gets_404(client, django_user_model, account):
     stranger = django_user_model.objects.create_user("stranger", password=None)
+    stranger.user_permissions.add(Permission.objects.get(content_type__app_label="accounts", codename="view_officialaccount"))
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=stranger).key}"
     assert client.get(config_url(account), {"url": "https://shop.example.com/"}).status_code == 404
+
+
+def test_the_path_without_the_trailing_slash_still_answers(api, account, sandbox_app):
+    with_domains(account, "shop.example.com")
+    response = api.get(f"/api/v1/accounts/{account.appid}/jssdk-config", {"url": "https://shop.example.com/"})
+    assert response.status_code == 200, response.content
+    assert response.json()["appId"] == account.appid
 
 
 def test_anonymous_callers_are_refused(client, account):

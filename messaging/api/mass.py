@@ -6,15 +6,39 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.errors import validation_detail
 from accounts.api.permissions import account_for_request
 from accounts.models import Tag
 
 from .. import mass
 from ..models import MassBatch, MassMessage
+from .idempotency import idempotent_post
+
+
+class FollowerFilterSerializer(serializers.Serializer):
+    """audience=filter: which followers, by the keys ``mass.FILTER_KEYS``; each of the right type."""
+
+    tag = serializers.IntegerField(required=False, min_value=1, help_text="id of the account's tag in this back office")
+    subscribe_scene = serializers.CharField(required=False, max_length=64, help_text="e.g. ADD_SCENE_QR_CODE")
+    subscribed_after = serializers.DateField(required=False)
+    subscribed_before = serializers.DateField(required=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    gettext_lazy("Unknown filter keys: %(keys)s") % {"keys": ", ".join(map(str, unknown))}
+                )
+        value = super().to_internal_value(data)
+        # Stored as JSON: dates as ISO strings, as the admin stores them.
+        return {key: v.isoformat() if hasattr(v, "isoformat") else v for key, v in value.items()}
 
 
 class MassCreateSerializer(serializers.Serializer):
@@ -33,12 +57,12 @@ class MassCreateSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=MassMessage.Audience.choices)
     tag_id = serializers.IntegerField(required=False, allow_null=True, help_text="WeChat tag id (audience=tag)")
     openids = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
-    follower_filter = serializers.DictField(required=False, default=dict)
+    follower_filter = FollowerFilterSerializer(required=False, default=dict)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, help_text="omit to send now")
 
     def validate_scheduled_at(self, value):
         if value is not None and value <= timezone.now():
-            raise serializers.ValidationError("scheduled_at is in the past; omit it to send now.")
+            raise serializers.ValidationError(_("scheduled_at is in the past; omit it to send now."))
         return value
 
 
@@ -108,12 +132,10 @@ class MassMessageSerializer(serializers.ModelSerializer):
         return mass.mass_message_totals(obj)
 
 
-def _errors(exc: DjangoValidationError) -> dict:
-    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-
-
 class MassMessageListView(APIView):
     """GET: the account's mass sends, newest first. POST: create one and send it now or at ``scheduled_at``."""
+
+    required_perms = {"GET": "messaging.view_massmessage", "POST": "messaging.add_massmessage"}
 
     def get(self, request, appid):
         account = account_for_request(request, appid)
@@ -124,6 +146,9 @@ class MassMessageListView(APIView):
 
     def post(self, request, appid):
         account = account_for_request(request, appid)
+        return idempotent_post(request, account=account, endpoint="mass-messages", create=lambda: self._create(request, account))
+
+    def _create(self, request, account):
         serializer = MassCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -133,20 +158,21 @@ class MassMessageListView(APIView):
             tag = Tag.objects.filter(account=account, wechat_id=tag_id).first() if tag_id is not None else None
             if tag is None:
                 return Response(
-                    {"tag_id": ["No tag with this WeChat tag id on this account."]}, status=status.HTTP_400_BAD_REQUEST
+                    {"tag_id": [_("No tag with this WeChat tag id on this account.")]}, status=status.HTTP_400_BAD_REQUEST
                 )
             data["tag"] = tag
-        try:
-            with transaction.atomic():
-                message = mass.mass_message_create(account=account, actor=request.user, **data)
-                message = mass.mass_message_schedule(message=message, at=at, actor=request.user)
-        except DjangoValidationError as exc:
-            return Response(_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        # Created and scheduled together; a "send now" is enqueued after commit, and a broker outage there
+        # leaves it due for beat instead of failing this request (messaging.enqueue).
+        with transaction.atomic():
+            message = mass.mass_message_create(account=account, actor=request.user, **data)
+            message = mass.mass_message_schedule(message=message, at=at, actor=request.user)
         message.refresh_from_db()
         return Response(MassMessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
 class MassMessageDetailView(APIView):
+    required_perms = {"GET": "messaging.view_massmessage"}
+
     def get(self, request, appid, pk):
         account = account_for_request(request, appid)
         message = get_object_or_404(MassMessage, account=account, pk=pk)
@@ -154,11 +180,14 @@ class MassMessageDetailView(APIView):
 
 
 class MassMessageCancelView(APIView):
+    required_perms = {"POST": "messaging.change_massmessage"}
+
     def post(self, request, appid, pk):
         account = account_for_request(request, appid)
         message = get_object_or_404(MassMessage, account=account, pk=pk)
+        reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
         try:
-            message = mass.mass_message_cancel(message=message, actor=request.user, reason=str(request.data.get("reason", "")))
+            message = mass.mass_message_cancel(message=message, actor=request.user, reason=reason)
         except DjangoValidationError as exc:
-            return Response(_errors(exc), status=status.HTTP_409_CONFLICT)
+            return Response(validation_detail(exc), status=status.HTTP_409_CONFLICT)
         return Response(MassMessageSerializer(message).data)

@@ -24,6 +24,7 @@ from accounts.models import Follower
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
 
+from ..enqueue import task_enqueue
 from ..models import InboundMessage, MessageTemplate, TemplateMessage, TemplatePush
 from . import sending
 from .validation import client_msg_id_validate, data_validate, keywords_from_content, target_validate
@@ -40,6 +41,8 @@ JOB_FINISH_STATUSES = {
 }
 # A 'sending' row older than this belongs to a worker that died mid-call; it may be claimed again.
 STALE_CLAIM = timedelta(minutes=5)
+# A queued single message not tried this long after it was stored lost its enqueue (broker outage); beat sends it.
+ENQUEUE_GRACE = timedelta(minutes=1)
 
 
 def _setting(name: str, default):
@@ -232,9 +235,30 @@ def template_message_create(
 
 
 def _enqueue_send(message_id: int) -> None:
+    """If the broker is down the row stays queued; ``template_messages_dispatch_stale`` sends it."""
     from .tasks import template_message_send
 
-    template_message_send.delay(message_id)
+    task_enqueue(template_message_send, message_id)
+
+
+def template_messages_dispatch_stale(*, now=None, limit: int = 500) -> int:
+    """Beat: enqueue single messages stored a while ago and never tried (their enqueue was lost). Returns how many.
+
+    A duplicate task is harmless: the send claims the row queued → sending, and the call carries its client_msg_id.
+    """
+    from .tasks import template_message_send
+
+    now = now or timezone.now()
+    ids = list(
+        TemplateMessage.objects.filter(push__isnull=True, status=Status.QUEUED, attempts=0, created_at__lte=now - ENQUEUE_GRACE)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in ids:
+        task_enqueue(template_message_send, message_id)
+    if ids:
+        logger.info("template.dispatch_stale", extra={"count": len(ids)})
+    return len(ids)
 
 
 def _claim_filter(now):

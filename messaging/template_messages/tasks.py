@@ -40,5 +40,11 @@ def template_pushes_dispatch_due():
 
 
 @shared_task
+def template_messages_dispatch_stale():
+    """Beat, every minute: single messages whose enqueue was lost (broker outage) are sent."""
+    return services.template_messages_dispatch_stale()
+
+
+@shared_task
 def template_push_resume(push_id: int):
     return services.template_push_resume(push_id=push_id)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -17,6 +18,11 @@ from sandbox.models import SandboxDelivery
 def api(db):
     def make(*, accounts=(), superuser=False):
         user = get_user_model().objects.create_user(f"api{get_user_model().objects.count()}", is_superuser=superuser)
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="messaging", codename__in=["view_massmessage", "add_massmessage", "change_massmessage"]
+            )
+        )
         for account in accounts:
             account.operators.add(user)
         client = APIClient()

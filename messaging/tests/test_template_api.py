@@ -91,13 +91,13 @@ def test_reposting_the_same_client_msg_id_returns_the_first_record_and_sends_onc
         ({"data": {"thing1": {"value": "巧克力"}}}, "data", "amount2: 缺少内容"),
         ({"data": {**ORDER_DATA, "thing1": {"value": "一" * 21}}}, "data", "最多 20 个字符"),
         ({"data": {**ORDER_DATA, "remark": {"value": "欢迎"}}}, "data", "remark:"),
-        ({"template_id": "unknown"}, "template_id", "Unknown template"),
+        ({"template_id": "unknown"}, "template_id", "没有这个模板"),
         ({"url": "not a url"}, "url", "http"),
         ({"client_msg_id": "has spaces in it"}, "client_msg_id", "ASCII"),
         ({"touser": ""}, "touser", ""),
     ],
 )
-# Pages and the API outside i18n_patterns answer in the default language, zh-hans.
+# Without Accept-Language the API answers in the default language, zh-hans.
 def test_bad_input_is_a_clear_400_and_stores_nothing(account, setup, operator, change, field, fragment):
     response = api_client(operator).post(url(account), {**body(setup), **change}, format="json")
     assert response.status_code == 400
