@@ -230,8 +230,10 @@ def handle(call: Call) -> tuple[int, dict]:
         fault = take_fault(call.app, call.api)
         if fault is not None and fault.kind == SandboxFault.Kind.LATENCY:
             time.sleep(fault.value / 1000)
-            # Latency combines with an errcode or timeout fault on the same call: a slow failure.
-            fault = take_fault(call.app, call.api, besides_latency=True)
+            if fault.remaining is None:
+                # A standing latency is a slow network: an errcode or timeout fault still applies (a slow failure).
+                # A counted one takes the call's turn, so it can also let a number of calls pass untouched.
+                fault = take_fault(call.app, call.api, besides_latency=True)
         if fault is not None:
             if fault.kind == SandboxFault.Kind.ERRCODE:
                 raise SandboxError(fault.value)
