@@ -80,6 +80,7 @@ def main() -> None:
         start_at = time.time() + 1.5
         expiry = timezone.now() + timedelta(seconds=settings.WECHAT_TOKEN_MIN_REMAINING + 1.8)
         AccessToken.objects.filter(account=account).update(expires_at=expiry)
+        tokens.local_cache_clear()  # forked readers must not inherit this process's read of the old expiry
         connections.close_all()
 
         ctx = mp.get_context("fork")

@@ -194,12 +194,14 @@ def faults_changed(**kwargs) -> None:
     _faults_seen["until"] = 0.0
 
 
-def take_fault(app: SandboxApp | None, api: str) -> SandboxFault | None:
+def take_fault(app: SandboxApp | None, api: str, *, besides_latency: bool = False) -> SandboxFault | None:
     if time.monotonic() >= _faults_seen["until"]:
         _faults_seen.update(any=SandboxFault.objects.exists(), until=time.monotonic() + FAULT_CHECK_SECONDS)
     if not _faults_seen["any"]:
         return None
     faults = SandboxFault.objects.filter(Q(app__isnull=True) | Q(app=app), api__in=[api, "*"]).order_by("id")
+    if besides_latency:
+        faults = faults.exclude(kind=SandboxFault.Kind.LATENCY)
     for fault in faults:
         if fault.remaining is None:
             return fault
@@ -226,10 +228,14 @@ def handle(call: Call) -> tuple[int, dict]:
         elif call.query.get("appid") or (call.method == "POST" and call.body[:1] == b"{" and call.json.get("appid")):
             call.app = app_by_appid(call.query.get("appid") or call.json.get("appid"))
         fault = take_fault(call.app, call.api)
+        if fault is not None and fault.kind == SandboxFault.Kind.LATENCY:
+            time.sleep(fault.value / 1000)
+            if fault.remaining is None:
+                # A standing latency is a slow network: an errcode or timeout fault still applies (a slow failure).
+                # A counted one takes the call's turn, so it can also let a number of calls pass untouched.
+                fault = take_fault(call.app, call.api, besides_latency=True)
         if fault is not None:
-            if fault.kind == SandboxFault.Kind.LATENCY:
-                time.sleep(fault.value / 1000)
-            elif fault.kind == SandboxFault.Kind.ERRCODE:
+            if fault.kind == SandboxFault.Kind.ERRCODE:
                 raise SandboxError(fault.value)
             elif fault.kind == SandboxFault.Kind.TIMEOUT_BEFORE:
                 raise Timeout()

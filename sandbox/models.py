@@ -60,7 +60,7 @@ class SandboxFault(models.Model):
     """Injected misbehaviour for matching calls: latency, an errcode, or a timeout."""
 
     class Kind(models.TextChoices):
-        LATENCY = "latency"  # value = milliseconds, then answer normally
+        LATENCY = "latency"  # value = milliseconds, then answer normally (a standing one lets another fault apply)
         ERRCODE = "errcode"  # value = errcode to answer instead
         TIMEOUT_BEFORE = "timeout_before"  # the caller times out; the call had no effect
         TIMEOUT_AFTER = "timeout_after"  # the call took effect, but the caller times out

@@ -180,3 +180,14 @@ class WeChatTimeout(WeChatError):
 
     def __init__(self, errmsg: str = "", *, endpoint: str = ""):
         super().__init__(TIMEOUT, errmsg, endpoint=endpoint)
+
+
+class WeChatRefreshBackoff(WeChatError):
+    """A token refresh failed moments ago and is not tried again before ``retry_at``: that failure, re-raised.
+
+    Carries the failed refresh's errcode, errmsg and meaning, so callers and operators see what WeChat said.
+    """
+
+    def __init__(self, errcode: int, errmsg: str = "", *, retry_at, endpoint: str = ""):
+        super().__init__(errcode, errmsg, endpoint=endpoint)
+        self.retry_at = retry_at

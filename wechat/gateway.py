@@ -5,7 +5,7 @@ comes from the account (the sandbox or WeChat), its access_token from the centra
 ``wechat.tokens``, every call is recorded in ``ApiCallLog`` (buffered, see ``call_log``), and failures are raised as ``WeChatError``.
 Apps call wechatpy's typed APIs on it (``client.user.get(...)``) or ``client.post(path, data=...)``
 for endpoints wechatpy lacks. An auth error (40001/40014/42001) invalidates exactly the token that
-was used and the call is retried once with a fresh one.
+was used (``tokens.access_token_reject``) and the call is retried once with its replacement.
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ class AccountClient(WeChatClient):
             if not exc.is_auth:
                 raise
             logger.info("wechat.token_rejected", extra={"appid": self.account.appid, "errcode": exc.errcode})
-            tokens.access_token_invalidate(account=self.account, value=used)
-            fresh = tokens.access_token_get(account=self.account)
+            fresh = tokens.access_token_reject(account=self.account, value=used)
+            if fresh is None:
+                raise
+            # One retry: a second rejection is raised to the caller.
             return self._call(method, url_or_endpoint, params={**params, "access_token": fresh}, **kwargs)
 
     def _rebase(self, url: str) -> str:

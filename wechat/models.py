@@ -19,6 +19,12 @@ class AccessToken(models.Model):
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
     refresh_count = models.PositiveIntegerField(_("refreshes"), default=0)
     last_error = models.CharField(_("last error"), max_length=255, blank=True)
+    # The last failed refresh, remembered so that every process backs off instead of calling WeChat again.
+    last_errcode = models.IntegerField(_("last errcode"), null=True, blank=True)
+    last_errmsg = models.CharField(_("last errmsg"), max_length=255, blank=True)
+    failures = models.PositiveIntegerField(_("failed refreshes in a row"), default=0)
+    retry_at = models.DateTimeField(_("next refresh attempt"), null=True, blank=True)
+    forced_at = models.DateTimeField(_("force refresh tried at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("access token")
@@ -32,6 +38,10 @@ class AccessToken(models.Model):
         if not self.value or not self.expires_at:
             return 0.0
         return (self.expires_at - (now or timezone.now())).total_seconds()
+
+    def backing_off(self, now=None) -> bool:
+        """Whether a refresh failed moments ago and must not be tried again yet."""
+        return bool(self.retry_at and self.retry_at > (now or timezone.now()))
 
 
 class ApiCallLog(models.Model):

@@ -242,6 +242,10 @@ WECHAT_READ_TIMEOUT = env.float("WECHAT_READ_TIMEOUT", default=10.0)
 WECHAT_TOKEN_MIN_REMAINING = 300
 # Beat refreshes tokens that expire within this many seconds.
 WECHAT_TOKEN_REFRESH_AHEAD = 600
+# After a failed token/ticket refresh, no process calls WeChat for it again for this many seconds (doubling
+# with each failure in a row, up to the max); readers keep a still-valid value or fail fast with the stored error.
+WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS = env.float("WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS", default=5.0)
+WECHAT_TOKEN_REFRESH_BACKOFF_MAX_SECONDS = env.float("WECHAT_TOKEN_REFRESH_BACKOFF_MAX_SECONDS", default=60.0)
 # An egress proxy for calls to WeChat (e.g. to leave through the whitelisted IP); empty: direct.
 WECHAT_HTTPS_PROXY = env("WECHAT_HTTPS_PROXY", default="")
 # Seconds a process trusts its last read of an access_token row before reading it again.

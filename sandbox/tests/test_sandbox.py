@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -30,6 +32,19 @@ def test_latency_fault_is_applied_and_consumed(account):
     SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="latency", value=30, remaining=1)
     client_for(account).callback_ips()
     assert SandboxFault.objects.get().remaining == 0
+
+
+def test_a_standing_latency_and_an_errcode_fault_combine_into_a_slow_failure(account):
+    client = client_for(account)
+    client.callback_ips()
+    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="latency", value=200)
+    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="errcode", value=-1, remaining=1)
+    started = time.monotonic()
+    with pytest.raises(errors.WeChatError) as exc:
+        client.callback_ips()
+    assert exc.value.errcode == -1
+    assert time.monotonic() - started >= 0.2
+    assert SandboxFault.objects.get(kind="errcode").remaining == 0
 
 
 def test_timeout_after_means_the_call_took_effect(account, sandbox_app):

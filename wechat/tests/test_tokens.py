@@ -123,7 +123,8 @@ def test_daily_token_quota_gives_45009(make_account):
     assert exc.value.category == errors.Category.QUOTA
 
 
-def test_busy_and_timeouts_surface_as_transient_errors(account):
+def test_busy_and_timeouts_surface_as_transient_errors(account, settings):
+    settings.WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS = 0  # each failure is followed by the next call at once
     SandboxFault.objects.create(api="cgi-bin/stable_token", kind="errcode", value=-1, remaining=1)
     with pytest.raises(errors.WeChatError) as exc:
         tokens.access_token_get(account=account)
