@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import accounts_for_user
-from wechat.errors import WeChatError
+from wechat.errors import BASE_URL_REFUSED, WeChatError
 
 
 class AccountScopedAdmin(admin.ModelAdmin):
@@ -36,7 +36,8 @@ class ReadOnlyAdmin(AccountScopedAdmin):
 def wechat_error_message(request, exc: WeChatError, *, action: str = "") -> None:
     """Show a WeChat failure to the operator: errcode and its meaning in Chinese and English."""
     prefix = f"{action}: " if action else ""
-    messages.error(request, f"{prefix}{_('WeChat answered')} {exc.errcode} — {exc.meaning_zh} / {exc.meaning_en}")
+    said = _("Not sent to WeChat") if exc.errcode == BASE_URL_REFUSED else _("WeChat answered")
+    messages.error(request, f"{prefix}{said} {exc.errcode} — {exc.meaning_zh} / {exc.meaning_en}")
 
 
 SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", "syncing": "#2b6cb0"}
