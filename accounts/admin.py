@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wechat import tokens
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
-from wxsite.admin_utils import AccountScopedAdmin, sync_badge, wechat_error_message
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 
 from . import selectors, services, tasks
 from .models import Follower, FollowerOperation, OfficialAccount, Tag
@@ -199,27 +199,17 @@ def _validation_messages(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-class AccountListFilter(admin.SimpleListFilter):
-    """Only the accounts this operator manages."""
-
-    title = _("account")
-    parameter_name = "account"
-
-    def lookups(self, request, model_admin):
-        return [(str(a.pk), str(a)) for a in accounts_for_user(request.user)]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(account_id=self.value()) if self.value() else queryset
-
-
 class TagListFilter(admin.SimpleListFilter):
+    """Tags of the operator's accounts (of the account chosen in the account filter, if any), and "no tag"."""
+
     title = _("tag (标签)")
     parameter_name = "tag"
+    account_parameter = "account__id__exact"  # set by account_scoped_filter("account")
 
     def lookups(self, request, model_admin):
         tags = selectors.tags_for_user(request.user).select_related("account").order_by("account__name", "name")
-        account = request.GET.get(AccountListFilter.parameter_name)
-        if account:
+        account = request.GET.get(self.account_parameter, "")
+        if account.isdigit():
             tags = tags.filter(account_id=account)
         choices = [("none", _("no tag"))]
         return choices + [(str(t.pk), f"{t.name} ({t.account.name})") for t in tags]
@@ -293,7 +283,7 @@ class TagForm(forms.ModelForm):
 class TagAdmin(PullFromWeChatMixin, AccountScopedAdmin):
     form = TagForm
     list_display = ["name", "account", "wechat_id", "follower_count", "members", "sync_state", "synced_at"]
-    list_filter = [AccountListFilter, "sync_status"]
+    list_filter = [account_scoped_filter("account"), "sync_status"]
     search_fields = ["name"]
     list_select_related = ["account"]
     actions = ["sync_again", "pull_members"]
@@ -418,7 +408,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
         "account",
     ]
     list_filter = [
-        AccountListFilter,
+        account_scoped_filter("account"),
         TagListFilter,
         "subscribed",
         "subscribe_scene",
@@ -623,7 +613,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
 @admin.register(FollowerOperation)
 class FollowerOperationAdmin(AccountScopedAdmin):
     list_display = ["created_at", "account", "kind", "tag", "size", "sync_state", "created_by"]
-    list_filter = [AccountListFilter, "kind", "sync_status"]
+    list_filter = [account_scoped_filter("account"), "kind", "sync_status"]
     list_select_related = ["account", "tag", "created_by"]
     actions = ["retry"]
     readonly_fields = [

@@ -1,11 +1,44 @@
 """Small helpers shared by the app admins: operator scoping, sync badges, WeChat errors as messages."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 from wechat.errors import BASE_URL_REFUSED, WeChatError
+
+
+class AccountScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-field filter that offers only what the user may see.
+
+    On an account field: the accounts the user operates. On any other relation (tag, template, rule, kf
+    account…): the related rows that occur in the user's own list, and only those of their accounts.
+    Superusers see every choice. Use it through ``account_scoped_filter(field_path)`` in ``list_filter``.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        related = field.related_model
+        accounts = accounts_for_user(request.user)
+        if related is OfficialAccount:
+            limit = {"pk__in": accounts.values("pk")}
+        else:
+            used = model_admin.get_queryset(request).order_by().values(f"{self.field_path}__pk")
+            limit = {"pk__in": used}
+            try:
+                related._meta.get_field("account")
+            except FieldDoesNotExist:
+                pass
+            else:
+                limit["account__in"] = accounts.values("pk")
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+
+
+def account_scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedFieldListFilter]]:
+    """``list_filter`` entry for a relation (``"account"``, ``"tag"``, ``"template"``…), scoped to the user's accounts."""
+    return (field_path, AccountScopedRelatedFilter)
 
 
 class AccountScopedAdmin(admin.ModelAdmin):
