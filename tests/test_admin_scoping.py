@@ -1,4 +1,4 @@
-"""Operators see nothing of accounts they do not operate: not in lists, not in filters.
+"""Operators see nothing of accounts they do not operate: not in lists, not in filters, not through a forged list edit.
 
 The walks go over every registered ModelAdmin, so a new admin is checked without being named here.
 """
@@ -94,3 +94,51 @@ def test_no_changelist_shows_another_accounts_name_appid_or_rows(operator_of_a):
         if found:
             leaks[url] = found
     assert leaks == {}
+
+
+# list_editable: a forged formset naming another account's row
+
+
+def rule_list_edit(*rows, priority):
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": str(len(rows)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for i, rule in enumerate(rows):
+        data.update({f"form-{i}-id": str(rule.pk), f"form-{i}-priority": str(priority), f"form-{i}-enabled": "on"})
+    return data
+
+
+@pytest.fixture
+def rules_of_a_and_b(client, db):
+    mine = OfficialAccount.objects.create(name="Alpha 甲", appid="wx0a0a0a0a0a0a0a0a", app_secret="a-secret", token="tokA")
+    other = OfficialAccount.objects.create(name=f"{MARK} 乙", appid=B_APPID, app_secret="b-secret", token="tokB")
+    user = User.objects.create_user("op-a", password="pw-for-tests-1", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="messaging"))
+    mine.operators.add(user)
+    client.force_login(user)
+    own = AutoReplyRule.objects.create(account=mine, name="own", trigger="keyword", keywords="a", priority=1)
+    foreign = AutoReplyRule.objects.create(account=other, name="foreign", trigger="keyword", keywords="b", priority=1)
+    return client, own, foreign
+
+
+def test_a_list_edit_naming_another_accounts_row_is_refused_and_changes_nothing(rules_of_a_and_b):
+    client, own, foreign = rules_of_a_and_b
+    response = client.post("/en/admin/messaging/autoreplyrule/", rule_list_edit(own, foreign, priority=99))
+    assert response.status_code == 400
+    assert "Nothing was saved" in response.content.decode()
+    own.refresh_from_db()
+    foreign.refresh_from_db()
+    assert (own.priority, foreign.priority) == (1, 1)
+    assert MARK not in response.content.decode()
+
+
+def test_a_list_edit_of_the_operators_own_rows_still_saves(rules_of_a_and_b):
+    client, own, _ = rules_of_a_and_b
+    response = client.post("/en/admin/messaging/autoreplyrule/", rule_list_edit(own, priority=7))
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.priority == 7

@@ -1,13 +1,19 @@
 """Small helpers shared by the app admins: operator scoping, sync badges, WeChat errors as messages."""
 
+import copy
+import logging
+
 from django.contrib import admin, messages
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin.options import csrf_protect_m
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 from wechat.errors import BASE_URL_REFUSED, WeChatError
+
+logger = logging.getLogger(__name__)
 
 
 class AccountScopedRelatedFilter(admin.RelatedFieldListFilter):
@@ -54,6 +60,31 @@ class AccountScopedAdmin(admin.ModelAdmin):
         if db_field.name == "account":
             kwargs["queryset"] = accounts_for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @csrf_protect_m
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and self.list_editable and "_save" in request.POST and self._foreign_rows_posted(request):
+            # A forged (or stale) list edit naming rows outside the user's list: refuse it whole, change nothing.
+            logger.warning("admin.list_edit_refused", extra={"user_id": request.user.pk, "model": self.model._meta.label_lower})
+            messages.error(
+                request,
+                _("Nothing was saved: the list named rows that are not among your accounts' records or no longer exist."),
+            )
+            listing = copy.copy(request)
+            listing.method = "GET"
+            response = super().changelist_view(listing, extra_context)
+            response.status_code = 400
+            return response
+        return super().changelist_view(request, extra_context)
+
+    def _foreign_rows_posted(self, request) -> bool:
+        prefix = self.get_changelist_formset(request).get_default_prefix()
+        posted = set(self._get_edited_object_pks(request, prefix))
+        try:
+            pks = {self.model._meta.pk.to_python(pk) for pk in posted}
+        except ValidationError:
+            return True
+        return self.get_queryset(request).filter(pk__in=pks).count() != len(pks)
 
 
 class ReadOnlyAdmin(AccountScopedAdmin):
