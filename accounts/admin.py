@@ -1,4 +1,5 @@
 import csv
+import logging
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,11 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from wechat import tokens
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
-from wxsite.admin_utils import AccountScopedAdmin, sync_badge, wechat_error_message
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 
 from . import selectors, services, tasks
 from .models import Follower, FollowerOperation, OfficialAccount, Tag
 from .selectors import accounts_for_user
+
+logger = logging.getLogger(__name__)
 
 
 class OfficialAccountForm(forms.ModelForm):
@@ -55,6 +58,7 @@ class OfficialAccountForm(forms.ModelForm):
             "js_domains",
             "api_base_url",
             "operators",
+            "administrators",
         ]
 
     def clean_app_secret(self):
@@ -72,7 +76,20 @@ class OfficialAccountForm(forms.ModelForm):
         mode = cleaned.get("encoding_mode")
         if mode and mode != OfficialAccount.EncodingMode.PLAIN and not cleaned.get("encoding_aes_key"):
             self.add_error("encoding_aes_key", _("Compatible and safe modes need the EncodingAESKey."))
+        operators, administrators = self._chosen("operators"), self._chosen("administrators")
+        if operators is not None and administrators is not None and not administrators <= operators:
+            field = "administrators" if "administrators" in self.fields else "operators"
+            self.add_error(field, _("Administrators of an account must also be its operators."))
         return cleaned
+
+    def _chosen(self, name: str) -> set[int] | None:
+        """User ids the account will have in ``name`` after saving (None: the field did not validate)."""
+        if name in self.fields:
+            chosen = self.cleaned_data.get(name)
+            return None if chosen is None else {user.pk for user in chosen}
+        if not self.instance.pk:
+            return set()
+        return set(getattr(self.instance, name).values_list("pk", flat=True))
 
 
 @admin.register(OfficialAccount)
@@ -82,7 +99,7 @@ class OfficialAccountAdmin(admin.ModelAdmin):
     list_filter = ["account_type", "verified", "encoding_mode"]
     search_fields = ["name", "appid", "original_id"]
     readonly_fields = ["callback_url_display", "original_id", "token_state", "created_at", "updated_at"]
-    filter_horizontal = ["operators"]
+    filter_horizontal = ["operators", "administrators"]
     actions = ["force_refresh_token"]
     fieldsets = [
         (None, {"fields": ["name", "appid", "original_id", "account_type", "verified"]}),
@@ -96,11 +113,56 @@ class OfficialAccountAdmin(admin.ModelAdmin):
             },
         ),
         (_("Behaviour"), {"fields": ["default_reply_text", "use_stable_token", "js_domains", "api_base_url"]}),
-        (_("Access"), {"fields": ["operators", "token_state", "created_at", "updated_at"]}),
+        (_("Access"), {"fields": ["operators", "administrators", "token_state", "created_at", "updated_at"]}),
     ]
+    # Whoever sets the base URL receives the AppSecret; whoever sets the operators grants the account.
+    GUARDED_FIELDS = ("api_base_url", "operators", "administrators")
 
     def get_queryset(self, request):
         return accounts_for_user(request.user)
+
+    def may_grant_access(self, request, obj) -> bool:
+        """Superusers, and the account's administrators, may change who operates it."""
+        if request.user.is_superuser:
+            return True
+        return obj is not None and obj.pk is not None and obj.administrators.filter(pk=request.user.pk).exists()
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.fieldsets
+        # The base URL is deployment configuration: operators neither see nor change it.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "api_base_url"]})
+            for name, options in self.fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if not request.user.is_superuser:
+            fields.append("administrators")
+            if not self.may_grant_access(request, obj):
+                fields.append("operators")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        ignored = [name for name in self.GUARDED_FIELDS if name in request.POST and name not in form.fields]
+        if ignored:
+            logger.warning(
+                "admin.account_guarded_fields_ignored",
+                extra={"user_id": request.user.pk, "appid": obj.appid, "fields": ignored},
+            )
+            labels = ", ".join(str(OfficialAccount._meta.get_field(name).verbose_name) for name in ignored)
+            messages.warning(
+                request, _("You may not change %(fields)s of this account; they were left as they were.") % {"fields": labels}
+            )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and not request.user.is_superuser:
+            # Staff allowed to add accounts administer what they add; otherwise it would vanish from their list.
+            form.instance.operators.add(request.user)
+            form.instance.administrators.add(request.user)
 
     @admin.display(description=_("callback URL"))
     def callback_url_display(self, obj):
@@ -137,27 +199,17 @@ def _validation_messages(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-class AccountListFilter(admin.SimpleListFilter):
-    """Only the accounts this operator manages."""
-
-    title = _("account")
-    parameter_name = "account"
-
-    def lookups(self, request, model_admin):
-        return [(str(a.pk), str(a)) for a in accounts_for_user(request.user)]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(account_id=self.value()) if self.value() else queryset
-
-
 class TagListFilter(admin.SimpleListFilter):
+    """Tags of the operator's accounts (of the account chosen in the account filter, if any), and "no tag"."""
+
     title = _("tag (标签)")
     parameter_name = "tag"
+    account_parameter = "account__id__exact"  # set by account_scoped_filter("account")
 
     def lookups(self, request, model_admin):
         tags = selectors.tags_for_user(request.user).select_related("account").order_by("account__name", "name")
-        account = request.GET.get(AccountListFilter.parameter_name)
-        if account:
+        account = request.GET.get(self.account_parameter, "")
+        if account.isdigit():
             tags = tags.filter(account_id=account)
         choices = [("none", _("no tag"))]
         return choices + [(str(t.pk), f"{t.name} ({t.account.name})") for t in tags]
@@ -231,7 +283,7 @@ class TagForm(forms.ModelForm):
 class TagAdmin(PullFromWeChatMixin, AccountScopedAdmin):
     form = TagForm
     list_display = ["name", "account", "wechat_id", "follower_count", "members", "sync_state", "synced_at"]
-    list_filter = [AccountListFilter, "sync_status"]
+    list_filter = [account_scoped_filter("account"), "sync_status"]
     search_fields = ["name"]
     list_select_related = ["account"]
     actions = ["sync_again", "pull_members"]
@@ -356,7 +408,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
         "account",
     ]
     list_filter = [
-        AccountListFilter,
+        account_scoped_filter("account"),
         TagListFilter,
         "subscribed",
         "subscribe_scene",
@@ -561,7 +613,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
 @admin.register(FollowerOperation)
 class FollowerOperationAdmin(AccountScopedAdmin):
     list_display = ["created_at", "account", "kind", "tag", "size", "sync_state", "created_by"]
-    list_filter = [AccountListFilter, "kind", "sync_status"]
+    list_filter = [account_scoped_filter("account"), "kind", "sync_status"]
     list_select_related = ["account", "tag", "created_by"]
     actions = ["retry"]
     readonly_fields = [

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from wechat.errors import describe
-from wxsite.admin_utils import ReadOnlyAdmin, progress_bar, sync_badge
+from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter, progress_bar, sync_badge
 
 from . import sync
 from .admin import OfficialAccountAdmin
@@ -67,7 +67,7 @@ class SyncJobAdmin(ReadOnlyAdmin):
         "finished_at",
         "error_display",
     ]
-    list_filter = ["status", "kind", ("account", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "kind", account_scoped_filter("account")]
     list_select_related = ["account"]
     readonly_fields = [
         "account",

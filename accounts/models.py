@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,18 @@ from wechat.models import WeChatSynced
 appid_validator = RegexValidator(r"^wx[0-9a-f]{16}$", _("An AppID is 'wx' followed by 16 lowercase hex characters."))
 aes_key_validator = RegexValidator(r"^[A-Za-z0-9]{43}$", _("An EncodingAESKey is exactly 43 letters and digits."))
 token_validator = RegexValidator(r"^[A-Za-z0-9]{3,32}$", _("The callback Token is 3 to 32 letters and digits."))
+
+
+def api_base_url_validator(value: str) -> None:
+    """Only base URLs the deployment allows (wechat.gateway.api_base_allowed): whoever answers there gets the AppSecret."""
+    from wechat.gateway import api_base_allowed, api_bases_allowed
+
+    if value and not api_base_allowed(value):
+        raise ValidationError(
+            _("This base URL is not on the allowed list (WECHAT_API_BASE_URL_ALLOWED): %(allowed)s"),
+            code="base_url_not_allowed",
+            params={"allowed": ", ".join(api_bases_allowed())},
+        )
 
 
 class OfficialAccount(models.Model):
@@ -43,9 +56,11 @@ class OfficialAccount(models.Model):
         default=True,
         help_text=_("Fetch access_token with /cgi-bin/stable_token, which does not evict tokens held elsewhere."),
     )
+    # Receives the AppSecret: set by superusers only, and only to a base URL the deployment allows.
     api_base_url = models.URLField(
         _("API base URL"),
         blank=True,
+        validators=[api_base_url_validator],
         help_text=_("Leave empty for WeChat itself. The sandbox account points at the offline sandbox."),
     )
     default_reply_text = models.TextField(
@@ -64,6 +79,14 @@ class OfficialAccount(models.Model):
         related_name="official_accounts",
         verbose_name=_("operators"),
         help_text=_("Staff who may manage this account. Superusers manage every account."),
+    )
+    # Operators who may also grant and withdraw access to the account; appointed by superusers.
+    administrators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="administered_accounts",
+        verbose_name=_("administrators"),
+        help_text=_("Operators of this account who may also change its operators. Only superusers appoint them."),
     )
     is_sandbox = models.BooleanField(_("sandbox account"), default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -31,8 +31,12 @@ def account_upsert(
     mode: str = "",
     account_type: str = "",
     verified: bool | None = None,
+    api_base_url: str | None = None,
 ) -> tuple[OfficialAccount, bool]:
-    """Create or update an account by AppID, validating every value first. Returns (account, created)."""
+    """Create or update an account by AppID, validating every value first. Returns (account, created).
+
+    ``api_base_url`` (None: keep; "": WeChat's default) must be on the deployment's allowed list.
+    """
     account = OfficialAccount.objects.filter(appid=appid).first()
     created = account is None
     if created:
@@ -50,6 +54,8 @@ def account_upsert(
         account.account_type = account_type
     if verified is not None:
         account.verified = verified
+    if api_base_url is not None:
+        account.api_base_url = api_base_url.strip()
     account.full_clean()
     if account.encrypts and not account.encoding_aes_key:
         raise ValidationError({"encoding_aes_key": "Compatible and safe modes need the 43-character EncodingAESKey."})

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from wxsite.admin_utils import AccountScopedAdmin
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
 from .admin_rules import AutoReplyRuleAdmin, InboundThreadMixin  # noqa: F401  AutoReplyRuleAdmin registers itself
 from .models import InboundMessage
@@ -21,11 +21,11 @@ class InboundMessageAdmin(InboundThreadMixin, AccountScopedAdmin):
         "thread_link",
     ]
     list_filter = [
-        "account",
+        account_scoped_filter("account"),
         "msg_type",
         "event",
         "reply_sent",
-        ("matched_rule", admin.RelatedOnlyFieldListFilter),
+        account_scoped_filter("matched_rule"),
         "received_at",
     ]
     list_select_related = ["account", "matched_rule"]

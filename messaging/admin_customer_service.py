@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Follower
 from accounts.selectors import accounts_for_user
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, ReadOnlyAdmin, badge, sync_badge, wechat_error_message
+from wxsite.admin_utils import AccountScopedAdmin, ReadOnlyAdmin, account_scoped_filter, badge, sync_badge, wechat_error_message
 
 from . import customer_service
 from .models import Conversation, KfAccount, OutboundMessage
@@ -86,7 +86,7 @@ class KfAccountAdmin(AccountScopedAdmin):
     change_list_template = "admin/messaging/inbox/kf_change_list.html"
     list_display = ["account_with_avatar", "binding", "sync_state"]
     list_display_links = ["account_with_avatar"]
-    list_filter = ["account", "sync_status", "invite_status"]
+    list_filter = [account_scoped_filter("account"), "sync_status", "invite_status"]
     search_fields = ["kf_account", "nickname", "kf_wx", "invite_wx"]
     list_select_related = ["account"]
     actions = ["sync_selected"]
@@ -391,7 +391,7 @@ def _inbound_text(m) -> str:
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "openid", "msgtype", "source", "status_badge", "error", "operator", "sent_at"]
-    list_filter = ["account", "status", "source", "msgtype", "created_at"]
+    list_filter = [account_scoped_filter("account"), "status", "source", "msgtype", "created_at"]
     search_fields = ["=openid", "kf_account"]
     list_select_related = ["account", "operator"]
     date_hierarchy = "created_at"

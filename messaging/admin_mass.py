@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Tag
 from accounts.selectors import accounts_for_user
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, progress_bar, sync_badge, wechat_error_message
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 
 from . import mass
 from .models import MassBatch, MassMessage, MassMessageEvent
@@ -180,7 +180,7 @@ class MassMessageEventInline(admin.TabularInline):
 class MassMessageAdmin(AccountScopedAdmin):
     form = MassMessageForm
     list_display = ["title", "account", "msgtype", "audience_label", "status_badge", "scheduled_at", "progress", "figures"]
-    list_filter = ["account", "status", "msgtype", "audience"]
+    list_filter = [account_scoped_filter("account"), "status", "msgtype", "audience"]
     search_fields = ["title", "content", "batches__msg_id", "batches__clientmsgid"]
     date_hierarchy = "created_at"
     inlines = [MassBatchInline, MassMessageEventInline]

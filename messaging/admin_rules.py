@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import accounts_for_user
 from wechat.crypto import CallbackError, parse_xml
-from wxsite.admin_utils import AccountScopedAdmin
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
 from . import rules
 from .models import AutoReplyContent, AutoReplyRule, InboundMessage
@@ -76,7 +76,7 @@ class AutoReplyRuleAdmin(AccountScopedAdmin):
     ]
     list_display_links = ["name"]
     list_editable = ["priority", "enabled"]
-    list_filter = ["account", "trigger", "match_type", "enabled", "reply_mode"]
+    list_filter = [account_scoped_filter("account"), "trigger", "match_type", "enabled", "reply_mode"]
     search_fields = ["name", "keywords", "event_key", "event_name"]
     ordering = ["account", "-priority", "id"]
     inlines = [AutoReplyContentInline]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import OfficialAccount, Tag
 from accounts.selectors import accounts_for_user
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, progress_bar, sync_badge, wechat_error_message
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 
 from .models import MessageTemplate, TemplateMessage, TemplatePush
 
@@ -127,7 +127,7 @@ class MessageTemplateAddForm(forms.ModelForm):
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(AccountScopedAdmin):
     list_display = ["title", "account", "template_id", "keywords_display", "industry", "sync_state", "synced_at"]
-    list_filter = ["account", "sync_status"]
+    list_filter = [account_scoped_filter("account"), "sync_status"]
     search_fields = ["title", "template_id", "template_id_short", "content"]
     actions = ["pull_accounts", "delete_at_wechat"]
     change_list_template = "admin/messaging/messagetemplate/change_list.html"
@@ -285,7 +285,7 @@ class TemplateMessageForm(forms.ModelForm):
 @admin.register(TemplateMessage)
 class TemplateMessageAdmin(AccountScopedAdmin):
     list_display = ["created_at", "account", "openid", "template", "status_badge", "msgid", "errcode", "push"]
-    list_filter = ["status", "account", "created_at"]
+    list_filter = ["status", account_scoped_filter("account"), "created_at"]
     list_select_related = ["account", "template", "push"]
     search_fields = ["=openid", "=msgid", "=client_msg_id"]
     date_hierarchy = "created_at"
@@ -397,7 +397,7 @@ class TemplatePushForm(forms.ModelForm):
 class TemplatePushAdmin(AccountScopedAdmin):
     form = TemplatePushForm
     list_display = ["name", "template", "audience_display", "scheduled_at", "status_badge", "progress", "totals"]
-    list_filter = ["status", "account", "audience"]
+    list_filter = ["status", account_scoped_filter("account"), "audience"]
     list_select_related = ["account", "template", "tag"]
     search_fields = ["name"]
     actions = ["cancel", "send_now", "resume"]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from wxsite.admin_utils import ReadOnlyAdmin
+from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter
 
 from .errors import describe
 from .models import AccessToken, ApiCallLog
@@ -17,7 +17,7 @@ class AccessTokenAdmin(ReadOnlyAdmin):
 @admin.register(ApiCallLog)
 class ApiCallLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "method", "endpoint", "errcode", "meaning", "duration_ms"]
-    list_filter = ["errcode", "method", "account"]
+    list_filter = ["errcode", "method", account_scoped_filter("account")]
     search_fields = ["endpoint", "errmsg"]
     date_hierarchy = "created_at"
 

@@ -132,11 +132,17 @@ ERRORS: dict[int, ErrorInfo] = {
 TIMEOUT = -1001
 CONNECTION_ERROR = -1002
 BAD_RESPONSE = -1003
+BASE_URL_REFUSED = -1004
 ERRORS.update(
     {
         TIMEOUT: ErrorInfo(T, "请求微信接口超时", "The call to WeChat timed out"),
         CONNECTION_ERROR: ErrorInfo(T, "无法连接微信接口", "Could not connect to WeChat"),
         BAD_RESPONSE: ErrorInfo(T, "微信接口返回了无法识别的响应", "WeChat returned an unreadable response"),
+        BASE_URL_REFUSED: ErrorInfo(
+            P,
+            "该公众号的接口地址不在允许列表中，未发送任何请求（请管理员检查 API base URL 配置）",
+            "The account's API base URL is not on the allowed list; nothing was sent (an administrator must fix the setting)",
+        ),
     }
 )
 

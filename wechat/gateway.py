@@ -1,7 +1,8 @@
 """The one door to the WeChat API.
 
 ``client_for(account)`` returns a wechatpy ``WeChatClient`` bound to one official account: its base URL
-comes from the account (the sandbox or WeChat), its access_token from the central store in
+comes from the account (the sandbox or WeChat) and must be on the allowed list of the deployment
+(``api_base_allowed``; any other base gets no request at all, so no AppSecret), its access_token from the central store in
 ``wechat.tokens``, every call is recorded in ``ApiCallLog`` (buffered, see ``call_log``), and failures are raised as ``WeChatError``.
 Apps call wechatpy's typed APIs on it (``client.user.get(...)``) or ``client.post(path, data=...)``
 for endpoints wechatpy lacks. An auth error (40001/40014/42001) invalidates exactly the token that
@@ -11,19 +12,64 @@ was used (``tokens.access_token_reject``) and the call is retried once with its 
 from __future__ import annotations
 
 import logging
+import re
 import time
+from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from wechatpy import WeChatClient
 from wechatpy.client.base import BaseWeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from . import call_log, tokens, transport
-from .errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+from .errors import BAD_RESPONSE, BASE_URL_REFUSED, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
 
 logger = logging.getLogger(__name__)
 
 WECHAT_HOST = "https://api.weixin.qq.com/"
+LOCAL_SANDBOX = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/sandbox/")
+
+
+class WeChatBaseURLRefused(WeChatError):
+    """The account points at a base URL that is not on the allowed list: no request is made, no secret leaves."""
+
+    def __init__(self, *, endpoint: str = ""):
+        super().__init__(BASE_URL_REFUSED, "base URL not allowed", endpoint=endpoint)
+
+
+def _base_normalised(url: str) -> str | None:
+    """``scheme://host[:port]/path/`` with a lower-case scheme and host, or None for anything that is not a plain base URL."""
+    try:
+        parts = urlsplit((url or "").strip())
+        parts.port  # noqa: B018  raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment or "\\" in url:
+        return None
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+
+
+def api_bases_allowed() -> list[str]:
+    """The base URLs an account may use, all from deployment settings: the one every account uses by
+    default, ``WECHAT_API_BASE_URL_ALLOWED``, and the in-process sandbox where it is enabled."""
+    bases = [settings.WECHAT_API_BASE_URL, *settings.WECHAT_API_BASE_URL_ALLOWED]
+    if settings.SANDBOX_ENABLED:
+        bases.append(settings.SANDBOX_API_BASE_URL)
+    return [base for base in map(_base_normalised, bases) if base]
+
+
+def api_base_allowed(url: str) -> bool:
+    """Whether ``url`` may receive an account's calls, and so its AppSecret."""
+    base = _base_normalised(url)
+    if base is None:
+        return False
+    if base in api_bases_allowed():
+        return True
+    return settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX and LOCAL_SANDBOX.fullmatch(base) is not None
 
 
 class AccountClient(WeChatClient):
@@ -74,6 +120,12 @@ class AccountClient(WeChatClient):
         if not url_or_endpoint.startswith(("http://", "https://")):
             full_url = kwargs.get("api_base_url", self.API_BASE_URL) + url_or_endpoint
         endpoint = full_url.split("?")[0].removeprefix(self.account.api_base)[:128]
+        if not (full_url.startswith(self.account.api_base) and api_base_allowed(self.account.api_base)):
+            logger.warning(
+                "wechat.base_url_refused",
+                extra={"appid": self.account.appid, "host": urlsplit(full_url).hostname, "endpoint": endpoint},
+            )
+            raise WeChatBaseURLRefused(endpoint=endpoint)
         kwargs.setdefault("timeout", self.timeout)
         started = time.monotonic()
         errcode, errmsg = 0, ""

@@ -1,11 +1,50 @@
 """Small helpers shared by the app admins: operator scoping, sync badges, WeChat errors as messages."""
 
+import copy
+import logging
+
 from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
-from wechat.errors import WeChatError
+from wechat.errors import BASE_URL_REFUSED, WeChatError
+
+logger = logging.getLogger(__name__)
+
+
+class AccountScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-field filter that offers only what the user may see.
+
+    On an account field: the accounts the user operates. On any other relation (tag, template, rule, kf
+    account…): the related rows that occur in the user's own list, and only those of their accounts.
+    Superusers see every choice. Use it through ``account_scoped_filter(field_path)`` in ``list_filter``.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        related = field.related_model
+        accounts = accounts_for_user(request.user)
+        if related is OfficialAccount:
+            limit = {"pk__in": accounts.values("pk")}
+        else:
+            used = model_admin.get_queryset(request).order_by().values(f"{self.field_path}__pk")
+            limit = {"pk__in": used}
+            try:
+                related._meta.get_field("account")
+            except FieldDoesNotExist:
+                pass
+            else:
+                limit["account__in"] = accounts.values("pk")
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+
+
+def account_scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedFieldListFilter]]:
+    """``list_filter`` entry for a relation (``"account"``, ``"tag"``, ``"template"``…), scoped to the user's accounts."""
+    return (field_path, AccountScopedRelatedFilter)
 
 
 class AccountScopedAdmin(admin.ModelAdmin):
@@ -22,6 +61,31 @@ class AccountScopedAdmin(admin.ModelAdmin):
             kwargs["queryset"] = accounts_for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    @csrf_protect_m
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and self.list_editable and "_save" in request.POST and self._foreign_rows_posted(request):
+            # A forged (or stale) list edit naming rows outside the user's list: refuse it whole, change nothing.
+            logger.warning("admin.list_edit_refused", extra={"user_id": request.user.pk, "model": self.model._meta.label_lower})
+            messages.error(
+                request,
+                _("Nothing was saved: the list named rows that are not among your accounts' records or no longer exist."),
+            )
+            listing = copy.copy(request)
+            listing.method = "GET"
+            response = super().changelist_view(listing, extra_context)
+            response.status_code = 400
+            return response
+        return super().changelist_view(request, extra_context)
+
+    def _foreign_rows_posted(self, request) -> bool:
+        prefix = self.get_changelist_formset(request).get_default_prefix()
+        posted = set(self._get_edited_object_pks(request, prefix))
+        try:
+            pks = {self.model._meta.pk.to_python(pk) for pk in posted}
+        except ValidationError:
+            return True
+        return self.get_queryset(request).filter(pk__in=pks).count() != len(pks)
+
 
 class ReadOnlyAdmin(AccountScopedAdmin):
     """Records written by the system (logs, jobs, sent messages): operators read them, never edit them."""
@@ -36,7 +100,8 @@ class ReadOnlyAdmin(AccountScopedAdmin):
 def wechat_error_message(request, exc: WeChatError, *, action: str = "") -> None:
     """Show a WeChat failure to the operator: errcode and its meaning in Chinese and English."""
     prefix = f"{action}: " if action else ""
-    messages.error(request, f"{prefix}{_('WeChat answered')} {exc.errcode} — {exc.meaning_zh} / {exc.meaning_en}")
+    said = _("Not sent to WeChat") if exc.errcode == BASE_URL_REFUSED else _("WeChat answered")
+    messages.error(request, f"{prefix}{said} {exc.errcode} — {exc.meaning_zh} / {exc.meaning_en}")
 
 
 SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", "syncing": "#2b6cb0"}

@@ -235,7 +235,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # WeChat
+# Every account's API base URL unless a superuser points one elsewhere (the sandbox). Whoever answers at
+# a base URL receives the account's AppSecret, so it is deployment configuration, never an operator's field.
 WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="https://api.weixin.qq.com/").rstrip("/") + "/"
+# The only base URLs an account may use, besides WECHAT_API_BASE_URL and the sandbox (see wechat.gateway).
+WECHAT_API_BASE_URL_ALLOWED = env.list("WECHAT_API_BASE_URL_ALLOWED", default=["https://api.weixin.qq.com/"])
+# Also allow a sandbox served over HTTP on this machine, http://127.0.0.1:<port>/sandbox/ (benches, demos).
+WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX = env.bool("WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX", default=False)
 WECHAT_CONNECT_TIMEOUT = env.float("WECHAT_CONNECT_TIMEOUT", default=3.05)
 WECHAT_READ_TIMEOUT = env.float("WECHAT_READ_TIMEOUT", default=10.0)
 # Seconds of validity below which a stored access_token is refreshed before use (DESIGN §3).
@@ -259,6 +265,8 @@ WECHAT_API_CALL_LOG_DAYS = env.int("WECHAT_API_CALL_LOG_DAYS", default=30)
 WECHAT_TRANSPORT_ADAPTERS = {"http://sandbox.inprocess/": "sandbox.transport.InProcessAdapter"}
 # Base URL that points an account at the offline sandbox, served in-process.
 SANDBOX_API_BASE_URL = "http://sandbox.inprocess/sandbox/"
+# Whether accounts may talk to the offline sandbox; on in the embedded mode, off in production unless set.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
 LOGGING = {
     "version": 1,

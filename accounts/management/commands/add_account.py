@@ -17,8 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--mode", default="", choices=["", *OfficialAccount.EncodingMode.values])
         parser.add_argument("--type", dest="account_type", default="", choices=["", *OfficialAccount.AccountType.values])
         parser.add_argument("--verified", action="store_true", default=None)
+        parser.add_argument(
+            "--api-base-url",
+            default=None,
+            help="API base URL for this account only; must be on WECHAT_API_BASE_URL_ALLOWED (default: WECHAT_API_BASE_URL)",
+        )
 
-    def handle(self, *args, name, appid, secret, token, aes_key, mode, account_type, verified, **options):
+    def handle(self, *args, name, appid, secret, token, aes_key, mode, account_type, verified, api_base_url, **options):
         try:
             account, created = account_upsert(
                 appid=appid.strip(),
@@ -29,6 +34,7 @@ class Command(BaseCommand):
                 mode=mode,
                 account_type=account_type,
                 verified=verified,
+                api_base_url=api_base_url,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
