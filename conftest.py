@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import django
 import pytest
 from celery import Task
+
+from wxsite.var import var_prepare
+
+# Settings only read var/ (generated keys, broker folders): prepare it as `make migrate` does, then load
+# Django here rather than through pytest-django's ini option, which would load the settings first.
+var_prepare()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
+django.setup()
 
 SAMPLES = Path(__file__).resolve().parent / "tests" / "samples"
 
