@@ -4,7 +4,7 @@ With no environment variables at all the project runs in the embedded mode: SQLi
 filesystem Celery broker under ``var/``, secrets generated into ``var/`` once by ``python -m wxsite.var``
 (``make run`` and ``make migrate`` run it; this module only reads). Setting ``DATABASE_URL`` and
 ``REDIS_URL`` switches to PostgreSQL and Redis. With ``DJANGO_DEBUG=false`` (production) the secrets must
-come from the environment. Every setting below is listed
+come from the environment, the sandbox is not mounted and HTTPS is enforced. Every setting below is listed
 with its variable in ``.env.example``; an empty variable means its default.
 """
 
@@ -30,9 +30,18 @@ def _text(name: str, default: str) -> str:
     return env(name, default="") or default
 
 
+# The values .env.example ships with: refused like a missing secret.
+SECRET_PLACEHOLDER_PREFIX = "change-me"
+
+
 def _secret(name: str) -> str:
     """A secret from the environment; in debug mode read from var/, where ``python -m wxsite.var`` put it."""
     value = env(name, default="").strip()
+    if any(part.strip().startswith(SECRET_PLACEHOLDER_PREFIX) for part in value.split(",")):
+        raise ImproperlyConfigured(
+            f"{name} is still the placeholder of .env.example. Set it to a long random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     if value:
         return value
     if not DEBUG:
@@ -59,6 +68,19 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this site, used to show each account's callback URL.
 SITE_URL = _text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS: on by default in production, off in the embedded mode (runserver speaks plain HTTP).
+# Behind a TLS proxy that sets X-Forwarded-Proto (strip it from clients there).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# The offline WeChat (sandbox/): its pages under /sandbox/ and the in-process transport. Never in production.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -160,11 +182,6 @@ STORAGES = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -261,8 +278,8 @@ TEMPLATE_PUSH_TRANSIENT_ROUNDS = env.int("TEMPLATE_PUSH_TRANSIENT_ROUNDS", defau
 TEMPLATE_PUSH_RETRY_WAIT = env.float("TEMPLATE_PUSH_RETRY_WAIT", default=1.0)
 TEMPLATE_PUSH_STALE_AFTER = timedelta(seconds=env.int("TEMPLATE_PUSH_STALE_AFTER_SECONDS", default=600))
 
-# requests transport adapters by URL prefix; the sandbox mounts an in-process adapter here.
-WECHAT_TRANSPORT_ADAPTERS = {"http://sandbox.inprocess/": "sandbox.transport.InProcessAdapter"}
+# requests transport adapters by URL prefix; the sandbox mounts an in-process adapter here when enabled.
+WECHAT_TRANSPORT_ADAPTERS = {"http://sandbox.inprocess/": "sandbox.transport.InProcessAdapter"} if SANDBOX_ENABLED else {}
 # Base URL that points an account at the offline sandbox, served in-process.
 SANDBOX_API_BASE_URL = "http://sandbox.inprocess/sandbox/"
 # The sandbox's template send limit per minute and the delay of its TEMPLATESENDJOBFINISH push (seconds).
