@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test lint format migrate seed venv clean bench browser-deps
+.PHONY: run test lint format migrate seed venv var clean bench browser-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(VENV)/.test-installed: requirements/base.txt requirements/local.txt requiremen
 
 venv: $(VENV)/.local-installed
 
-migrate: venv
+# Settings only read var/: this creates it, the broker folders and (embedded mode) the generated secrets.
+var: venv
+	$(PY) -m wxsite.var
+
+migrate: var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
@@ -44,11 +48,11 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(VENV)/.test-installed lint
+test: $(VENV)/.test-installed lint var
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.test-installed
+bench: $(VENV)/.test-installed var
 	$(PY) bench/callback.py --threads 8
 	$(PY) bench/callback.py --gunicorn
 	$(PY) bench/token_race.py

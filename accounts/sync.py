@@ -468,7 +468,7 @@ class _FollowerSync:
         self.account = job.account
         self.client = client_for(job.account)
         self.tag_map = TagMap(job.account)
-        self.fetcher = InfoFetcher(job.account, workers=getattr(settings, "FOLLOWER_SYNC_WORKERS", 4))
+        self.fetcher = InfoFetcher(job.account, workers=settings.FOLLOWER_SYNC_WORKERS)
 
     def _commit_chunk(self, users: list[dict], failed: int, *, total: int, cursor: tuple[str, int]) -> None:
         now = timezone.now()

@@ -56,6 +56,11 @@ def _production_like_env(var_dir: str) -> None:
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("SALT_KEY", secrets.token_urlsafe(30))
     os.environ["WXSITE_VAR_DIR"] = var_dir
+    # Plain HTTP to the local gunicorn, as behind a TLS proxy; the broker folders are made here, not by settings.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    from wxsite.var import var_prepare
+
+    var_prepare()
 
 
 def _isolate_cache_and_queue() -> None:

@@ -38,8 +38,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 10_000  # WeChat's limit for mass/send
 MIN_OPENIDS = 2  # mass/send refuses a list of one
-LEASE = timedelta(seconds=getattr(settings, "MASS_SEND_LEASE_SECONDS", 300))
-POLL_AFTER = timedelta(minutes=getattr(settings, "MASS_JOB_POLL_AFTER_MINUTES", 30))
+LEASE = timedelta(seconds=settings.MASS_SEND_LEASE_SECONDS)
+POLL_AFTER = timedelta(minutes=settings.MASS_JOB_POLL_AFTER_MINUTES)
 MAX_CALLS = 8  # per batch, counting retries after timeouts and busy answers
 PER_FOLLOWER_MONTHLY = 4  # service accounts: mass messages a follower receives per month (API.md §8)
 SUBSCRIPTION_DAILY = 1  # subscription accounts: successful mass sends per day

@@ -7,6 +7,8 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.selectors import accounts_for_user
+
 from . import phone
 from .models import SandboxApp, SandboxDelivery
 
@@ -37,9 +39,15 @@ def _fields_for(action: str, post) -> dict | None:
     return None
 
 
+def apps_for_user(user):
+    """The sandbox apps of the accounts the user operates (superusers: all)."""
+    apps = SandboxApp.objects.order_by("appid")
+    return apps if user.is_superuser else apps.filter(appid__in=accounts_for_user(user).values("appid"))
+
+
 @staff_member_required
 def phone_page(request):
-    apps = list(SandboxApp.objects.order_by("appid"))
+    apps = list(apps_for_user(request.user))
     app = next((a for a in apps if a.appid == request.GET.get("appid")), apps[0] if apps else None)
     openid = (request.GET.get("openid") or DEFAULT_OPENID).strip()[:64]
     if request.method == "POST" and app is not None:

@@ -1,9 +1,10 @@
-"""A requests adapter that answers in-process from this Django project's own URLconf.
+"""A requests adapter that answers in-process from the sandbox's private URLconf (``sandbox.inprocess_urls``).
 
-Mounted by ``wechat.transport`` for ``http://sandbox.inprocess/``: the gateway talks to the sandbox
-(and the sandbox to the callback) with no port and no thread. The resolved view is called directly:
-no middleware and no request signals, so the caller's database connection and transaction are left
-alone. Only machine-to-machine views (the sandbox API, the callback) are reached this way.
+Mounted by ``wechat.transport`` for ``http://sandbox.inprocess/`` when ``SANDBOX_ENABLED``: the gateway talks
+to the sandbox (and the sandbox to the callback) with no port and no thread. The resolved view is called
+directly: no middleware and no request signals, so the caller's database connection and transaction are left
+alone. Only machine-to-machine views (the sandbox API, the callback) are reached this way, whether or not
+``/sandbox/`` is mounted on the public site.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 TIMEOUT_HEADER = "X-Sandbox-Timeout"
+URLCONF = "sandbox.inprocess_urls"
 
 
 def _dispatch(django_request: WSGIRequest):
     try:
-        match = resolve(django_request.path_info)
+        match = resolve(django_request.path_info, urlconf=URLCONF)
     except Resolver404:
         return HttpResponseNotFound()
     return match.func(django_request, *match.args, **match.kwargs)

@@ -1,33 +1,47 @@
 """Settings for wxsite, read from the environment.
 
 With no environment variables at all the project runs in the embedded mode: SQLite and a
-filesystem Celery broker under ``var/``, secrets generated into ``var/`` once. Setting
-``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis. With ``DJANGO_DEBUG=false``
-(production) the secrets must come from the environment.
+filesystem Celery broker under ``var/``, secrets generated into ``var/`` once by ``python -m wxsite.var``
+(``make run`` and ``make migrate`` run it; this module only reads). Setting ``DATABASE_URL`` and
+``REDIS_URL`` switches to PostgreSQL and Redis. With ``DJANGO_DEBUG=false`` (production) the secrets must
+come from the environment, the sandbox is not mounted and HTTPS is enforced. Every setting below is listed
+with its variable in ``.env.example``; an empty variable means its default.
 """
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+from wxsite import var
 
-VAR_DIR = Path(env("WXSITE_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = var.read_env()
+
+VAR_DIR = var.var_dir(env)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 
+def _text(name: str, default: str) -> str:
+    """A string setting; an empty variable (as .env.example lists them) means the default."""
+    return env(name, default="") or default
+
+
+# The values .env.example ships with: refused like a missing secret.
+SECRET_PLACEHOLDER_PREFIX = "change-me"
+
+
 def _secret(name: str) -> str:
-    """A secret from the environment; in debug mode generated once into var/."""
-    value = env(name, default="")
+    """A secret from the environment; in debug mode read from var/, where ``python -m wxsite.var`` put it."""
+    value = env(name, default="").strip()
+    if any(part.strip().startswith(SECRET_PLACEHOLDER_PREFIX) for part in value.split(",")):
+        raise ImproperlyConfigured(
+            f"{name} is still the placeholder of .env.example. Set it to a long random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     if value:
         return value
     if not DEBUG:
@@ -35,22 +49,38 @@ def _secret(name: str) -> str:
             f"{name} is not set. Production mode (DJANGO_DEBUG=false) needs SECRET_KEY and "
             "SALT_KEY: together they are the key that encrypts AppSecrets and EncodingAESKeys."
         )
-    path = VAR_DIR / name.lower()
+    path = var.secret_path(VAR_DIR, name)
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        raise ImproperlyConfigured(
+            f"{name} is not set and {path} does not exist. Run 'make migrate' (or 'python -m wxsite.var') once "
+            "to generate the embedded mode's secrets, or set SECRET_KEY and SALT_KEY."
+        )
     return path.read_text().strip()
 
 
 SECRET_KEY = _secret("SECRET_KEY")
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # django-fernet-encrypted-fields derives the field encryption keys from SECRET_KEY and SALT_KEY.
-SALT_KEY = env.list("SALT_KEY", default=[]) or [_secret("SALT_KEY")]
+# Comma-separated: the first salt encrypts, all decrypt (rotation).
+SALT_KEY = [salt.strip() for salt in _secret("SALT_KEY").split(",") if salt.strip()]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this site, used to show each account's callback URL.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = _text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS: on by default in production, off in the embedded mode (runserver speaks plain HTTP).
+# Behind a TLS proxy that sets X-Forwarded-Proto (strip it from clients there).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# The offline WeChat (sandbox/): its pages under /sandbox/ and the in-process transport. Never in production.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -135,14 +165,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
+TIME_ZONE = _text("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(_text("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -151,11 +181,6 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -174,16 +199,15 @@ REST_FRAMEWORK = {
 }
 
 # Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else a filesystem broker in var/.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = _text("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    (_broker_dir / "out").mkdir(parents=True, exist_ok=True)
-    (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    # The folders are created by `python -m wxsite.var`.
+    _broker = var.broker_folders(VAR_DIR)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
+        "data_folder_in": str(_broker["data"]),
+        "data_folder_out": str(_broker["data"]),
+        "processed_folder": str(_broker["processed"]),
+        "control_folder": str(_broker["control"]),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -237,7 +261,7 @@ CELERY_BEAT_SCHEDULE = {
 # WeChat
 # Every account's API base URL unless a superuser points one elsewhere (the sandbox). Whoever answers at
 # a base URL receives the account's AppSecret, so it is deployment configuration, never an operator's field.
-WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="https://api.weixin.qq.com/").rstrip("/") + "/"
+WECHAT_API_BASE_URL = _text("WECHAT_API_BASE_URL", "https://api.weixin.qq.com/").rstrip("/") + "/"
 # The only base URLs an account may use, besides WECHAT_API_BASE_URL and the sandbox (see wechat.gateway).
 WECHAT_API_BASE_URL_ALLOWED = env.list("WECHAT_API_BASE_URL_ALLOWED", default=["https://api.weixin.qq.com/"])
 # Also allow a sandbox served over HTTP on this machine, http://127.0.0.1:<port>/sandbox/ (benches, demos).
@@ -245,9 +269,9 @@ WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX = env.bool("WECHAT_API_BASE_URL_ALLOW_LO
 WECHAT_CONNECT_TIMEOUT = env.float("WECHAT_CONNECT_TIMEOUT", default=3.05)
 WECHAT_READ_TIMEOUT = env.float("WECHAT_READ_TIMEOUT", default=10.0)
 # Seconds of validity below which a stored access_token is refreshed before use (DESIGN §3).
-WECHAT_TOKEN_MIN_REMAINING = 300
+WECHAT_TOKEN_MIN_REMAINING = env.int("WECHAT_TOKEN_MIN_REMAINING", default=300)
 # Beat refreshes tokens that expire within this many seconds.
-WECHAT_TOKEN_REFRESH_AHEAD = 600
+WECHAT_TOKEN_REFRESH_AHEAD = env.int("WECHAT_TOKEN_REFRESH_AHEAD", default=600)
 # After a failed token/ticket refresh, no process calls WeChat for it again for this many seconds (doubling
 # with each failure in a row, up to the max); readers keep a still-valid value or fail fast with the stored error.
 WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS = env.float("WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS", default=5.0)
@@ -261,18 +285,41 @@ WECHAT_TOKEN_LOCAL_CACHE_SECONDS = env.float("WECHAT_TOKEN_LOCAL_CACHE_SECONDS",
 WECHAT_API_CALL_LOG_BATCH = env.int("WECHAT_API_CALL_LOG_BATCH", default=100)
 WECHAT_CALLBACK_MAX_BODY = env.int("WECHAT_CALLBACK_MAX_BODY", default=64 * 1024)
 WECHAT_API_CALL_LOG_DAYS = env.int("WECHAT_API_CALL_LOG_DAYS", default=30)
-# requests transport adapters by URL prefix; the sandbox mounts an in-process adapter here.
-WECHAT_TRANSPORT_ADAPTERS = {"http://sandbox.inprocess/": "sandbox.transport.InProcessAdapter"}
+# Parallel user/info calls of one follower sync.
+FOLLOWER_SYNC_WORKERS = env.int("FOLLOWER_SYNC_WORKERS", default=4)
+# Mass sends: a 'sending' claim older than this belongs to a dead worker; job results are polled after this.
+MASS_SEND_LEASE_SECONDS = env.int("MASS_SEND_LEASE_SECONDS", default=300)
+MASS_JOB_POLL_AFTER_MINUTES = env.int("MASS_JOB_POLL_AFTER_MINUTES", default=30)
+# Template pushes (docs/template_messages.md): default messages per second of a push, openids per batch row,
+# parallel sends per batch, rounds of retries of transient failures and the first wait between them (seconds),
+# and the silence after which a claimed batch is taken over (seconds).
+TEMPLATE_PUSH_RATE_LIMIT = env.int("TEMPLATE_PUSH_RATE_LIMIT", default=500)
+TEMPLATE_PUSH_BATCH_SIZE = env.int("TEMPLATE_PUSH_BATCH_SIZE", default=500)
+TEMPLATE_PUSH_CONCURRENCY = env.int("TEMPLATE_PUSH_CONCURRENCY", default=16)
+TEMPLATE_PUSH_TRANSIENT_ROUNDS = env.int("TEMPLATE_PUSH_TRANSIENT_ROUNDS", default=3)
+TEMPLATE_PUSH_RETRY_WAIT = env.float("TEMPLATE_PUSH_RETRY_WAIT", default=1.0)
+TEMPLATE_PUSH_STALE_AFTER = timedelta(seconds=env.int("TEMPLATE_PUSH_STALE_AFTER_SECONDS", default=600))
+
+# requests transport adapters by URL prefix; the sandbox mounts an in-process adapter here when enabled.
+WECHAT_TRANSPORT_ADAPTERS = {"http://sandbox.inprocess/": "sandbox.transport.InProcessAdapter"} if SANDBOX_ENABLED else {}
 # Base URL that points an account at the offline sandbox, served in-process.
 SANDBOX_API_BASE_URL = "http://sandbox.inprocess/sandbox/"
-# Whether accounts may talk to the offline sandbox; on in the embedded mode, off in production unless set.
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The sandbox's template send limit per minute and the delay of its TEMPLATESENDJOBFINISH push (seconds).
+SANDBOX_TEMPLATE_SEND_PER_MINUTE = env.int("SANDBOX_TEMPLATE_SEND_PER_MINUTE", default=600_000)
+SANDBOX_TEMPLATE_JOB_FINISH_DELAY = env.int("SANDBOX_TEMPLATE_JOB_FINISH_DELAY", default=2)
 
+# text: one line per record with the extra fields as key=value; json: one JSON object per record.
+LOG_FORMAT = _text("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "text": {"()": "wxsite.log_format.TextFormatter"},
+        "json": {"()": "wxsite.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": _text("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

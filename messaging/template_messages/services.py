@@ -45,10 +45,6 @@ STALE_CLAIM = timedelta(minutes=5)
 ENQUEUE_GRACE = timedelta(minutes=1)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def _error_messages(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [f"{key}: {msg}" for key, msgs in exc.message_dict.items() for msg in msgs]
@@ -447,7 +443,7 @@ def template_push_create(
         tag=tag if audience == TemplatePush.Audience.TAG else None,
         openids=_clean_openids(openids) if audience == TemplatePush.Audience.OPENIDS else [],
         scheduled_at=scheduled_at or timezone.now(),
-        rate_limit=rate_limit or _setting("TEMPLATE_PUSH_RATE_LIMIT", 500),
+        rate_limit=rate_limit or settings.TEMPLATE_PUSH_RATE_LIMIT,
         created_by=created_by,
     )
     if push.scheduled_at <= timezone.now():
@@ -504,7 +500,7 @@ def template_pushes_dispatch_due() -> int:
     recent = TemplatePush.objects.filter(status=PushStatus.SENT, finished_at__gte=now - timedelta(hours=1))
     for push_id in recent.values_list("pk", flat=True):
         _push_refresh_totals(push_id)
-    silent = now - _setting("TEMPLATE_PUSH_STALE_AFTER", STALE_CLAIM * 2)
+    silent = now - settings.TEMPLATE_PUSH_STALE_AFTER
     for push_id in TemplatePush.objects.filter(status=PushStatus.SENDING, heartbeat_at__lt=silent).values_list("pk", flat=True):
         if TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING, heartbeat_at__lt=silent).update(heartbeat_at=now):
             template_push_resume(push_id=push_id)
@@ -576,7 +572,7 @@ def template_push_run(*, push_id: int) -> int:
     if push.status != PushStatus.SENDING:
         return 0
     template_push_expand(push=push)
-    size = _setting("TEMPLATE_PUSH_BATCH_SIZE", 500)
+    size = settings.TEMPLATE_PUSH_BATCH_SIZE
     ids = list(TemplateMessage.objects.filter(push_id=push_id, status=Status.QUEUED).order_by("pk").values_list("pk", flat=True))
     batches = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
     for first, last in batches:
@@ -620,8 +616,8 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     template_id = push.template.template_id
     bodies = {pk: {"touser": openid, "template_id": template_id, "client_msg_id": cmid, **target} for pk, openid, cmid in rows}
     limiter = sending.RateLimiter(f"push{push_id}", push.rate_limit)
-    concurrency = _setting("TEMPLATE_PUSH_CONCURRENCY", 16)
-    rounds = _setting("TEMPLATE_PUSH_TRANSIENT_ROUNDS", 3)
+    concurrency = settings.TEMPLATE_PUSH_CONCURRENCY
+    rounds = settings.TEMPLATE_PUSH_TRANSIENT_ROUNDS
 
     def still_sending() -> bool:
         return TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING).exists()
@@ -658,7 +654,7 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
         if not pending or stop_error is not None or not still_sending():
             break
         if round_no + 1 < rounds:
-            time.sleep(min(_setting("TEMPLATE_PUSH_RETRY_WAIT", 1.0) * 2**round_no, 5))
+            time.sleep(min(settings.TEMPLATE_PUSH_RETRY_WAIT * 2**round_no, 5))
     _record_batch(push, sent=sent, failed=failed, requeue=pending)
     summary.update(sent=len(sent), failed=len(failed), retry=len(pending))
     if stop_error is not None:

@@ -10,8 +10,11 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
+from django.http.request import validate_host
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..core import Call, SandboxError, app_by_appid, endpoint
 from ..models import SandboxFollower, SandboxOAuthGrant
@@ -33,7 +36,7 @@ def authorize(call: Call):
     call.app = app
     redirect_uri = query.get("redirect_uri", "")
     scope = query.get("scope", "")
-    if query.get("response_type") != "code" or scope not in SCOPES or urlsplit(redirect_uri).scheme not in ("http", "https"):
+    if query.get("response_type") != "code" or scope not in SCOPES or not redirect_allowed(redirect_uri):
         return HttpResponse("redirect_uri 参数错误 / invalid request", status=400, content_type="text/plain; charset=utf-8")
     decision = query.get("decision")
     if decision not in ("allow", "deny"):
@@ -60,6 +63,21 @@ def authorize(call: Call):
         params = {"code": grant.code, **params}
     separator = "&" if "?" in redirect_uri else "?"
     return HttpResponseRedirect(redirect_uri + separator + urlencode(params))
+
+
+def redirect_allowed(redirect_uri: str) -> bool:
+    """Only back to this site: an http(s) URL whose host is in ALLOWED_HOSTS (WeChat checks the account's
+    web authorisation domain; the sandbox must not become an open redirect)."""
+    parts = urlsplit(redirect_uri)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return (
+        parts.scheme in ("http", "https")
+        and bool(host)
+        and url_has_allowed_host_and_scheme(redirect_uri, allowed_hosts={parts.netloc})
+        and validate_host(host, settings.ALLOWED_HOSTS)
+    )
 
 
 def _new_openid(app) -> str:

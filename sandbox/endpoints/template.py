@@ -61,7 +61,7 @@ INDUSTRIES = {
 
 def _settings(app: SandboxApp) -> SandboxTemplateSettings:
     row, _ = SandboxTemplateSettings.objects.get_or_create(
-        app=app, defaults={"minute_limit": getattr(settings, "SANDBOX_TEMPLATE_SEND_PER_MINUTE", 600_000)}
+        app=app, defaults={"minute_limit": settings.SANDBOX_TEMPLATE_SEND_PER_MINUTE}
     )
     return row
 
@@ -263,7 +263,7 @@ def template_send(call: Call) -> dict:
             )
         # Last, so the app's counter row is locked only until the commit; 45011 rolls the send back.
         _count_minute(cursor, app, call.now())
-    template_job_finish.apply_async((send_id,), countdown=getattr(settings, "SANDBOX_TEMPLATE_JOB_FINISH_DELAY", 2))
+    template_job_finish.apply_async((send_id,), countdown=settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY)
     return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(send_id)}
 
 
