@@ -516,6 +516,13 @@ def mass_dispatch_due(*, now: datetime | None = None) -> dict:
     return {"started": started, "recovered": recovered}
 
 
+def _callable(now: datetime) -> Q:
+    """Batches a worker may call now: pending ones, and unknown ones whose clientmsgid WeChat still remembers."""
+    return Q(status=MassBatch.Status.PENDING) | Q(
+        status=MassBatch.Status.UNKNOWN, first_called_at__gt=now - MassBatch.SAME_ID_RESEND_WITHIN
+    )
+
+
 def mass_batches_recover(*, now: datetime | None = None) -> int:
     """Batches whose worker died mid-call (lease over) become unknown; pending batches past their lease and
     unknown ones still inside the clientmsgid window are re-enqueued (same clientmsgid); unknown ones past
@@ -541,10 +548,7 @@ def mass_batches_recover(*, now: datetime | None = None) -> int:
                 )
                 % {"i": batch.index, "id": batch.clientmsgid},
             )
-    open_ = Q(status=MassBatch.Status.PENDING) | Q(
-        status=MassBatch.Status.UNKNOWN, first_called_at__gt=now - MassBatch.SAME_ID_RESEND_WITHIN
-    )
-    due = MassBatch.objects.filter(open_, lease_until__lte=now, message__status=MassMessage.Status.SENDING)
+    due = MassBatch.objects.filter(_callable(now), lease_until__lte=now, message__status=MassMessage.Status.SENDING)
     for batch in due:
         if MassBatch.objects.filter(pk=batch.pk, status=batch.status, lease_until=batch.lease_until).update(
             lease_until=now + LEASE
@@ -638,10 +642,7 @@ def mass_batch_send(*, batch_id: int) -> dict:
     if not MassMessage.objects.filter(batches__pk=batch_id, status=MassMessage.Status.SENDING).exists():
         return {"status": "not_claimed"}
     # No join in the claim: PostgreSQL re-checks only the row's own columns after waiting on a concurrent update.
-    claimable = Q(status=MassBatch.Status.PENDING) | Q(
-        status=MassBatch.Status.UNKNOWN, first_called_at__gt=now - MassBatch.SAME_ID_RESEND_WITHIN
-    )
-    claimed = MassBatch.objects.filter(claimable, pk=batch_id).update(
+    claimed = MassBatch.objects.filter(_callable(now), pk=batch_id).update(
         status=MassBatch.Status.SENDING,
         lease_until=now + LEASE,
         attempts=F("attempts") + 1,
@@ -699,7 +700,6 @@ def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
         errcode=exc.errcode,
         errmsg=exc.errmsg[:255],
     )
-    batch.refresh_from_db(fields=["first_called_at"])
     _log(
         batch.message_id,
         MassMessage.Status.SENDING,
