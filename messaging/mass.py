@@ -253,15 +253,20 @@ def mass_quota_for(*, message: MassMessage, now: datetime | None = None) -> dict
     now = now or timezone.now()
     account = message.account
     size = audience_size(message)
-    ok_batches = MassBatch.objects.filter(message__account=account, status__in=MassBatch.OK).exclude(message=message)
+    # A batch with an unknown outcome may have reached its followers: it counts, from its first call.
+    ok_batches = (
+        MassBatch.objects.filter(message__account=account, status__in=(*MassBatch.OK, MassBatch.Status.UNKNOWN))
+        .exclude(message=message)
+        .alias(sent_at=Coalesce("submitted_at", "first_called_at"))
+    )
     info = {"account_type": account.account_type, "audience_size": size, "verified": account.verified}
     if account.account_type == account.AccountType.SUBSCRIPTION:
-        sent_today = ok_batches.filter(submitted_at__gte=_day_start(now)).values("message").distinct().count()
+        sent_today = ok_batches.filter(sent_at__gte=_day_start(now)).values("message").distinct().count()
         info.update(
             sends_today=sent_today, daily_limit=SUBSCRIPTION_DAILY, remaining_today=max(0, SUBSCRIPTION_DAILY - sent_today)
         )
         return info
-    at_limit = _followers_at_monthly_limit(message, ok_batches.filter(submitted_at__gte=_month_start(now)))
+    at_limit = _followers_at_monthly_limit(message, ok_batches.filter(sent_at__gte=_month_start(now)))
     info.update(monthly_limit=PER_FOLLOWER_MONTHLY, at_limit=at_limit, will_receive=max(0, size - at_limit))
     return info
 

@@ -212,3 +212,14 @@ def test_beat_running_twice_reconciles_once(account, sandbox_app, django_capture
     message.refresh_from_db()
     assert message.status == S.SENT
     assert each_follower_once(sandbox_app, ids)
+
+
+def test_quota_counts_a_send_whose_outcome_is_unknown(make_account, django_capture_on_commit_callbacks):
+    from messaging.tests.test_mass import account_app
+
+    account = make_account(account_type="subscription")
+    send_with_lost_answers(account, account_app(account), django_capture_on_commit_callbacks, n=2)
+
+    quota = mass.mass_quota_for(message=text_message(account, title="second"))
+
+    assert quota["remaining_today"] == 0  # WeChat may have counted it: the day's one send may be used
