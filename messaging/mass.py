@@ -674,34 +674,35 @@ def mass_batch_send(*, batch_id: int) -> dict:
 def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
     """Record a call that did not succeed: retry, wait as unknown, or (only if no call may have taken effect) fail."""
     unknown = batch.outcome_unknown or exc.errcode in OUTCOME_UNKNOWN
-    status = MassBatch.Status.UNKNOWN if unknown else MassBatch.Status.PENDING
-    if exc.is_transient and batch.attempts < MAX_CALLS:
-        delay = 60 if exc.errcode == 45066 else _retry_delay(batch.attempts)
-        MassBatch.objects.filter(pk=batch.pk, status=MassBatch.Status.SENDING).update(
-            status=status,
-            outcome_unknown=unknown,
-            lease_until=timezone.now() + timedelta(seconds=delay) + LEASE,
-            errcode=exc.errcode,
-            errmsg=exc.errmsg[:255],
-        )
-        _log(
-            batch.message_id,
-            MassMessage.Status.SENDING,
-            MassMessage.Status.SENDING,
-            actor_label="worker",
-            batch=batch,
-            reason=_("batch %(i)d: %(error)s; retrying in %(s)d s with the same clientmsgid")
-            % {"i": batch.index, "error": exc.display, "s": delay},
-        )
-        return {"status": "retry", "retry_in": delay}
-    if not unknown:
+    retry = exc.is_transient and batch.attempts < MAX_CALLS
+    if not retry and not unknown:
         _batch_failed(batch, exc)
         mass_message_settle(message_id=batch.message_id)
         return {"status": "failed", "errcode": exc.errcode}
+    if retry:
+        delay = 60 if exc.errcode == 45066 else _retry_delay(batch.attempts)
+        wait = timedelta(seconds=delay) + LEASE
+        reason = _("batch %(i)d: %(error)s; retrying in %(s)d s with the same clientmsgid") % {
+            "i": batch.index,
+            "error": exc.display,
+            "s": delay,
+        }
+        result = {"status": "retry", "retry_in": delay}
+    else:
+        wait = RECONCILE_EVERY
+        reason = _(
+            "batch %(i)d: %(error)s; WeChat may have sent it (outcome unknown). The beat repeats the call with the "
+            "same clientmsgid until %(until)s; it is never sent under a new one without an operator's decision"
+        ) % {
+            "i": batch.index,
+            "error": exc.display,
+            "until": timezone.localtime(batch.same_id_resend_until).isoformat(timespec="minutes"),
+        }
+        result = {"status": "unknown", "errcode": exc.errcode}
     MassBatch.objects.filter(pk=batch.pk, status=MassBatch.Status.SENDING).update(
-        status=MassBatch.Status.UNKNOWN,
-        outcome_unknown=True,
-        lease_until=timezone.now() + RECONCILE_EVERY,
+        status=MassBatch.Status.UNKNOWN if unknown else MassBatch.Status.PENDING,
+        outcome_unknown=unknown,
+        lease_until=timezone.now() + wait,
         errcode=exc.errcode,
         errmsg=exc.errmsg[:255],
     )
@@ -711,19 +712,12 @@ def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
         MassMessage.Status.SENDING,
         actor_label="worker",
         batch=batch,
-        reason=_(
-            "batch %(i)d: %(error)s; WeChat may have sent it (outcome unknown). The beat repeats the call with the "
-            "same clientmsgid until %(until)s; it is never sent under a new one without an operator's decision"
-        )
-        % {
-            "i": batch.index,
-            "error": exc.display,
-            "until": timezone.localtime(batch.same_id_resend_until).isoformat(timespec="minutes"),
-        },
+        reason=reason,
     )
-    logger.warning("mass_send.batch_outcome_unknown", extra={"batch_id": batch.pk, "errcode": exc.errcode})
-    mass_message_settle(message_id=batch.message_id)
-    return {"status": "unknown", "errcode": exc.errcode}
+    if not retry:
+        logger.warning("mass_send.batch_outcome_unknown", extra={"batch_id": batch.pk, "errcode": exc.errcode})
+        mass_message_settle(message_id=batch.message_id)
+    return result
 
 
 def _batch_submitted(batch: MassBatch, result: dict) -> None:
