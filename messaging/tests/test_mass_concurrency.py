@@ -96,3 +96,22 @@ def test_two_overlapping_beat_sweeps_reconcile_a_crashed_batch_once(account, san
     assert sorted(SandboxDelivery.objects.filter(channel="mass").values_list("openid", flat=True)) == sorted(ids)
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+def test_sandbox_answers_two_concurrent_calls_with_one_clientmsgid_with_one_send(account, sandbox_app):
+    from conftest import sample_json
+    from wechat.errors import WeChatError
+    from wechat.gateway import client_for
+
+    ids = make_followers(account, sandbox_app, 3)
+    body = sample_json("api/mass_sendall_request_text_to_all.json")
+    client_for(account).post("message/mass/speed/get", data={})  # one token for both threads
+
+    def send():
+        try:
+            return client_for(account).post("message/mass/sendall", data=body)["errcode"]
+        except WeChatError as exc:
+            return exc.errcode
+
+    assert sorted(run_in_threads(2, send)) == [0, 45065]
+    assert sorted(SandboxDelivery.objects.filter(channel="mass").values_list("openid", flat=True)) == sorted(ids)
