@@ -269,6 +269,10 @@ class MassMessageAdmin(AccountScopedAdmin):
 
         return RequestForm
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        unknown = MassBatch.objects.filter(message_id=object_id, status=MassBatch.Status.UNKNOWN).count()
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "unknown_batches": unknown})
+
     def get_inlines(self, request, obj=None):
         return self.inlines if obj is not None else []
 

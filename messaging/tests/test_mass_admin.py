@@ -227,6 +227,7 @@ def test_unknown_batch_is_explained_with_its_errcode_and_the_same_clientmsgid(
     assert "Outcome unknown" in page
     assert "-1001: 请求微信接口超时 / The call to WeChat timed out" in page
     assert "Repeated with the same clientmsgid until" in page
+    assert "1 batch has an unknown outcome" in page
 
 
 def test_unknown_batch_past_the_window_tells_the_operator_to_check_first(
@@ -261,4 +262,5 @@ def test_zh_hans_admin_shows_an_unknown_batch_in_chinese(client, account, sandbo
     message = unknown_batch_message(account, sandbox_app, django_capture_on_commit_callbacks)
     page = client.get(f"/admin/messaging/massmessage/{message.pk}/change/").content.decode()
     assert "结果未知" in page
+    assert "1 个批次结果未知" in page
     assert "相同的 clientmsgid" in page
