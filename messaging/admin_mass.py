@@ -32,6 +32,15 @@ STATUS_COLOURS = {
     "failed": "failed",
     "cancelled": "other",
 }
+BATCH_COLOURS = {
+    "pending": "pending",
+    "sending": "syncing",
+    "submitted": "synced",
+    "finished": "synced",
+    "failed": "failed",
+    "unknown": "pending",
+    "cancelled": "other",
+}
 
 
 class MassMessageForm(forms.ModelForm):
@@ -136,7 +145,8 @@ class MassBatchInline(admin.TabularInline):
         "index",
         "clientmsgid",
         "recipients",
-        "status",
+        "status_badge",
+        "resend_note",
         "attempts",
         "msg_id",
         "job_status",
@@ -152,6 +162,26 @@ class MassBatchInline(admin.TabularInline):
     @admin.display(description=_("error"))
     def error(self, obj):
         return obj.error_display or obj.errmsg
+
+    @admin.display(description=_("status"))
+    def status_badge(self, obj):
+        return sync_badge(BATCH_COLOURS.get(obj.status, "other"), obj.get_status_display(), obj.error_display or obj.errmsg)
+
+    @admin.display(description=_("on resend"))
+    def resend_note(self, obj):
+        if obj.status == MassBatch.Status.FAILED:
+            return _("WeChat rejected it: a resend uses a new clientmsgid.")
+        if obj.status != MassBatch.Status.UNKNOWN:
+            return "—"
+        if obj.same_id_resend_open(timezone.now()):
+            return _(
+                "WeChat may have sent it. Repeated with the same clientmsgid until %(until)s: WeChat answers 45065 "
+                "if it sent it, so followers get it once."
+            ) % {"until": timezone.localtime(obj.same_id_resend_until).strftime("%Y-%m-%d %H:%M")}
+        return _(
+            "WeChat may have sent it, and no longer remembers its clientmsgid (24 hours): not resent automatically. "
+            "Check 群发记录 in the WeChat console; resending could reach followers twice."
+        )
 
     @admin.display(description=_("Total / Filter / Sent / Error"))
     def counts(self, obj):
@@ -184,7 +214,7 @@ class MassMessageAdmin(AccountScopedAdmin):
     search_fields = ["title", "content", "batches__msg_id", "batches__clientmsgid"]
     date_hierarchy = "created_at"
     inlines = [MassBatchInline, MassMessageEventInline]
-    actions = ["cancel_selected", "retry_failed", "delete_articles", "poll_results"]
+    actions = ["cancel_selected", "resend", "resend_past_window", "delete_articles", "poll_results"]
     change_form_template = "admin/messaging/massmessage/change_form.html"
     change_list_template = "admin/messaging/massmessage/change_list.html"
     fieldsets = [
@@ -238,6 +268,10 @@ class MassMessageAdmin(AccountScopedAdmin):
                 super().__init__(*args, request=request, **kw)
 
         return RequestForm
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        unknown = MassBatch.objects.filter(message_id=object_id, status=MassBatch.Status.UNKNOWN).count()
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "unknown_batches": unknown})
 
     def get_inlines(self, request, obj=None):
         return self.inlines if obj is not None else []
@@ -496,14 +530,36 @@ class MassMessageAdmin(AccountScopedAdmin):
         if done:
             messages.success(request, _("%(n)d send(s) cancelled.") % {"n": done})
 
-    @admin.action(description=_("Resend failed batches (new clientmsgids)"))
-    def retry_failed(self, request, queryset):
+    @admin.action(
+        description=_(
+            "Resend: batches WeChat rejected get a new clientmsgid; batches with an unknown outcome repeat "
+            "the same one (sent at most once)"
+        )
+    )
+    def resend(self, request, queryset):
+        self._resend(request, queryset, past_window=False)
+
+    @admin.action(
+        description=_("Resend unknown batches past the 24-hour window under new clientmsgids (followers may get it twice)")
+    )
+    def resend_past_window(self, request, queryset):
+        self._resend(request, queryset, past_window=True)
+
+    def _resend(self, request, queryset, *, past_window: bool) -> None:
         for obj in queryset:
             try:
-                n = mass.mass_message_retry_failed(message=obj, actor=request.user)
-                messages.success(request, _("%(title)s: resending %(n)d batch(es).") % {"title": obj.title, "n": n})
+                done = mass.mass_message_resend(message=obj, actor=request.user, past_window=past_window)
             except ValidationError as exc:
                 messages.warning(request, f"{obj}: {'; '.join(exc.messages)}")
+                continue
+            messages.success(
+                request,
+                _(
+                    "%(title)s: resending %(rejected)d rejected batch(es) under new clientmsgids, %(same)d with an "
+                    "unknown outcome under the same clientmsgid, %(late)d past the 24-hour window under new ones."
+                )
+                % {"title": obj.title, "rejected": done["rejected"], "same": done["same_id"], "late": done["past_window"]},
+            )
 
     @admin.action(description=_("Delete sent articles from WeChat (mass/delete)"))
     def delete_articles(self, request, queryset):

@@ -4,8 +4,10 @@ A message moves draft → scheduled → sending → sent / partially_failed / fa
 starts). The beat task claims due messages with a conditional update and splits the audience into
 batches; each batch gets a clientmsgid before any call, is claimed pending → sending before the call, and
 a retry (timeout, busy, crashed worker) repeats the call with the same clientmsgid, which WeChat answers
-with 45065 and the existing msg_id instead of a second send. Every state change is written to
-``MassMessageEvent``.
+with 45065 and the existing msg_id instead of a second send. A call without a trustworthy answer leaves
+the batch "unknown", never "failed": it is repeated with the same clientmsgid while WeChat still
+remembers it, and past that window only an operator's explicit choice sends it again. Every state
+change is written to ``MassMessageEvent``.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wechat.errors import WeChatError, WeChatTimeout
+from wechat.errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError
 
 from .enqueue import task_enqueue
 from .models import InboundMessage, MassBatch, MassMessage, MassMessageEvent
@@ -41,6 +44,11 @@ MIN_OPENIDS = 2  # mass/send refuses a list of one
 LEASE = timedelta(seconds=settings.MASS_SEND_LEASE_SECONDS)
 POLL_AFTER = timedelta(minutes=settings.MASS_JOB_POLL_AFTER_MINUTES)
 MAX_CALLS = 8  # per batch, counting retries after timeouts and busy answers
+# Answers that do not say whether the send took effect: no answer in time, a dropped connection, an
+# unreadable reply, or 45066 (WeChat saw this clientmsgid a moment ago).
+OUTCOME_UNKNOWN = {TIMEOUT, CONNECTION_ERROR, BAD_RESPONSE, 45066}
+# After the quick retries, the beat repeats an unknown batch's call this often while WeChat remembers its id.
+RECONCILE_EVERY = timedelta(minutes=10)
 PER_FOLLOWER_MONTHLY = 4  # service accounts: mass messages a follower receives per month (API.md §8)
 SUBSCRIPTION_DAILY = 1  # subscription accounts: successful mass sends per day
 OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
@@ -251,15 +259,20 @@ def mass_quota_for(*, message: MassMessage, now: datetime | None = None) -> dict
     now = now or timezone.now()
     account = message.account
     size = audience_size(message)
-    ok_batches = MassBatch.objects.filter(message__account=account, status__in=MassBatch.OK).exclude(message=message)
+    # A batch with an unknown outcome may have reached its followers: it counts, from its first call.
+    ok_batches = (
+        MassBatch.objects.filter(message__account=account, status__in=(*MassBatch.OK, MassBatch.Status.UNKNOWN))
+        .exclude(message=message)
+        .alias(sent_at=Coalesce("submitted_at", "first_called_at"))
+    )
     info = {"account_type": account.account_type, "audience_size": size, "verified": account.verified}
     if account.account_type == account.AccountType.SUBSCRIPTION:
-        sent_today = ok_batches.filter(submitted_at__gte=_day_start(now)).values("message").distinct().count()
+        sent_today = ok_batches.filter(sent_at__gte=_day_start(now)).values("message").distinct().count()
         info.update(
             sends_today=sent_today, daily_limit=SUBSCRIPTION_DAILY, remaining_today=max(0, SUBSCRIPTION_DAILY - sent_today)
         )
         return info
-    at_limit = _followers_at_monthly_limit(message, ok_batches.filter(submitted_at__gte=_month_start(now)))
+    at_limit = _followers_at_monthly_limit(message, ok_batches.filter(sent_at__gte=_month_start(now)))
     info.update(monthly_limit=PER_FOLLOWER_MONTHLY, at_limit=at_limit, will_receive=max(0, size - at_limit))
     return info
 
@@ -515,13 +528,25 @@ def mass_dispatch_due(*, now: datetime | None = None) -> dict:
     return {"started": started, "recovered": recovered}
 
 
+def _callable(now: datetime) -> Q:
+    """Batches a worker may call now: pending ones, and unknown ones whose clientmsgid WeChat still remembers."""
+    return Q(status=MassBatch.Status.PENDING) | Q(
+        status=MassBatch.Status.UNKNOWN, first_called_at__gt=now - MassBatch.SAME_ID_RESEND_WITHIN
+    )
+
+
 def mass_batches_recover(*, now: datetime | None = None) -> int:
-    """Batches whose worker died mid-call (lease over) go back to pending; pending ones past their lease are re-enqueued."""
+    """Batches whose worker died mid-call (lease over) become unknown; pending batches past their lease and
+    unknown ones still inside the clientmsgid window are re-enqueued (same clientmsgid); unknown ones past
+    it are left for an operator, and their message settles. Returns how many batches were re-enqueued."""
     now = now or timezone.now()
     count = 0
     for batch in MassBatch.objects.filter(status=MassBatch.Status.SENDING, lease_until__lt=now).select_related("message"):
         if MassBatch.objects.filter(pk=batch.pk, status=MassBatch.Status.SENDING, lease_until=batch.lease_until).update(
-            status=MassBatch.Status.PENDING, lease_until=now
+            status=MassBatch.Status.UNKNOWN,
+            outcome_unknown=True,
+            lease_until=now,
+            first_called_at=Coalesce(F("first_called_at"), Value(batch.lease_until - LEASE)),
         ):
             _log(
                 batch.message_id,
@@ -529,18 +554,27 @@ def mass_batches_recover(*, now: datetime | None = None) -> int:
                 MassMessage.Status.SENDING,
                 actor_label="beat",
                 batch=batch,
-                reason=_("batch %(i)d: worker lease expired during the call; resending with the same clientmsgid %(id)s")
+                reason=_(
+                    "batch %(i)d: worker lease expired during the call, so WeChat may have sent it (outcome unknown); "
+                    "repeating the call with the same clientmsgid %(id)s"
+                )
                 % {"i": batch.index, "id": batch.clientmsgid},
             )
-    for batch in MassBatch.objects.filter(
-        status=MassBatch.Status.PENDING, lease_until__lte=now, message__status=MassMessage.Status.SENDING
-    ):
-        if MassBatch.objects.filter(pk=batch.pk, status=MassBatch.Status.PENDING, lease_until=batch.lease_until).update(
+    due = MassBatch.objects.filter(_callable(now), lease_until__lte=now, message__status=MassMessage.Status.SENDING)
+    for batch in due:
+        if MassBatch.objects.filter(pk=batch.pk, status=batch.status, lease_until=batch.lease_until).update(
             lease_until=now + LEASE
         ):
             batch_id = batch.pk
             transaction.on_commit(lambda batch_id=batch_id: _enqueue_batch(batch_id))
             count += 1
+    closed = MassBatch.objects.filter(
+        status=MassBatch.Status.UNKNOWN,
+        first_called_at__lte=now - MassBatch.SAME_ID_RESEND_WITHIN,
+        message__status=MassMessage.Status.SENDING,
+    )
+    for message_id in set(closed.values_list("message_id", flat=True)):
+        mass_message_settle(message_id=message_id, now=now)
     return count
 
 
@@ -611,7 +645,8 @@ def mass_batch_send(*, batch_id: int) -> dict:
     """Call WeChat for one batch, at most once at a time. Returns {"status", "retry_in"?}.
 
     The caller (a Celery task) enqueues the next try after ``retry_in`` seconds; the same clientmsgid makes
-    that safe, and the batch's lease lets the beat recover it if that task is lost.
+    that safe, and the batch's lease lets the beat recover it if that task is lost. An unknown batch is only
+    called again while WeChat still remembers its clientmsgid.
     """
     from wechat.gateway import client_for
 
@@ -619,8 +654,11 @@ def mass_batch_send(*, batch_id: int) -> dict:
     if not MassMessage.objects.filter(batches__pk=batch_id, status=MassMessage.Status.SENDING).exists():
         return {"status": "not_claimed"}
     # No join in the claim: PostgreSQL re-checks only the row's own columns after waiting on a concurrent update.
-    claimed = MassBatch.objects.filter(pk=batch_id, status=MassBatch.Status.PENDING).update(
-        status=MassBatch.Status.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1
+    claimed = MassBatch.objects.filter(_callable(now), pk=batch_id).update(
+        status=MassBatch.Status.SENDING,
+        lease_until=now + LEASE,
+        attempts=F("attempts") + 1,
+        first_called_at=Coalesce(F("first_called_at"), Value(now)),
     )
     if not claimed:
         return {"status": "not_claimed"}
@@ -633,31 +671,60 @@ def mass_batch_send(*, batch_id: int) -> dict:
         if exc.errcode == 45065:
             result = error_body(exc)
             logger.info("mass_send.duplicate_clientmsgid", extra={"batch_id": batch_id, "msg_id": result.get("msg_id")})
-        elif (exc.is_transient or isinstance(exc, WeChatTimeout)) and batch.attempts < MAX_CALLS:
-            delay = 60 if exc.errcode == 45066 else _retry_delay(batch.attempts)
-            MassBatch.objects.filter(pk=batch_id, status=MassBatch.Status.SENDING).update(
-                status=MassBatch.Status.PENDING,
-                lease_until=timezone.now() + timedelta(seconds=delay) + LEASE,
-                errcode=exc.errcode,
-                errmsg=exc.errmsg[:255],
-            )
-            _log(
-                message.pk,
-                MassMessage.Status.SENDING,
-                MassMessage.Status.SENDING,
-                actor_label="worker",
-                batch=batch,
-                reason=_("batch %(i)d: %(error)s; retrying in %(s)d s with the same clientmsgid")
-                % {"i": batch.index, "error": exc.display, "s": delay},
-            )
-            return {"status": "retry", "retry_in": delay}
         else:
-            _batch_failed(batch, exc)
-            mass_message_settle(message_id=message.pk)
-            return {"status": "failed", "errcode": exc.errcode}
+            return _batch_call_failed(batch, exc)
     _batch_submitted(batch, result)
     mass_message_settle(message_id=message.pk)
     return {"status": "submitted", "msg_id": str(result.get("msg_id", ""))}
+
+
+def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
+    """Record a call that did not succeed: retry, wait as unknown, or (only if no call may have taken effect) fail."""
+    unknown = batch.outcome_unknown or exc.errcode in OUTCOME_UNKNOWN
+    retry = exc.is_transient and batch.attempts < MAX_CALLS
+    if not retry and not unknown:
+        _batch_failed(batch, exc)
+        mass_message_settle(message_id=batch.message_id)
+        return {"status": "failed", "errcode": exc.errcode}
+    if retry:
+        delay = 60 if exc.errcode == 45066 else _retry_delay(batch.attempts)
+        wait = timedelta(seconds=delay) + LEASE
+        reason = _("batch %(i)d: %(error)s; retrying in %(s)d s with the same clientmsgid") % {
+            "i": batch.index,
+            "error": exc.display,
+            "s": delay,
+        }
+        result = {"status": "retry", "retry_in": delay}
+    else:
+        wait = RECONCILE_EVERY
+        reason = _(
+            "batch %(i)d: %(error)s; WeChat may have sent it (outcome unknown). The beat repeats the call with the "
+            "same clientmsgid until %(until)s; it is never sent under a new one without an operator's decision"
+        ) % {
+            "i": batch.index,
+            "error": exc.display,
+            "until": timezone.localtime(batch.same_id_resend_until).isoformat(timespec="minutes"),
+        }
+        result = {"status": "unknown", "errcode": exc.errcode}
+    MassBatch.objects.filter(pk=batch.pk, status=MassBatch.Status.SENDING).update(
+        status=MassBatch.Status.UNKNOWN if unknown else MassBatch.Status.PENDING,
+        outcome_unknown=unknown,
+        lease_until=timezone.now() + wait,
+        errcode=exc.errcode,
+        errmsg=exc.errmsg[:255],
+    )
+    _log(
+        batch.message_id,
+        MassMessage.Status.SENDING,
+        MassMessage.Status.SENDING,
+        actor_label="worker",
+        batch=batch,
+        reason=reason,
+    )
+    if not retry:
+        logger.warning("mass_send.batch_outcome_unknown", extra={"batch_id": batch.pk, "errcode": exc.errcode})
+        mass_message_settle(message_id=batch.message_id)
+    return result
 
 
 def _batch_submitted(batch: MassBatch, result: dict) -> None:
@@ -668,6 +735,7 @@ def _batch_submitted(batch: MassBatch, result: dict) -> None:
         msg_data_id=str(result.get("msg_data_id") or ""),
         errcode=None,
         errmsg="",
+        outcome_unknown=False,
         submitted_at=timezone.now(),
         lease_until=None,
     )
@@ -690,49 +758,101 @@ def _batch_failed(batch: MassBatch, exc: WeChatError) -> None:
     logger.warning("mass_send.batch_failed", extra={"batch_id": batch.pk, "errcode": exc.errcode})
 
 
-def mass_message_retry_failed(*, message: MassMessage, actor=None) -> int:
-    """Send the failed batches of a failed / partially failed message again, under the next version.
+def mass_message_resend(*, message: MassMessage, actor=None, past_window: bool = False) -> dict:
+    """Resend what did not go out. Returns how many batches took each way: {"rejected", "same_id", "past_window"}.
 
-    Only batches WeChat refused (or whose job failed) are resent, each with a new clientmsgid: the old one
-    may be on record at WeChat. Accepted batches are never touched. Returns how many batches were reset.
+    - rejected (WeChat refused it, or its job failed): a new clientmsgid under the next version;
+    - outcome unknown, WeChat still remembers the clientmsgid: the same clientmsgid, so WeChat answers 45065
+      if it sent it, or sends it now; exactly once either way;
+    - outcome unknown past that window: only with ``past_window`` (an operator's explicit choice, after
+      checking WeChat's 群发记录), under a new clientmsgid, because a follower may get it twice.
+    Accepted batches are never touched. Raises ValidationError, changing nothing, when there is nothing to do.
     """
     mass_message_validate(message)
+    now = timezone.now()
     with transaction.atomic():
-        old = _transition(
-            message.pk,
-            (MassMessage.Status.FAILED, MassMessage.Status.PARTIALLY_FAILED),
-            MassMessage.Status.SENDING,
-            actor=actor,
-            reason=_("resending failed batches (version %(v)d)") % {"v": message.version + 1},
-            version=F("version") + 1,
-            errcode=None,
-            last_error="",
-            finished_at=None,
+        batches = list(
+            MassBatch.objects.select_for_update()
+            .filter(message_id=message.pk, status__in=(MassBatch.Status.FAILED, MassBatch.Status.UNKNOWN))
+            .order_by("index")
         )
-        if old is None:
-            raise ValidationError(_("Only a failed or partially failed send can be retried."))
+        rejected = [b for b in batches if b.status == MassBatch.Status.FAILED]
+        same_id = [b for b in batches if b.status == MassBatch.Status.UNKNOWN and b.same_id_resend_open(now)]
+        late = [b for b in batches if b.status == MassBatch.Status.UNKNOWN and not b.same_id_resend_open(now)]
+        renew = rejected + (late if past_window else [])
+        if not renew and not same_id:
+            if late:
+                raise ValidationError(
+                    _(
+                        "%(n)d batch(es) have an unknown outcome and WeChat no longer remembers their clientmsgid "
+                        "(24 hours): a resend could reach followers twice. Check 群发记录 in the WeChat console, "
+                        "then use “Resend unknown batches past the 24-hour window” if it was not sent."
+                    )
+                    % {"n": len(late)}
+                )
+            raise ValidationError(_("Nothing to resend: no batch of this message was rejected or has an unknown outcome."))
+        current = MassMessage.objects.values_list("status", flat=True).get(pk=message.pk)
+        resendable = (MassMessage.Status.SENDING, MassMessage.Status.FAILED, MassMessage.Status.PARTIALLY_FAILED)
+        if current not in resendable:
+            raise ValidationError(_("Only a sending, failed or partially failed send can be resent."))
+        parts = []
+        if rejected:
+            parts.append(_("%(n)d rejected batch(es) under new clientmsgids") % {"n": len(rejected)})
+        if same_id:
+            parts.append(_("%(n)d batch(es) with an unknown outcome under the same clientmsgid") % {"n": len(same_id)})
+        if past_window and late:
+            parts.append(
+                _("%(n)d batch(es) with an unknown outcome past the 24-hour window under new clientmsgids (operator's choice)")
+                % {"n": len(late)}
+            )
+        version = message.version + 1 if renew else message.version
+        reason = _("resending %(what)s (version %(v)d)") % {"what": "; ".join(parts), "v": version}
+        fields = {"errcode": None, "last_error": "", "finished_at": None}
+        if renew:
+            fields["version"] = F("version") + 1
+        if current == MassMessage.Status.SENDING:
+            MassMessage.objects.filter(pk=message.pk).update(updated_at=now, **fields)
+            _log(message.pk, current, current, actor=actor, reason=reason)
+        elif _transition(message.pk, (current,), MassMessage.Status.SENDING, actor=actor, reason=reason, **fields) is None:
+            raise ValidationError(_("This send changed meanwhile; reload the page and try again."))
         message.refresh_from_db()
-        now = timezone.now()
-        failed = list(message.batches.filter(status=MassBatch.Status.FAILED))
-        for batch in failed:
-            MassBatch.objects.filter(pk=batch.pk, status=MassBatch.Status.FAILED).update(
+        for batch in renew:
+            MassBatch.objects.filter(pk=batch.pk).update(
                 status=MassBatch.Status.PENDING,
                 clientmsgid=clientmsgid_for(message, batch.index),
                 lease_until=now + LEASE,
+                attempts=0,
+                first_called_at=None,
+                outcome_unknown=False,
                 msg_id="",
                 msg_data_id="",
                 job_status="",
                 finished_at=None,
             )
-        ids = [b.pk for b in failed]
+        MassBatch.objects.filter(pk__in=[b.pk for b in same_id]).update(lease_until=now + LEASE)
+        ids = [b.pk for b in renew + same_id]
         transaction.on_commit(lambda: [_enqueue_batch(pk) for pk in ids])
-    return len(ids)
+    logger.info(
+        "mass_send.resend",
+        extra={"message_id": message.pk, "rejected": len(rejected), "same_id": len(same_id), "late": len(late)},
+    )
+    return {"rejected": len(rejected), "same_id": len(same_id), "past_window": len(late) if past_window else 0}
 
 
-def mass_message_settle(*, message_id: int) -> str | None:
-    """When every batch has an outcome, move the message to sent / partially_failed / failed."""
-    statuses = list(MassBatch.objects.filter(message_id=message_id).values_list("status", flat=True))
-    if not statuses or any(s not in MassBatch.SETTLED for s in statuses):
+def mass_message_settle(*, message_id: int, now: datetime | None = None) -> str | None:
+    """When every batch has an outcome, move the message to sent / partially_failed / failed.
+
+    A batch with an unknown outcome counts as settled (and not sent) only once WeChat may have forgotten its
+    clientmsgid; until then the beat is still finding out.
+    """
+    now = now or timezone.now()
+    rows = list(MassBatch.objects.filter(message_id=message_id).values_list("status", "first_called_at"))
+    closed_before = now - MassBatch.SAME_ID_RESEND_WITHIN
+    unknown = [first for status, first in rows if status == MassBatch.Status.UNKNOWN]
+    if any(first is not None and first > closed_before for first in unknown):
+        return None
+    statuses = [status for status, _first in rows]
+    if not statuses or any(s not in MassBatch.SETTLED and s != MassBatch.Status.UNKNOWN for s in statuses):
         return None
     ok = sum(1 for s in statuses if s in MassBatch.OK)
     if ok == len(statuses):
@@ -744,11 +864,23 @@ def mass_message_settle(*, message_id: int) -> str | None:
     current = MassMessage.objects.filter(pk=message_id).values_list("status", flat=True).first()
     if current == new:
         return new
-    allowed = (MassMessage.Status.SENDING, MassMessage.Status.SENT, MassMessage.Status.PARTIALLY_FAILED)
-    fields = {"finished_at": timezone.now()}
+    allowed = (
+        MassMessage.Status.SENDING,
+        MassMessage.Status.SENT,
+        MassMessage.Status.PARTIALLY_FAILED,
+        MassMessage.Status.FAILED,
+    )
+    fields = {"finished_at": now}
     if new == MassMessage.Status.SENT:
         fields.update(errcode=None, last_error="")
     reason = _("%(ok)d of %(n)d batch(es) accepted by WeChat") % {"ok": ok, "n": len(statuses)}
+    if unknown:
+        note = _(
+            "%(n)d batch(es) with an unknown outcome past the 24-hour clientmsgid window: not resent automatically; "
+            "check 群发记录 in the WeChat console before resending"
+        ) % {"n": len(unknown)}
+        reason = f"{reason}; {note}"
+        fields["last_error"] = note
     if _transition(message_id, allowed, new, actor_label="worker", reason=reason, **fields):
         return new
     return None

@@ -222,6 +222,7 @@ def handle(call: Call) -> tuple[int, dict]:
     if call.method not in ep.methods:
         return 405, {"errcode": 405, "errmsg": "method not allowed"}
     errcode = 0
+    fault = None
     try:
         if ep.auth == "token":
             authenticate(call)
@@ -247,6 +248,8 @@ def handle(call: Call) -> tuple[int, dict]:
         return 200, body
     except SandboxError as exc:
         errcode = exc.errcode
+        if fault is not None and fault.kind == SandboxFault.Kind.TIMEOUT_AFTER:
+            raise Timeout() from exc  # the answer is lost whatever it said (45065 included)
         return 200, exc.body()
     finally:
         SandboxCall.objects.create(app=call.app, api=call.api, errcode=errcode, request_json=_request_record(call))

@@ -1,5 +1,7 @@
 """Mass sends (群发): the message, one row per WeChat call (batch), and the audit trail of its states."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -127,11 +129,19 @@ class MassBatch(models.Model):
         SENDING = "sending", _("Calling WeChat")
         SUBMITTED = "submitted", _("Accepted by WeChat")
         FINISHED = "finished", _("Finished (任务完成)")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", _("Rejected by WeChat")
+        # No answer we can trust (timeout, dropped connection, killed worker): WeChat may have sent it.
+        UNKNOWN = "unknown", _("Outcome unknown")
         CANCELLED = "cancelled", _("Cancelled")
 
     OK = (Status.SUBMITTED, Status.FINISHED)
+    # Unknown batches settle only once past SAME_ID_RESEND_WITHIN (see ``same_id_resend_open``).
     SETTLED = (Status.SUBMITTED, Status.FINISHED, Status.FAILED, Status.CANCELLED)
+
+    # WeChat checks a clientmsgid against its mass sends of the last 24 hours (official Batch_Sends doc).
+    CLIENTMSGID_WINDOW = timedelta(hours=24)
+    # How long after our first call with a clientmsgid we still repeat it on our own: an hour inside the window.
+    SAME_ID_RESEND_WITHIN = CLIENTMSGID_WINDOW - timedelta(hours=1)
 
     message = models.ForeignKey(MassMessage, on_delete=models.CASCADE, related_name="batches", verbose_name=_("mass message"))
     index = models.PositiveIntegerField(_("batch"))
@@ -141,6 +151,17 @@ class MassBatch(models.Model):
     recipients = models.PositiveIntegerField(_("audience size"), default=0)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(_("calls made"), default=0)
+    first_called_at = models.DateTimeField(
+        _("first call with this clientmsgid"),
+        null=True,
+        blank=True,
+        help_text=_("WeChat remembers a clientmsgid for 24 hours; a repeat within that window cannot send twice."),
+    )
+    outcome_unknown = models.BooleanField(
+        _("a call may have taken effect"),
+        default=False,
+        help_text=_("A call with this clientmsgid timed out or was cut off, so WeChat may have sent it."),
+    )
     # While sending: the worker's lease. While pending: when it may next be (re)enqueued.
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True, db_index=True)
     msg_id = models.CharField(_("msg_id"), max_length=32, blank=True, db_index=True)
@@ -176,6 +197,14 @@ class MassBatch(models.Model):
             return ""
         info = describe(self.errcode)
         return f"{self.errcode}: {info.zh} / {info.en}"
+
+    @property
+    def same_id_resend_until(self):
+        """Until when repeating this clientmsgid is safe (None before the first call)."""
+        return self.first_called_at + self.SAME_ID_RESEND_WITHIN if self.first_called_at else None
+
+    def same_id_resend_open(self, now) -> bool:
+        return self.first_called_at is not None and now < self.same_id_resend_until
 
 
 class MassMessageEvent(models.Model):

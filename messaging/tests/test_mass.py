@@ -553,7 +553,7 @@ def test_speed_get_and_set(account, sandbox_app):
         mass.mass_speed_set(account=account, speed=7)
 
 
-def test_resending_failed_batches_uses_new_clientmsgids_and_skips_accepted_ones(
+def test_resending_a_rejected_batch_uses_a_new_clientmsgid_skips_accepted_ones_and_delivers_once(
     account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch
 ):
     ids = make_followers(account, sandbox_app, 4)
@@ -565,15 +565,16 @@ def test_resending_failed_batches_uses_new_clientmsgids_and_skips_accepted_ones(
     old_cid = failed.clientmsgid
     SandboxFollower.objects.create(app=sandbox_app, openid=ids[3])
     with django_capture_on_commit_callbacks(execute=True):
-        assert mass.mass_message_retry_failed(message=message) == 1
+        assert mass.mass_message_resend(message=message) == {"rejected": 1, "same_id": 0, "past_window": 0}
     message.refresh_from_db()
     failed.refresh_from_db()
     assert message.status == S.SENT
     assert message.version == 2
     assert failed.clientmsgid != old_cid and "v2" in failed.clientmsgid
     assert deliveries(sandbox_app).count() == 4
+    assert sorted(deliveries(sandbox_app).values_list("openid", flat=True)) == sorted(ids)  # each follower once
     with pytest.raises(ValidationError):
-        mass.mass_message_retry_failed(message=message)
+        mass.mass_message_resend(message=message)
 
 
 def test_recurring_template_cannot_be_sent_itself_and_its_task_goes_with_it(account):

@@ -207,3 +207,60 @@ def test_operator_sees_only_their_accounts(client, account, make_account):
     assert "mine" in listing and "theirs" not in listing
     assert client.get(f"{BASE}{theirs.pk}/send/").status_code == 404
     assert client.get(f"{BASE}{mine.pk}/send/").status_code == 200
+
+
+def unknown_batch_message(account, app, capture):
+    make_followers(account, app, 2)
+    fault = SandboxFault.objects.create(app=app, api="cgi-bin/message/mass/sendall", kind="timeout_after")
+    message = text_message(account)
+    with capture(execute=True):
+        mass.mass_message_schedule(message=message)
+    fault.delete()
+    return message
+
+
+def test_unknown_batch_is_explained_with_its_errcode_and_the_same_clientmsgid(
+    admin_client_en, account, sandbox_app, django_capture_on_commit_callbacks
+):
+    message = unknown_batch_message(account, sandbox_app, django_capture_on_commit_callbacks)
+    page = admin_client_en.get(f"{BASE}{message.pk}/change/").content.decode()
+    assert "Outcome unknown" in page
+    assert "-1001: 请求微信接口超时 / The call to WeChat timed out" in page
+    assert "Repeated with the same clientmsgid until" in page
+    assert "1 batch has an unknown outcome" in page
+
+
+def test_unknown_batch_past_the_window_tells_the_operator_to_check_first(
+    admin_client_en, account, sandbox_app, django_capture_on_commit_callbacks
+):
+    message = unknown_batch_message(account, sandbox_app, django_capture_on_commit_callbacks)
+    MassBatch.objects.filter(message=message).update(first_called_at=timezone.now() - MassBatch.CLIENTMSGID_WINDOW)
+    page = admin_client_en.get(f"{BASE}{message.pk}/change/").content.decode()
+    assert "no longer remembers its clientmsgid" in page and "群发记录" in page
+
+
+def test_resend_action_explains_which_batches_keep_their_clientmsgid(
+    admin_client_en, account, sandbox_app, django_capture_on_commit_callbacks
+):
+    message = unknown_batch_message(account, sandbox_app, django_capture_on_commit_callbacks)
+    listing = admin_client_en.get(BASE).content.decode()
+    assert "batches with an unknown outcome repeat the same one" in listing
+    assert "(followers may get it twice)" in listing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_en.post(BASE, {"action": "resend", "_selected_action": [message.pk]}, follow=True)
+
+    page = response.content.decode()
+    assert "1 with an unknown outcome under the same clientmsgid" in page
+    assert SandboxDelivery.objects.filter(channel="mass").count() == 2
+    message.refresh_from_db()
+    assert message.status == MassMessage.Status.SENT
+
+
+def test_zh_hans_admin_shows_an_unknown_batch_in_chinese(client, account, sandbox_app, django_capture_on_commit_callbacks):
+    client.force_login(get_user_model().objects.create_user("zh", is_staff=True, is_superuser=True))
+    message = unknown_batch_message(account, sandbox_app, django_capture_on_commit_callbacks)
+    page = client.get(f"/admin/messaging/massmessage/{message.pk}/change/").content.decode()
+    assert "结果未知" in page
+    assert "1 个批次结果未知" in page
+    assert "相同的 clientmsgid" in page

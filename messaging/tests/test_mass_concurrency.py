@@ -73,3 +73,45 @@ def test_concurrent_senders_make_one_call_per_batch(account, sandbox_app):
     assert SandboxDelivery.objects.filter(channel="mass").count() == 2
     batch.refresh_from_db()
     assert batch.attempts == 1
+
+
+def test_two_overlapping_beat_sweeps_reconcile_a_crashed_batch_once(account, sandbox_app):
+    from wechat.gateway import client_for
+
+    ids = make_followers(account, sandbox_app, 3)
+    message = text_message(account)
+    MassMessage.objects.filter(pk=message.pk).update(status="sending", started_at=timezone.now())
+    batch = MassBatch.objects.create(message=message, index=0, clientmsgid=mass.clientmsgid_for(message, 0), recipients=3)
+    # A worker's call took effect at WeChat, then the worker died before recording it; its lease ran out.
+    MassBatch.objects.filter(pk=batch.pk).update(
+        status="sending", attempts=1, first_called_at=timezone.now(), lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    path, body = mass._request(batch)
+    client_for(account).post(path, data=body)
+
+    results = run_in_threads(2, lambda: mass.mass_dispatch_due()["recovered"])
+
+    assert sum(results) == 1
+    assert list(SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").values_list("errcode", flat=True)) == [0, 45065]
+    assert sorted(SandboxDelivery.objects.filter(channel="mass").values_list("openid", flat=True)) == sorted(ids)
+    message.refresh_from_db()
+    assert message.status == "sent"
+
+
+def test_sandbox_answers_two_concurrent_calls_with_one_clientmsgid_with_one_send(account, sandbox_app):
+    from conftest import sample_json
+    from wechat.errors import WeChatError
+    from wechat.gateway import client_for
+
+    ids = make_followers(account, sandbox_app, 3)
+    body = sample_json("api/mass_sendall_request_text_to_all.json")
+    client_for(account).post("message/mass/speed/get", data={})  # one token for both threads
+
+    def send():
+        try:
+            return client_for(account).post("message/mass/sendall", data=body)["errcode"]
+        except WeChatError as exc:
+            return exc.errcode
+
+    assert sorted(run_in_threads(2, send)) == [0, 45065]
+    assert sorted(SandboxDelivery.objects.filter(channel="mass").values_list("openid", flat=True)) == sorted(ids)

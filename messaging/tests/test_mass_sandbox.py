@@ -65,3 +65,31 @@ def test_sendall_to_an_unknown_tag_is_45159(account, sandbox_app):
 def test_get_unknown_msg_id_and_speed_out_of_range(account, sandbox_app):
     assert errcode(account, "message/mass/get", {"msg_id": 1}) == 40035
     assert errcode(account, "message/mass/speed/set", {"speed": 9}) == 45083
+
+
+def test_clientmsgid_is_remembered_for_24_hours_then_sends_again(account, sandbox_app):
+    make_followers(account, sandbox_app, 2)
+    body = sample_json("api/mass_sendall_request_text_to_all.json")
+    first = post(account, "message/mass/sendall", body)
+    sandbox_app.clock_offset = 23 * 3600 + 3599
+    sandbox_app.save(update_fields=["clock_offset"])
+    assert errcode(account, "message/mass/sendall", body) == 45065
+
+    sandbox_app.clock_offset = 24 * 3600
+    sandbox_app.save(update_fields=["clock_offset"])
+    again = post(account, "message/mass/sendall", body)
+
+    assert again["msg_id"] != first["msg_id"]
+    assert SandboxDelivery.objects.filter(channel="mass").count() == 4  # WeChat has forgotten it: a second send
+
+
+def test_timeout_after_effect_loses_an_error_answer_too(account, sandbox_app):
+    from sandbox.models import SandboxFault
+    from wechat.errors import TIMEOUT
+
+    make_followers(account, sandbox_app, 2)
+    body = sample_json("api/mass_sendall_request_text_to_all.json")
+    post(account, "message/mass/sendall", body)
+    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/mass/sendall", kind="timeout_after", remaining=1)
+
+    assert errcode(account, "message/mass/sendall", body) == TIMEOUT  # WeChat answered 45065; the answer was lost

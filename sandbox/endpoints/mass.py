@@ -5,7 +5,10 @@ What the sandbox enforces, as WeChat does:
   successful mass send per day (45028 "has no masssend quota");
 - service accounts: a follower receives at most 4 mass messages a month; the rest are filtered out
   (left out of FilterCount) and the job-finish event says so;
-- a repeated clientmsgid answers 45065 with the existing msg_id and delivers nothing; >64 bytes is 45067;
+- a clientmsgid repeated within 24 hours (on the app's clock) answers 45065 with the existing msg_id and
+  delivers nothing; after that WeChat has forgotten it and sends again, so the sandbox does too (it must
+  never be kinder than WeChat); >64 bytes is 45067. Sends of one app are serialised, so two concurrent
+  calls with one clientmsgid cannot both deliver;
 - an OpenID list of fewer than 2 or more than 10,000 is 40032; an OpenID unknown to the account is 40003;
 - an unknown tag is 45159 "invalid tag id", the code WeChat's tag APIs use for a tag id that does not
   exist (40003 is about OpenIDs, so it would mislead an operator looking at a tag send);
@@ -34,6 +37,8 @@ MAX_OPENIDS = 10_000
 PER_FOLLOWER_MONTHLY = 4
 SUBSCRIPTION_DAILY = 1
 CLIENTMSGID_MAX_BYTES = 64
+# WeChat checks a clientmsgid against its mass sends of the last 24 hours (official Batch_Sends doc).
+CLIENTMSGID_WINDOW = timedelta(hours=24)
 # Seconds before WeChat pushes MASSSENDJOBFINISH (tests run the task eagerly without the delay).
 JOB_FINISH_DELAY = 5
 MASS_ASSISTANT_OPENID = "oMassSendAssistant0000000000"
@@ -117,9 +122,14 @@ def app_now_for(app: SandboxApp) -> datetime:
 
 
 def _existing_job(app: SandboxApp, clientmsgid: str) -> SandboxDelivery | None:
+    """The send that used this clientmsgid within WeChat's window, on the app's clock (tests move it forward)."""
     if not clientmsgid:
         return None
-    return SandboxDelivery.objects.filter(app=app, channel=JOB_CHANNEL, payload__clientmsgid=clientmsgid).order_by("id").first()
+    job = SandboxDelivery.objects.filter(app=app, channel=JOB_CHANNEL, payload__clientmsgid=clientmsgid).order_by("-id").first()
+    if job is None:
+        return None
+    sent_at = job.payload.get("app_time") or (job.created_at + timedelta(seconds=app.clock_offset)).timestamp()
+    return job if app_now_for(app).timestamp() - sent_at < CLIENTMSGID_WINDOW.total_seconds() else None
 
 
 def _audience(call: Call, data: dict, api: str) -> list[SandboxFollower]:
@@ -149,9 +159,15 @@ def _audience(call: Call, data: dict, api: str) -> list[SandboxFollower]:
 
 
 def _mass_send(call: Call, api: str) -> dict:
-    app = call.app
-    if not app.verified or (api == "send" and app.account_type == "subscription"):
+    if not call.app.verified or (api == "send" and call.app.account_type == "subscription"):
         raise SandboxError(48001, "api unauthorized")
+    with transaction.atomic():
+        # One send at a time per app: the clientmsgid check and the new job must not interleave.
+        app = SandboxApp.objects.select_for_update().get(pk=call.app.pk)
+        return _mass_send_locked(call, app, api)
+
+
+def _mass_send_locked(call: Call, app: SandboxApp, api: str) -> dict:
     data = call.json
     clientmsgid = str(data.get("clientmsgid") or "")
     if len(clientmsgid.encode("utf-8")) > CLIENTMSGID_MAX_BYTES:
@@ -185,6 +201,7 @@ def _mass_send(call: Call, api: str) -> dict:
         msgtype=msgtype,
         payload={
             "clientmsgid": clientmsgid,
+            "app_time": app_now_for(app).timestamp(),
             "api": api,
             "status": "SENDING",
             "total": total,
