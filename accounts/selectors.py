@@ -48,10 +48,6 @@ def tags_assignable(*, account) -> QuerySet:
     return Tag.objects.filter(account=account, wechat_id__isnull=False).exclude(wechat_id__in=Tag.RESERVED_IDS)
 
 
-def followers_for_tag(*, tag) -> QuerySet:
-    return tag.followers.all()
-
-
 def follower_thread(*, follower, limit: int = 50) -> list:
     """The follower's latest inbound messages and events, oldest first."""
     from messaging.models import InboundMessage

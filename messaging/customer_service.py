@@ -569,10 +569,6 @@ class ThreadItem:
     inbound: InboundMessage | None = None
     outbound: OutboundMessage | None = None
 
-    @property
-    def is_outbound(self) -> bool:
-        return self.outbound is not None
-
 
 def conversation_thread(*, conversation: Conversation, limit: int = 200) -> list[ThreadItem]:
     """The newest ``limit`` follower messages and customer-service messages, oldest first."""

@@ -1,7 +1,8 @@
 """Deterministic sandbox followers in bulk (up to millions), for demos, tests and the follower-sync bench.
 
 Follower ``i`` of an app is always the same person: its openid is ``o`` + 27 characters derived from
-(appid, i) and every other field comes from the same digest, so two runs produce identical rows.
+(appid, i), its unionid (for a third of them) the same length from that digest, and every other field comes
+from the same digest, so two runs produce identical rows.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def openid_for(appid: str, index: int) -> str:
     return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
 
 
+def unionid_for(seed: bytes) -> str:
+    """A UnionID shaped like WeChat's: 28 characters, ``o`` then 27 URL-safe base64 characters."""
+    return "o" + base64.urlsafe_b64encode(hashlib.blake2b(seed, digest_size=21, person=b"unionid").digest()).decode()[:27]
+
+
 def _tagids(byte: int, tag_pool: list[int]) -> list[int]:
     if not tag_pool or byte % 10 >= 3:  # 30% of followers carry tags
         return []
@@ -54,7 +60,7 @@ def follower_fields(appid: str, index: int, tag_pool: list[int]) -> dict:
     scene = SCENES[b[0] % len(SCENES)]
     unionid = ""
     if b[1] % 3 == 0:  # a third are bound to an Open Platform account
-        unionid = "oU" + base64.urlsafe_b64encode(b[2:14]).decode()[:26]
+        unionid = unionid_for(digest)
     qr_scene, qr_scene_str = 0, ""
     if scene == "ADD_SCENE_QR_CODE":
         if b[3] % 2:

@@ -131,19 +131,21 @@ class AccountClient(WeChatClient):
         errcode, errmsg = 0, ""
         try:
             return BaseWeChatClient._request(self, method, url_or_endpoint, **kwargs)
+        # Transport errors are not chained: their text carries the request URL, access_token (or AppSecret)
+        # included, and a logged traceback would print it.
         except WeChatClientException as exc:
-            if exc.errcode is None:
+            if exc.errcode is None:  # an HTTP error status, raised while handling requests' HTTPError
                 status = getattr(exc.response, "status_code", None)
                 errcode, errmsg = BAD_RESPONSE, f"HTTP {status}"
-            else:
-                errcode, errmsg = int(exc.errcode), str(exc.errmsg or "")
+                raise WeChatError(errcode, errmsg, endpoint=endpoint, response=_error_body(exc.response)) from None
+            errcode, errmsg = int(exc.errcode), str(exc.errmsg or "")
             raise WeChatError(errcode, errmsg, endpoint=endpoint, response=_error_body(exc.response)) from exc
-        except requests.Timeout as exc:
+        except requests.Timeout:
             errcode, errmsg = TIMEOUT, "timeout"
-            raise WeChatTimeout("timeout", endpoint=endpoint) from exc
+            raise WeChatTimeout("timeout", endpoint=endpoint) from None
         except requests.RequestException as exc:
             errcode, errmsg = CONNECTION_ERROR, type(exc).__name__
-            raise WeChatError(errcode, errmsg, endpoint=endpoint) from exc
+            raise WeChatError(errcode, errmsg, endpoint=endpoint) from None
         finally:
             _log_call(self.account, endpoint, method, errcode, errmsg, started)
 

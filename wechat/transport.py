@@ -1,5 +1,7 @@
 """HTTP sessions for calls to WeChat: pooled, one per thread, with the configured adapters mounted."""
 
+import logging
+import re
 import threading
 
 import requests
@@ -8,6 +10,28 @@ from django.utils.module_loading import import_string
 from requests.adapters import HTTPAdapter
 
 _local = threading.local()
+
+# Query parameters that are credentials: WeChat takes access_token (and, for /cgi-bin/token, the AppSecret) in the URL.
+_CREDENTIAL_PARAM = re.compile(r"\b(access_token|secret|refresh_token)=[^&\s'\"]*")
+
+
+def redact_credentials(text: str) -> str:
+    return _CREDENTIAL_PARAM.sub(r"\1=***", text)
+
+
+class RedactCredentials(logging.Filter):
+    """urllib3 logs request lines and retried or redirected URLs, query string included; keep credentials out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_credentials(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_credentials(record.msg)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(RedactCredentials())
 
 
 def session() -> requests.Session:

@@ -116,10 +116,6 @@ class MassMessage(models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
-    @property
-    def is_recurring(self) -> bool:
-        return self.recurring_task_id is not None
-
 
 class MassBatch(models.Model):
     """One call to mass/sendall or mass/send. Its clientmsgid is fixed before the call, so a retry is idempotent."""

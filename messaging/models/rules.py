@@ -94,15 +94,6 @@ class AutoReplyRule(models.Model):
 
         rule_clean(self)
 
-    def active_at(self, moment) -> bool:
-        """``moment`` is a local time of day."""
-        start, end = self.active_from, self.active_until
-        if start is None or end is None or start == end:
-            return True
-        if start < end:
-            return start <= moment < end
-        return moment >= start or moment < end
-
 
 class AutoReplyContent(models.Model):
     """One reply of a rule, in the rule's order. Media ids come from the account's material library."""

@@ -166,7 +166,3 @@ class TemplateMessage(TemplateTarget):
 
     def __str__(self):
         return f"{self.openid} · {self.client_msg_id}"
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in self.FINAL_STATUSES

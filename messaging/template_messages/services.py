@@ -716,7 +716,3 @@ def _push_finish_if_done(push_id: int) -> bool:
         _push_refresh_totals(push_id)
         logger.info("template_push.finished", extra={"push_id": push_id})
     return bool(done)
-
-
-def template_push_refresh_totals(*, push: TemplatePush) -> None:
-    _push_refresh_totals(push.pk)

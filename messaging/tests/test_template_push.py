@@ -209,7 +209,7 @@ def test_per_follower_failures_do_not_stop_the_push(account, sandbox_app, templa
     assert push.status == PushStatus.SENT
     assert (push.sent_count, push.success_count, push.failed_count) == (9, 8, 2)
     failed = TemplateMessage.objects.get(push=push, openid=members[0])
-    assert (failed.status, failed.errcode) == (Status.FAILED, 40003)
+    assert (failed.status, failed.errcode) == (Status.FAILED, 43004)
     assert TemplateMessage.objects.get(push=push, openid=members[1]).status == Status.FAILED_USER_BLOCK
 
 

@@ -280,7 +280,7 @@ def test_minute_limit_45011_leaves_the_message_queued_for_later(account, sandbox
 @pytest.mark.parametrize(
     ("setup", "errcode"),
     [
-        ("unsubscribed", 40003),
+        ("unsubscribed", 43004),
         ("unknown_openid", 40003),
         ("refused", 43101),
         ("template_gone", 40037),

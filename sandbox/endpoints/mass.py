@@ -13,7 +13,8 @@ What the sandbox enforces, as WeChat does:
 - an unknown tag is 45159 "invalid tag id", the code WeChat's tag APIs use for a tag id that does not
   exist (40003 is about OpenIDs, so it would mislead an operator looking at a tag send);
 - a media_id (voice, video, image, article) the sandbox never issued is 40007;
-- blacklisted followers are counted in ErrorCount (a partial failure).
+- blacklisted followers are counted in ErrorCount (a partial failure);
+- a fault named ``MASSSENDJOBFINISH`` ends the next job with ``err(num)``, or simulates a reprint (see below).
 Each send is a ``SandboxDelivery`` row with channel ``mass_job`` (openid empty) plus one ``mass`` row per
 follower reached; previews are ``preview`` rows and do not count toward the monthly limit.
 """
@@ -26,11 +27,11 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ..core import Call, SandboxError, endpoint
-from ..models import SandboxApp, SandboxCall, SandboxDelivery, SandboxFollower
+from ..models import SandboxApp, SandboxCall, SandboxDelivery, SandboxFault, SandboxFollower
 
 JOB_CHANNEL = "mass_job"
 MAX_OPENIDS = 10_000
@@ -309,6 +310,48 @@ def mass_speed_set(call: Call) -> dict:
     return {"errcode": 0, "errmsg": "ok"}
 
 
+# A fault on this name shapes an app's next job-finish event: kind "errcode", value = the num of WeChat's
+# ``err(num)`` Status (API.md §2), e.g. 10001 (advertising); the job then reaches nobody. 30002 and 30003
+# simulate an article judged a reprint by the originality check, with the CopyrightCheckResult WeChat sends:
+# 30002 may not be reprinted (CheckState 3); 30003 may be (CheckState 2), so a send with send_ignore_reprint=1
+# goes out anyway and reports "send success" with that same block.
+JOB_FINISH_FAULT = "MASSSENDJOBFINISH"
+REPRINT_CHECK_STATE = {30002: 3, 30003: 2}
+
+
+def _job_finish_fault(app: SandboxApp) -> SandboxFault | None:
+    faults = SandboxFault.objects.filter(
+        Q(app__isnull=True) | Q(app=app), api=JOB_FINISH_FAULT, kind=SandboxFault.Kind.ERRCODE
+    ).order_by("id")
+    for fault in faults:
+        if fault.remaining is None:
+            return fault
+        if SandboxFault.objects.filter(pk=fault.pk, remaining__gt=0).update(remaining=F("remaining") - 1):
+            return fault
+    return None
+
+
+def _reprint_check(job: SandboxDelivery, check_state: int) -> dict:
+    """CopyrightCheckResult for a one-article mpnews judged a reprint (shape of event_masssendjobfinish.xml)."""
+    reprintable = 1 if check_state == 2 else 0
+    item = {
+        "ArticleIdx": 1,
+        "UserDeclareState": 0,
+        "AuditState": 2,
+        "OriginalArticleUrl": f"https://mp.weixin.qq.com/s/sandbox-original-{job.msg_id}",
+        "OriginalArticleType": 1,
+        "CanReprint": reprintable,
+        "NeedReplaceContent": reprintable,
+        "NeedShowReprintSource": reprintable,
+    }
+    return {"Count": 1, "ResultList": [item], "CheckState": check_state}
+
+
+def _ignores_reprint(job: SandboxDelivery) -> bool:
+    sent = SandboxDelivery.objects.filter(app=job.app, channel="mass", msg_id=job.msg_id).first()
+    return bool(sent and str(sent.payload.get("send_ignore_reprint", 0)) in ("1", "True", "true"))
+
+
 @shared_task
 def mass_job_finish(job_id: int):
     """WeChat's side, a little later: mark the job done and push MASSSENDJOBFINISH to the callback."""
@@ -318,7 +361,19 @@ def mass_job_finish(job_id: int):
     if job is None or job.payload.get("status") != "SENDING":
         return None
     p = job.payload
+    counts = {"TotalCount": p["total"], "FilterCount": p["filter"], "SentCount": p["sent"], "ErrorCount": p["error"]}
     status = "send success" if p["sent"] or not p["total"] else "send fail"
+    copyright_check = {"Count": 0, "ResultList": {}, "CheckState": 1}
+    fault = _job_finish_fault(job.app)
+    if fault is not None:
+        check_state = REPRINT_CHECK_STATE.get(fault.value) if job.msgtype == "mpnews" else None
+        if check_state is not None:
+            copyright_check = _reprint_check(job, check_state)
+        if not (check_state == 2 and _ignores_reprint(job)):
+            # Stopped before delivery: nobody received it, and the counts are zero as in WeChat's event.
+            status = f"err({fault.value})"
+            counts = dict.fromkeys(counts, 0)
+            SandboxDelivery.objects.filter(app=job.app, channel="mass", msg_id=job.msg_id).delete()
     SandboxDelivery.objects.filter(pk=job.pk).update(
         payload={**p, "status": "SEND_SUCCESS" if status == "send success" else "SEND_FAIL"}
     )
@@ -329,13 +384,10 @@ def mass_job_finish(job_id: int):
         "Event": "MASSSENDJOBFINISH",
         "MsgID": int(job.msg_id),
         "Status": status,
-        "TotalCount": p["total"],
-        "FilterCount": p["filter"],
-        "SentCount": p["sent"],
-        "ErrorCount": p["error"],
+        **counts,
     }
     if job.msgtype == "mpnews":
-        fields["CopyrightCheckResult"] = {"Count": 0, "ResultList": {}, "CheckState": 1}
+        fields["CopyrightCheckResult"] = copyright_check
         fields["ArticleUrlResult"] = {
             "Count": 1,
             "ResultList": [{"ArticleIdx": 1, "ArticleUrl": f"https://mp.weixin.qq.com/s/sandbox-{job.msg_id}"}],

@@ -230,8 +230,10 @@ def template_send(call: Call) -> dict:
         title, content, subscribed, behaviour, first_send = cursor.fetchone()
         if title is None:
             raise SandboxError(40037, "invalid template_id")
-        if not subscribed:
+        if subscribed is None:
             raise SandboxError(40003, "invalid openid")
+        if not subscribed:  # known to the account, but unfollowed since
+            raise SandboxError(43004, "require subscribe")
         if first_send is not None:
             return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(first_send)}
         if behaviour == SandboxTemplateReceiver.Behaviour.REFUSE:
