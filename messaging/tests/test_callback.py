@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from conftest import SAMPLES, sample_json, sample_text
@@ -27,8 +29,10 @@ def accounts_by_mode(make_account):
     return {mode: make_account(appid=f"wx{i:016x}", mode=mode) for i, mode in enumerate(MODES, start=1)}
 
 
-def test_url_verification_echoes_echostr(client, account):
+def test_url_verification_echoes_echostr(client, account, settings):
     vector = sample_json("crypto/plain_signature_vectors.json")["cases"][0]
+    # The recorded vector is years old: accept its timestamp in this test only.
+    settings.WECHAT_CALLBACK_TIMESTAMP_WINDOW = int(time.time()) - int(vector["timestamp"]) + 60
     query = {
         "signature": vector["signature"],
         "timestamp": vector["timestamp"],
