@@ -40,7 +40,8 @@ def signature_valid(token: str, signature: str, timestamp: str, nonce: str, *ext
     if not (signature and timestamp and nonce):
         return False
     expected = sha1_signature(token, timestamp, nonce, *extra)
-    return hmac.compare_digest(expected, signature.lower())
+    # Bytes: compare_digest refuses str with non-ASCII characters, and the signature comes from the query.
+    return hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", "replace"))
 
 
 def timestamp_fresh(timestamp: str, *, window: int, now: float) -> bool:
