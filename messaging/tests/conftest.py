@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 # HYPOTHESIS_PROFILE=explore searches longer with fresh randomness.
 settings.register_profile(
     "ci",
-    max_examples=120,
+    max_examples=100,
     # WeChat gives up on a callback after 5 s; one example (request and side effects) must finish within that.
     deadline=timedelta(seconds=5),
     derandomize=True,

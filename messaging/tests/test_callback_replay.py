@@ -31,7 +31,7 @@ def test_post_older_than_the_window_is_403_and_writes_nothing(client, make_accou
 @pytest.mark.parametrize("mode", MODES)
 def test_post_from_beyond_the_window_in_the_future_is_403_and_writes_nothing(client, make_account, mode):
     account = make_account(mode=mode)
-    response = post_callback(client, account, sample_text("inbound/msg_text.xml"), query=stale_query(account.token, age=-301))
+    response = post_callback(client, account, sample_text("inbound/msg_text.xml"), query=stale_query(account.token, age=-302))
     assert response.status_code == 403
     assert not InboundMessage.objects.exists()
 
