@@ -146,7 +146,7 @@ def _assert_stored_as_sent(row) -> None:
 # --- the properties ------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=250)
+@settings(max_examples=settings.default.max_examples * 5 // 2)  # the main property gets more
 @given(mode=st.sampled_from(MODES), plaintext=mutated_plaintext())
 def test_mutated_pushes_get_200_400_or_403_and_refusals_write_nothing(client, fuzz_accounts, mode, plaintext):
     account = fuzz_accounts[mode]
