@@ -1,29 +1,50 @@
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from .models import OfficialAccount
 
-# The callback looks its account up on every request; a short per-process cache keeps that off the
-# database. Saves in this process clear it at once (signals.py); other processes see changes within the TTL.
-_CALLBACK_CACHE_TTL = 10.0
-_callback_cache: dict[str, tuple[float, OfficialAccount | None]] = {}
+# The callback looks its account up on every request; a per-process cache keeps that off the database.
+# The appid comes from the URL, so the cache is an LRU with a bound: random appids evict each other, not
+# memory. Saves in this process clear it at once (signals.py); other processes see changes within the TTL.
+_callback_cache: OrderedDict[str, tuple[float, OfficialAccount | None]] = OrderedDict()
+_callback_cache_lock = threading.Lock()
 
 
 def account_for_callback(appid: str) -> OfficialAccount | None:
     now = time.monotonic()
-    hit = _callback_cache.get(appid)
-    if hit and hit[0] > now:
-        return hit[1]
-    account = OfficialAccount.objects.filter(appid=appid).first()
-    _callback_cache[appid] = (now + _CALLBACK_CACHE_TTL, account)
+    with _callback_cache_lock:
+        hit = _callback_cache.get(appid)
+        if hit and hit[0] > now:
+            _callback_cache.move_to_end(appid)
+            return hit[1]
+    account = _account_by_appid(appid)
+    ttl = settings.WECHAT_CALLBACK_ACCOUNT_CACHE_SECONDS if account else settings.WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS
+    if ttl > 0:
+        with _callback_cache_lock:
+            _callback_cache[appid] = (now + ttl, account)
+            _callback_cache.move_to_end(appid)
+            while len(_callback_cache) > settings.WECHAT_CALLBACK_ACCOUNT_CACHE_SIZE:
+                _callback_cache.popitem(last=False)
     return account
 
 
+def _account_by_appid(appid: str) -> OfficialAccount | None:
+    return OfficialAccount.objects.filter(appid=appid).first()
+
+
+def callback_cache_size() -> int:
+    return len(_callback_cache)
+
+
 def callback_cache_clear() -> None:
-    _callback_cache.clear()
+    with _callback_cache_lock:
+        _callback_cache.clear()
 
 
 def accounts_for_user(user) -> QuerySet[OfficialAccount]:

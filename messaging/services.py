@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, connections, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -26,6 +29,85 @@ _dispatch_timer: threading.Timer | None = None
 
 # Job-finish events carry their own id; use it so that two jobs finishing in one second stay apart.
 _JOB_EVENT_ID_FIELDS = {"masssendjobfinish": "MsgID", "templatesendjobfinish": "MsgID", "publishjobfinish": "PublishEventInfo"}
+
+
+# Top-level fields WeChat always sends as one element with text: a repeated one (a list) or one with child
+# elements or attributes (a dict) is refused rather than stored as "['text', 'image']".
+SCALAR_FIELDS = frozenset(
+    "ToUserName FromUserName CreateTime MsgType Event EventKey MsgId MsgID MsgDataId Idx Content Recognition "
+    "Title Description Url PicUrl MediaId ThumbMediaId Format Location_X Location_Y Scale Label Latitude "
+    "Longitude Precision Ticket MenuId Status TotalCount FilterCount SentCount ErrorCount Encrypt".split()
+)
+_PUBLISH_SCALARS = ("publish_id", "publish_status", "article_id")
+# The longest each field may be, from the inbound row's columns (the account's original_id for ToUserName).
+_MAX_LENGTHS = {"FromUserName": 64, "ToUserName": 32, "MsgType": 32, "Event": 64, "EventKey": 512, "MsgId": 32, "MsgID": 32}
+_CREATE_TIME_RE = re.compile(r"^[0-9]{1,12}$")
+
+
+class InboundRejected(ValueError):
+    """A pushed message that cannot be stored as it is; the callback answers 400 and writes nothing."""
+
+
+def inbound_fields_check(*, data: dict) -> None:
+    """Refuse fields that would be stored wrongly or not at all: lists or trees where WeChat sends one value,
+    values longer than their column, a CreateTime that is not unix seconds, NUL anywhere (PostgreSQL refuses
+    it in text)."""
+    for name, value in data.items():
+        if isinstance(value, list):
+            raise InboundRejected(f"<{name}> appears more than once")
+        if name in SCALAR_FIELDS and isinstance(value, dict):
+            raise InboundRejected(f"<{name}> must be a single value")
+    info = data.get("PublishEventInfo")
+    if isinstance(info, dict) and any(isinstance(info.get(name), list | dict) for name in _PUBLISH_SCALARS):
+        raise InboundRejected("<PublishEventInfo> must carry single values")
+    if not _text(data.get("MsgType")) or not _text(data.get("FromUserName")):
+        raise InboundRejected("MsgType and FromUserName are required")
+    for name, limit in _MAX_LENGTHS.items():
+        if len(_text(data.get(name))) > limit:
+            raise InboundRejected(f"<{name}> is longer than {limit} characters")
+    create_time = data.get("CreateTime")
+    if create_time is not None and not _CREATE_TIME_RE.match(_text(create_time)):
+        raise InboundRejected("<CreateTime> must be unix seconds")
+    if len(dedupe_key_for(data)) > InboundMessage._meta.get_field("dedupe_key").max_length:
+        raise InboundRejected("the message's identifying fields are too long")
+    if _contains_nul(data):
+        raise InboundRejected("NUL characters are not accepted")
+
+
+def _contains_nul(value) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def callback_signature_claim(
+    *, appid: str, timestamp: str, nonce: str, signature: str, body: bytes, window: int, now: float
+) -> bool:
+    """Tie a callback signature to the body it first came with, for as long as its timestamp is accepted.
+
+    A plaintext signature covers token, timestamp and nonce only, so the same query string would sign any
+    body. False when the signature was already used with another body; the same body again (WeChat's
+    retry) is allowed and answered from the log. The cache is shared by every process.
+    """
+    key = "callback:signature:" + hashlib.sha256("|".join((appid, timestamp, nonce, signature.lower())).encode()).hexdigest()
+    digest = hashlib.sha256(body).hexdigest()
+    ttl = max(1, int(int(timestamp) + window - now) + 1)
+    for _ in range(2):
+        if cache.add(key, digest, timeout=ttl):
+            return True
+        seen = cache.get(key)
+        if seen is not None:
+            return seen == digest
+    return False
 
 
 def _text(value) -> str:
@@ -68,9 +150,14 @@ def _create_time(data: dict) -> datetime:
 def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
     """Store the message and return the plaintext reply ('' for 'success').
 
+    Raises ``InboundRejected`` (nothing written) for fields that cannot be stored as they are.
+
     The row and its reply are committed together before the reply leaves, so a retry of the same
     message (same dedupe key) gets the first reply back and triggers no second side effect.
     """
+    inbound_fields_check(data=data)
+    if "\x00" in raw_xml:
+        raise InboundRejected("NUL characters are not accepted")
     key = dedupe_key_for(data)
     msg_type = _text(data.get("MsgType")).lower()
     try:
@@ -88,12 +175,12 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
         )
     row = InboundMessage(
         account=account,
-        openid=_text(data.get("FromUserName"))[:64],
-        msg_type=msg_type[:32],
-        event=_text(data.get("Event"))[:64],
-        event_key=_text(data.get("EventKey"))[:512],
+        openid=_text(data.get("FromUserName")),
+        msg_type=msg_type,
+        event=_text(data.get("Event")),
+        event_key=_text(data.get("EventKey")),
         content=_content(data),
-        msg_id=_text(data.get("MsgId") or data.get("MsgID"))[:32],
+        msg_id=_text(data.get("MsgId") or data.get("MsgID")),
         dedupe_key=key,
         payload=data,
         raw_xml=raw_xml,
@@ -110,7 +197,7 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
         return first or ""
     transaction.on_commit(lambda: dispatch_request(account_id=account.pk))
     if not account.original_id and data.get("ToUserName"):
-        account.original_id = _text(data["ToUserName"])[:32]
+        account.original_id = _text(data["ToUserName"])
         type(account).objects.filter(pk=account.pk, original_id="").update(original_id=account.original_id)
     return reply_xml
 

@@ -1,6 +1,7 @@
 """The WeChat callback: /wechat/<appid>/callback/ (DESIGN §3, API.md §1)."""
 
 import logging
+import time
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
@@ -11,7 +12,7 @@ from accounts.selectors import account_for_callback
 from wechat import crypto
 from wechat.crypto import CallbackError
 
-from .services import inbound_receive
+from .services import InboundRejected, callback_signature_claim, inbound_fields_check, inbound_receive
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +24,18 @@ def callback(request, appid):
     if account is None:
         return HttpResponseForbidden("unknown account")
     query = request.GET
-    timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-    if not crypto.signature_valid(account.token, query.get("signature", ""), timestamp, nonce):
+    timestamp, nonce, signature = query.get("timestamp", ""), query.get("nonce", ""), query.get("signature", "")
+    if not crypto.signature_valid(account.token, signature, timestamp, nonce):
         logger.warning("callback.bad_signature", extra={"appid": appid})
         return HttpResponseForbidden("invalid signature")
+    window = settings.WECHAT_CALLBACK_TIMESTAMP_WINDOW
+    now = time.time()
+    if not crypto.timestamp_fresh(timestamp, window=window, now=now):
+        logger.warning(
+            "callback.stale_timestamp",
+            extra={"appid": appid, "method": request.method, "timestamp": timestamp[:16], "window": window},
+        )
+        return HttpResponseForbidden("timestamp outside the accepted window")
     if request.method == "GET":
         # URL verification: echostr is plaintext on Official Accounts, even in safe mode.
         return HttpResponse(query.get("echostr", ""), content_type="text/plain")
@@ -47,15 +56,22 @@ def callback(request, appid):
             raise CallbackError(400, "this account is in safe mode and accepts only encrypted messages")
         else:
             raw_xml = body.decode("utf-8")
-        if not data.get("MsgType") or not data.get("FromUserName"):
-            raise CallbackError(400, "MsgType and FromUserName are required")
+        inbound_fields_check(data=data)
+        if not callback_signature_claim(
+            appid=account.appid, timestamp=timestamp, nonce=nonce, signature=signature, body=body, window=window, now=now
+        ):
+            logger.warning("callback.signature_reused", extra={"appid": appid, "timestamp": timestamp})
+            raise CallbackError(403, "this signature was already used with another body")
+        reply = inbound_receive(account=account, data=data, raw_xml=raw_xml)
+    except InboundRejected as exc:
+        logger.warning("callback.rejected", extra={"appid": appid, "reason": str(exc), "status": 400})
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
     except CallbackError as exc:
         logger.warning("callback.rejected", extra={"appid": appid, "reason": exc.reason, "status": exc.status})
         return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
     except UnicodeDecodeError:
         return HttpResponse("body is not UTF-8", status=400, content_type="text/plain")
 
-    reply = inbound_receive(account=account, data=data, raw_xml=raw_xml)
     if not reply:
         return HttpResponse("success", content_type="text/plain")
     if encrypted:

@@ -50,6 +50,8 @@ def push(app: SandboxApp, fields: dict, *, signature_ok: bool = True) -> PushRes
     fields = {"ToUserName": app.original_id, **fields}
     fields.setdefault("CreateTime", int(time.time()))
     plaintext = build_xml(fields)
+    # Signed with the real clock and a fresh nonce: the callback refuses timestamps outside its window and a
+    # signature reused with another body. clock_offset moves only the sandbox's own clock (windows, expiries).
     timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
     params = {
         "signature": crypto.sha1_signature(app.callback_token, timestamp, nonce),

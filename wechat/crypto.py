@@ -20,6 +20,9 @@ from wechatpy.crypto import PrpCrypto
 
 _AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
 _FORBIDDEN_XML = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# WeChat's deepest push is <xml><CopyrightCheckResult><ResultList><item><ArticleIdx>: five levels.
+MAX_XML_DEPTH = 8
+_TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
 
 
 class CallbackError(Exception):
@@ -37,7 +40,19 @@ def signature_valid(token: str, signature: str, timestamp: str, nonce: str, *ext
     if not (signature and timestamp and nonce):
         return False
     expected = sha1_signature(token, timestamp, nonce, *extra)
-    return hmac.compare_digest(expected, signature.lower())
+    # Bytes: compare_digest refuses str with non-ASCII characters, and the signature comes from the query.
+    return hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", "replace"))
+
+
+def timestamp_fresh(timestamp: str, *, window: int, now: float) -> bool:
+    """Whether a callback's signed ``timestamp`` (unix seconds) is within ``window`` seconds of ``now``, either way.
+
+    Plaintext signatures cover only token, timestamp and nonce: without this a leaked query string signs
+    any body forever.
+    """
+    if not _TIMESTAMP_RE.match(timestamp or ""):
+        return False
+    return abs(int(timestamp) - now) <= window
 
 
 def aes_key_bytes(encoding_aes_key: str) -> bytes:
@@ -100,10 +115,24 @@ def parse_xml(body: bytes | str, *, max_bytes: int) -> dict:
     if _FORBIDDEN_XML.search(raw):
         raise CallbackError(400, "DTDs and entities are not accepted")
     try:
-        doc = xmltodict.parse(raw, disable_entities=True)
+        doc = xmltodict.parse(raw, disable_entities=True, postprocessor=_depth_limited)
+    except _TooDeep as exc:
+        raise CallbackError(400, f"XML nested deeper than {MAX_XML_DEPTH} levels") from exc
     except (ExpatError, ValueError) as exc:
         raise CallbackError(400, "malformed XML") from exc
     data = doc.get("xml") if isinstance(doc, dict) else None
     if not isinstance(data, dict):
         raise CallbackError(400, "the root element must be <xml> with children")
     return data
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _depth_limited(path, key, value):
+    # Called as each element closes, with the path of open elements: refuse before a deep tree reaches
+    # code that walks it recursively (JSON encoding, copies).
+    if len(path) > MAX_XML_DEPTH:
+        raise _TooDeep
+    return key, value

@@ -152,6 +152,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "wxsite_cache",
+            # Callback signatures are remembered here for the timestamp window; culling starts past this many.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 
@@ -284,6 +286,14 @@ WECHAT_TOKEN_LOCAL_CACHE_SECONDS = env.float("WECHAT_TOKEN_LOCAL_CACHE_SECONDS",
 # each request and task); 1 writes every call at once.
 WECHAT_API_CALL_LOG_BATCH = env.int("WECHAT_API_CALL_LOG_BATCH", default=100)
 WECHAT_CALLBACK_MAX_BODY = env.int("WECHAT_CALLBACK_MAX_BODY", default=64 * 1024)
+# A signed callback whose timestamp is further than this from our clock (either way) is refused, and a
+# signature is remembered this long with its body's digest so that it cannot sign another body.
+WECHAT_CALLBACK_TIMESTAMP_WINDOW = env.int("WECHAT_CALLBACK_TIMESTAMP_WINDOW", default=300)
+# The callback's per-process account cache: at most this many appids, found ones kept this long (seconds);
+# unknown appids are remembered only briefly.
+WECHAT_CALLBACK_ACCOUNT_CACHE_SIZE = env.int("WECHAT_CALLBACK_ACCOUNT_CACHE_SIZE", default=1024)
+WECHAT_CALLBACK_ACCOUNT_CACHE_SECONDS = env.float("WECHAT_CALLBACK_ACCOUNT_CACHE_SECONDS", default=10.0)
+WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS = env.float("WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS", default=2.0)
 WECHAT_API_CALL_LOG_DAYS = env.int("WECHAT_API_CALL_LOG_DAYS", default=30)
 # Parallel user/info calls of one follower sync.
 FOLLOWER_SYNC_WORKERS = env.int("FOLLOWER_SYNC_WORKERS", default=4)

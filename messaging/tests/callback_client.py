@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
@@ -27,8 +28,9 @@ def post_callback(client, account, xml: str, *, mode: str | None = None, query: 
         params["msg_signature"] = crypto.sha1_signature(account.token, params["timestamp"], params["nonce"], ciphertext)
         enc = f"<Encrypt><![CDATA[{ciphertext}]]></Encrypt>"
         if mode == "safe":
-            to_user = parse_xml(xml, max_bytes=1 << 20).get("ToUserName", "")
-            body = f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName>{enc}</xml>"
+            # Read without the hardened parser, so hostile plaintexts can be sent encrypted too.
+            to_user = re.search(r"<ToUserName>(.*?)</ToUserName>", xml, re.S)
+            body = f"<xml><ToUserName>{to_user.group(1) if to_user else ''}</ToUserName>{enc}</xml>"
         else:
             body = xml.strip()[: -len("</xml>")] + enc + "</xml>"
     url = f"{account.callback_path}?" + "&".join(f"{k}={v}" for k, v in params.items())
