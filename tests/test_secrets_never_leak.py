@@ -300,8 +300,9 @@ def test_the_api_call_log_holds_no_secret_or_access_token(flow):
     assert leaks(flow.call_logs, SECRETS + tuple(flow.tokens)) == []
 
 
-def test_http_client_debug_lines_never_carry_the_access_token(all_logs, live_server):
+def test_http_client_debug_lines_never_carry_the_access_token(all_logs, live_server, settings):
     """Over real HTTP (the sandbox served like WeChat), with every logger at DEBUG as LOG_LEVEL=DEBUG sets it."""
+    settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX = True  # the live server is a sandbox on this machine
     account = _account(appid=PLAIN_APPID, secret=PLAIN_SECRET, aes_key=PLAIN_AES_KEY, mode="plain")
     token = tokens.access_token_get(account=account)  # in-process: SQLite cannot serve a refresh's lock across threads
     OfficialAccount.objects.filter(pk=account.pk).update(api_base_url=f"{live_server.url}/sandbox/")
