@@ -43,6 +43,7 @@ run: seed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.test-installed
 	$(BIN)/ruff format .
@@ -50,6 +51,7 @@ format: $(VENV)/.test-installed
 
 test: $(VENV)/.test-installed lint var
 	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.test-installed var

@@ -1,5 +1,8 @@
 """The one door to the WeChat API.
 
+``call(account, Endpoint.X, ...)`` is the raw entry that ``wechat.api.<domain>`` functions use: the raw call of
+``wechat.http`` with the account's access_token and one retry when WeChat rejects the token.
+
 ``client_for(account)`` returns a wechatpy ``WeChatClient`` bound to one official account: its base URL
 comes from the account (the sandbox or WeChat) and must be on the allowed list of the deployment
 (``api_base_allowed``; any other base gets no request at all, so no AppSecret), its access_token from the central store in
@@ -12,64 +15,36 @@ was used (``tokens.access_token_reject``) and the call is retried once with its 
 from __future__ import annotations
 
 import logging
-import re
 import time
-from urllib.parse import urlsplit
+from typing import Any
 
 import requests
-from django.conf import settings
 from wechatpy import WeChatClient
 from wechatpy.client.base import BaseWeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from . import call_log, tokens, transport
-from .errors import BAD_RESPONSE, BASE_URL_REFUSED, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+from . import http, tokens, transport
+from .api.endpoints import Auth, Endpoint
+from .errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+
+# The raw call and the base-URL allow-list live in wechat.http; these names stay importable from here.
+from .http import (  # noqa: F401
+    LOCAL_SANDBOX,
+    WECHAT_HOST,
+    WeChatBaseURLRefused,
+    api_base_allowed,
+    api_bases_allowed,
+)
 
 logger = logging.getLogger(__name__)
 
-WECHAT_HOST = "https://api.weixin.qq.com/"
-LOCAL_SANDBOX = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/sandbox/")
 
-
-class WeChatBaseURLRefused(WeChatError):
-    """The account points at a base URL that is not on the allowed list: no request is made, no secret leaves."""
-
-    def __init__(self, *, endpoint: str = ""):
-        super().__init__(BASE_URL_REFUSED, "base URL not allowed", endpoint=endpoint)
-
-
-def _base_normalised(url: str) -> str | None:
-    """``scheme://host[:port]/path/`` with a lower-case scheme and host, or None for anything that is not a plain base URL."""
-    try:
-        parts = urlsplit((url or "").strip())
-        parts.port  # noqa: B018  raises ValueError on a malformed port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment or "\\" in url:
-        return None
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
-
-
-def api_bases_allowed() -> list[str]:
-    """The base URLs an account may use, all from deployment settings: the one every account uses by
-    default, ``WECHAT_API_BASE_URL_ALLOWED``, and the in-process sandbox where it is enabled."""
-    bases = [settings.WECHAT_API_BASE_URL, *settings.WECHAT_API_BASE_URL_ALLOWED]
-    if settings.SANDBOX_ENABLED:
-        bases.append(settings.SANDBOX_API_BASE_URL)
-    return [base for base in map(_base_normalised, bases) if base]
-
-
-def api_base_allowed(url: str) -> bool:
-    """Whether ``url`` may receive an account's calls, and so its AppSecret."""
-    base = _base_normalised(url)
-    if base is None:
-        return False
-    if base in api_bases_allowed():
-        return True
-    return settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX and LOCAL_SANDBOX.fullmatch(base) is not None
+def call(account, endpoint: Endpoint, **kwargs: Any) -> dict | bytes:
+    """The one raw entry of ``wechat.api``: ``wechat.http.call``, with the account's access_token for endpoints that
+    take one (and one retry when WeChat rejects it, see ``tokens.call_with_access_token``)."""
+    if endpoint.value.auth != Auth.TOKEN:
+        return http.call(account, endpoint, **kwargs)
+    return tokens.call_with_access_token(account, endpoint, **kwargs)
 
 
 class AccountClient(WeChatClient):
@@ -120,12 +95,7 @@ class AccountClient(WeChatClient):
         if not url_or_endpoint.startswith(("http://", "https://")):
             full_url = kwargs.get("api_base_url", self.API_BASE_URL) + url_or_endpoint
         endpoint = full_url.split("?")[0].removeprefix(self.account.api_base)[:128]
-        if not (full_url.startswith(self.account.api_base) and api_base_allowed(self.account.api_base)):
-            logger.warning(
-                "wechat.base_url_refused",
-                extra={"appid": self.account.appid, "host": urlsplit(full_url).hostname, "endpoint": endpoint},
-            )
-            raise WeChatBaseURLRefused(endpoint=endpoint)
+        http.refuse_unless_allowed(self.account, full_url, endpoint)
         kwargs.setdefault("timeout", self.timeout)
         started = time.monotonic()
         errcode, errmsg = 0, ""
@@ -137,9 +107,9 @@ class AccountClient(WeChatClient):
             if exc.errcode is None:  # an HTTP error status, raised while handling requests' HTTPError
                 status = getattr(exc.response, "status_code", None)
                 errcode, errmsg = BAD_RESPONSE, f"HTTP {status}"
-                raise WeChatError(errcode, errmsg, endpoint=endpoint, response=_error_body(exc.response)) from None
+                raise WeChatError(errcode, errmsg, endpoint=endpoint, response=http.error_body(exc.response)) from None
             errcode, errmsg = int(exc.errcode), str(exc.errmsg or "")
-            raise WeChatError(errcode, errmsg, endpoint=endpoint, response=_error_body(exc.response)) from exc
+            raise WeChatError(errcode, errmsg, endpoint=endpoint, response=http.error_body(exc.response)) from exc
         except requests.Timeout:
             errcode, errmsg = TIMEOUT, "timeout"
             raise WeChatTimeout("timeout", endpoint=endpoint) from None
@@ -147,7 +117,7 @@ class AccountClient(WeChatClient):
             errcode, errmsg = CONNECTION_ERROR, type(exc).__name__
             raise WeChatError(errcode, errmsg, endpoint=endpoint) from None
         finally:
-            _log_call(self.account, endpoint, method, errcode, errmsg, started)
+            http.log_call(self.account, endpoint, method, errcode, errmsg, started)
 
     # Endpoints wechatpy does not have, or builds with a fixed host.
 
@@ -172,26 +142,6 @@ class AccountClient(WeChatClient):
     def api_url(self, path: str) -> str:
         """Absolute URL of an endpoint outside /cgi-bin/ (e.g. ``sns/oauth2/access_token``)."""
         return self.account.api_base + path.lstrip("/")
-
-
-def _error_body(response) -> dict:
-    """The JSON error body WeChat sent (some errors carry data, e.g. 45065 the existing msg_id)."""
-    try:
-        body = response.json()
-    except (AttributeError, ValueError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _log_call(account, endpoint, method, errcode, errmsg, started):
-    duration_ms = int((time.monotonic() - started) * 1000)
-    call_log.record(
-        account=account, endpoint=endpoint, method=method.upper(), errcode=errcode, errmsg=errmsg[:255], duration_ms=duration_ms
-    )
-    if errcode:
-        logger.warning(
-            "wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms}
-        )
 
 
 def client_for(account) -> AccountClient:

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import http
+from .api.endpoints import Endpoint
 from .errors import WeChatError, WeChatRefreshBackoff
 from .models import AccessToken
 
@@ -216,17 +218,32 @@ def _record_failure(account, row: AccessToken, exc: WeChatError, *, backoff: boo
     )
 
 
-def _fetch(account, kind, *, force: bool) -> tuple[str, int]:
-    from .gateway import client_for
+def call_with_access_token(account, endpoint: Endpoint, **kwargs) -> dict | bytes:
+    """``wechat.http.call`` with the account's access_token. An auth error (40001/40014/42001) invalidates exactly the
+    token that was used and the call is retried once with its replacement; a second rejection is raised."""
+    used = access_token_get(account=account)
+    try:
+        return http.call(account, endpoint, access_token=used, **kwargs)
+    except WeChatError as exc:
+        if not exc.is_auth:
+            raise
+        logger.info("wechat.token_rejected", extra={"appid": account.appid, "errcode": exc.errcode})
+        fresh = access_token_reject(account=account, value=used)
+        if fresh is None:
+            raise
+        return http.call(account, endpoint, access_token=fresh, **kwargs)
 
-    client = client_for(account)
+
+def _fetch(account, kind, *, force: bool) -> tuple[str, int]:
     if kind == Kind.JSAPI_TICKET:
-        result = client.fetch_jsapi_ticket()
+        result = http.call(account, Endpoint.TICKET_GET, params={"type": "jsapi"}, access_token=access_token_get(account=account))
         return result["ticket"], result.get("expires_in", 7200)
     if account.use_stable_token:
-        result = client.fetch_stable_token(secret=account.app_secret, force_refresh=force)
+        body = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret, "force_refresh": force}
+        result = http.call(account, Endpoint.STABLE_TOKEN, json=body)
     else:
-        result = client.fetch_token(secret=account.app_secret)
+        params = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret}
+        result = http.call(account, Endpoint.TOKEN, params=params)
     return result["access_token"], result.get("expires_in", 7200)
 
 

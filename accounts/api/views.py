@@ -1,6 +1,7 @@
 import time
 from urllib.parse import urlsplit
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
@@ -40,5 +41,23 @@ class JssdkConfigView(APIView):
                 "nonceStr": nonce,
                 "signature": jssdk_signature(ticket=ticket, noncestr=nonce, timestamp=timestamp, url=url),
                 "jsApiList": [name.strip() for name in js_api_list],
+            }
+        )
+
+
+class AccessTokenView(APIView):
+    """The account's current access_token, so other services share the one central token."""
+
+    required_perms = {"GET": "accounts.borrow_access_token"}
+
+    def get(self, request, appid):
+        account = account_for_request(request, appid)
+        row = tokens.access_token_info(account=account)
+        return Response(
+            {
+                "appid": account.appid,
+                "access_token": row.value,
+                "expires_at": row.expires_at,
+                "expires_in": int((row.expires_at - timezone.now()).total_seconds()),
             }
         )

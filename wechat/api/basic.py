@@ -1,0 +1,48 @@
+"""Access token, stable token, JS-SDK ticket and callback IPs (API.md §3, §10).
+
+The token calls go straight to ``wechat.http``: they are how the token store gets its values, so they never
+ask the store. wechatpy 1.8.18 has no stable_token; it is ours, in the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wechat import gateway, http
+
+from .endpoints import Endpoint
+
+DEFAULT_EXPIRES_IN = 7200
+
+
+@dataclass(frozen=True)
+class Grant:
+    value: str
+    expires_in: int
+
+
+def token_fetch(*, account) -> Grant:
+    """``cgi-bin/token``: a new access_token (invalidates the previous one after a short overlap)."""
+    params = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret}
+    result = http.call(account, Endpoint.TOKEN, params=params)
+    return Grant(result["access_token"], int(result.get("expires_in", DEFAULT_EXPIRES_IN)))
+
+
+def stable_token_fetch(*, account, force_refresh: bool = False) -> Grant:
+    """``cgi-bin/stable_token``: the current token while it is valid, a new one with ``force_refresh``."""
+    body = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret}
+    if force_refresh:
+        body["force_refresh"] = True
+    result = http.call(account, Endpoint.STABLE_TOKEN, json=body)
+    return Grant(result["access_token"], int(result.get("expires_in", DEFAULT_EXPIRES_IN)))
+
+
+def jsapi_ticket_fetch(*, account, access_token: str) -> Grant:
+    """``cgi-bin/ticket/getticket?type=jsapi`` with the given access_token (the token store's own)."""
+    result = http.call(account, Endpoint.TICKET_GET, params={"type": "jsapi"}, access_token=access_token)
+    return Grant(result["ticket"], int(result.get("expires_in", DEFAULT_EXPIRES_IN)))
+
+
+def callback_ips(*, account) -> list[str]:
+    """The addresses WeChat's callbacks come from."""
+    return list(gateway.call(account, Endpoint.CALLBACK_IP)["ip_list"])

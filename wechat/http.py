@@ -1,0 +1,160 @@
+"""The raw call to WeChat: one request to one endpoint of the table, nothing about tokens.
+
+``call(account, Endpoint.X, ...)`` checks that the account's base URL is on the deployment's allowed list
+(``api_base_allowed``; any other base gets no request at all, so no AppSecret), sends the request on the pooled
+session of ``wechat.transport`` with its timeouts, records it in ``ApiCallLog`` (buffered, see ``call_log``) and
+turns every failure into a ``WeChatError``. Access tokens and the retry on a rejected one are the gateway's
+business (``wechat.gateway.call``); ``wechat.tokens`` calls this module directly for the token endpoints.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import re
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+
+from . import call_log, transport
+from .errors import BAD_RESPONSE, BASE_URL_REFUSED, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+
+if TYPE_CHECKING:
+    from .api.endpoints import Endpoint
+
+logger = logging.getLogger(__name__)
+
+WECHAT_HOST = "https://api.weixin.qq.com/"
+LOCAL_SANDBOX = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/sandbox/")
+
+
+class WeChatBaseURLRefused(WeChatError):
+    """The account points at a base URL that is not on the allowed list: no request is made, no secret leaves."""
+
+    def __init__(self, *, endpoint: str = ""):
+        super().__init__(BASE_URL_REFUSED, "base URL not allowed", endpoint=endpoint)
+
+
+def _base_normalised(url: str) -> str | None:
+    """``scheme://host[:port]/path/`` with a lower-case scheme and host, or None for anything that is not a plain base URL."""
+    try:
+        parts = urlsplit((url or "").strip())
+        parts.port  # noqa: B018  raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment or "\\" in url:
+        return None
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+
+
+def api_bases_allowed() -> list[str]:
+    """The base URLs an account may use, all from deployment settings: the one every account uses by
+    default, ``WECHAT_API_BASE_URL_ALLOWED``, and the in-process sandbox where it is enabled."""
+    bases = [settings.WECHAT_API_BASE_URL, *settings.WECHAT_API_BASE_URL_ALLOWED]
+    if settings.SANDBOX_ENABLED:
+        bases.append(settings.SANDBOX_API_BASE_URL)
+    return [base for base in map(_base_normalised, bases) if base]
+
+
+def api_base_allowed(url: str) -> bool:
+    """Whether ``url`` may receive an account's calls, and so its AppSecret."""
+    base = _base_normalised(url)
+    if base is None:
+        return False
+    if base in api_bases_allowed():
+        return True
+    return settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX and LOCAL_SANDBOX.fullmatch(base) is not None
+
+
+def refuse_unless_allowed(account, full_url: str, endpoint: str) -> None:
+    """Raise ``WeChatBaseURLRefused`` unless ``full_url`` lies under the account's base URL and that base is allowed."""
+    if not (full_url.startswith(account.api_base) and api_base_allowed(account.api_base)):
+        logger.warning(
+            "wechat.base_url_refused",
+            extra={"appid": account.appid, "host": urlsplit(full_url).hostname, "endpoint": endpoint},
+        )
+        raise WeChatBaseURLRefused(endpoint=endpoint)
+
+
+def error_body(response) -> dict:
+    """The JSON error body WeChat sent (some errors carry data, e.g. 45065 the existing msg_id)."""
+    try:
+        body = response.json()
+    except (AttributeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def log_call(account, endpoint: str, method: str, errcode: int, errmsg: str, started: float) -> None:
+    duration_ms = int((time.monotonic() - started) * 1000)
+    call_log.record(
+        account=account, endpoint=endpoint, method=method.upper(), errcode=errcode, errmsg=errmsg[:255], duration_ms=duration_ms
+    )
+    if errcode:
+        logger.warning(
+            "wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms}
+        )
+
+
+def call(
+    account,
+    endpoint: Endpoint,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    data: Mapping[str, Any] | None = None,
+    files: Mapping[str, Any] | None = None,
+    access_token: str | None = None,
+) -> dict | bytes:
+    """One request. ``json`` is sent UTF-8 encoded with Chinese kept as is (WeChat requires it); ``files`` and ``data``
+    make a multipart form. Returns the decoded JSON object, or the bytes of a body that is not JSON (a media file).
+    ``access_token`` is added to the query string; it is never logged."""
+    spec = endpoint.value
+    url = account.api_base + spec.path
+    query = [(key, value) for key, value in (params or {}).items() if value is not None]
+    if access_token is not None:
+        query.append(("access_token", access_token))
+    kwargs: dict[str, Any] = {"params": query, "timeout": transport.timeout()}
+    if files is not None:
+        kwargs["files"] = files
+        kwargs["data"] = data
+    elif json is not None:
+        kwargs["data"] = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
+        kwargs["headers"] = {"Content-Type": "application/json; charset=utf-8"}
+    refuse_unless_allowed(account, url, spec.path)
+    started = time.monotonic()
+    errcode, errmsg = 0, ""
+    try:
+        response = transport.session().request(spec.method, url, **kwargs)
+        if response.status_code >= 400:
+            errcode, errmsg = BAD_RESPONSE, f"HTTP {response.status_code}"
+            raise WeChatError(errcode, errmsg, endpoint=spec.path, response=error_body(response))
+        try:
+            result = jsonlib.loads(response.content.decode("utf-8", "ignore"), strict=False)
+        except ValueError:
+            return response.content
+        if not isinstance(result, dict):
+            errcode, errmsg = BAD_RESPONSE, "not a JSON object"
+            raise WeChatError(errcode, errmsg, endpoint=spec.path)
+        code = int(result.get("errcode") or 0)
+        if code:
+            errcode, errmsg = code, str(result.get("errmsg") or "")
+            raise WeChatError(errcode, errmsg, endpoint=spec.path, response=result)
+        return result
+    # Transport errors are not chained: their text carries the request URL, access_token (or AppSecret)
+    # included, and a logged traceback would print it.
+    except requests.Timeout:
+        errcode, errmsg = TIMEOUT, "timeout"
+        raise WeChatTimeout("timeout", endpoint=spec.path) from None
+    except requests.RequestException as exc:
+        errcode, errmsg = CONNECTION_ERROR, type(exc).__name__
+        raise WeChatError(errcode, errmsg, endpoint=spec.path) from None
+    finally:
+        log_call(account, spec.path, spec.method, errcode, errmsg, started)
