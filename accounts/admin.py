@@ -13,13 +13,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from followers.models import Follower, FollowerOperation, Tag
 from wechat import tokens
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
 from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 
 from . import selectors, services, tasks
-from .models import Follower, FollowerOperation, OfficialAccount, Tag
+from .models import OfficialAccount
 from .selectors import accounts_for_user
 
 logger = logging.getLogger(__name__)
@@ -308,7 +309,7 @@ class TagAdmin(PullFromWeChatMixin, AccountScopedAdmin):
 
     @admin.display(description=_("followers here"))
     def members(self, obj):
-        url = reverse("admin:accounts_follower_changelist") + f"?{TagListFilter.parameter_name}={obj.pk}"
+        url = reverse("admin:followers_follower_changelist") + f"?{TagListFilter.parameter_name}={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("list"))
 
     def save_model(self, request, obj, form, change):
@@ -327,7 +328,7 @@ class TagAdmin(PullFromWeChatMixin, AccountScopedAdmin):
             wechat_error_message(request, exc, action=str(_("Delete")))
         except ValidationError as exc:
             messages.error(request, _validation_messages(exc))
-        return HttpResponseRedirect(reverse("admin:accounts_tag_change", args=[object_id]))
+        return HttpResponseRedirect(reverse("admin:followers_tag_change", args=[object_id]))
 
     def delete_model(self, request, obj):
         services.tag_delete(tag=obj)
@@ -468,7 +469,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
         return False
 
     def get_urls(self):
-        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="accounts_follower_export")
+        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="followers_follower_export")
         return [export, *super().get_urls()]
 
     @admin.display(description=_("tags (标签)"))

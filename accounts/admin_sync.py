@@ -5,12 +5,12 @@ from django.db import transaction
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from followers.models import SyncJob
 from wechat.errors import describe
 from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter, progress_bar, sync_badge
 
 from . import sync
 from .admin import OfficialAccountAdmin
-from .models import SyncJob
 
 _STATUS_COLOURS = {
     SyncJob.Status.QUEUED: "pending",

@@ -57,14 +57,14 @@ def accounts_for_user(user) -> QuerySet[OfficialAccount]:
 
 
 def tags_for_user(user) -> QuerySet:
-    from .models import Tag
+    from followers.models import Tag
 
     return Tag.objects.filter(account__in=accounts_for_user(user))
 
 
 def tags_assignable(*, account) -> QuerySet:
     """Tags followers can be added to or removed from: on WeChat already, and not a system tag."""
-    from .models import Tag
+    from followers.models import Tag
 
     return Tag.objects.filter(account=account, wechat_id__isnull=False).exclude(wechat_id__in=Tag.RESERVED_IDS)
 
@@ -97,7 +97,7 @@ FOLLOWER_CSV_HEADER = [
 
 def follower_csv_rows(*, queryset, chunk_size: int = 2000):
     """The CSV header, then one row per follower: plain values read in chunks, tags looked up per chunk."""
-    from .models import Follower, Tag
+    from followers.models import Follower, Tag
 
     yield FOLLOWER_CSV_HEADER
     tag_names = dict(Tag.objects.values_list("id", "name"))

@@ -11,11 +11,12 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followers.models import Follower, FollowerOperation, Tag
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
-from .models import Follower, FollowerOperation, OfficialAccount, Tag
+from .models import OfficialAccount
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from followers.models import Follower, SyncJob, Tag
 from wechat.errors import Category, WeChatError, describe
 from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
-from .models import Follower, OfficialAccount, SyncJob, Tag
+from .models import OfficialAccount
 
 logger = logging.getLogger(__name__)
 

@@ -98,7 +98,7 @@ def blacklist_pull(account_id: int):
 
 @shared_task
 def tag_members_pull(tag_id: int):
-    from .models import Tag
+    from followers.models import Tag
 
     tag = Tag.objects.select_related("account").filter(pk=tag_id, wechat_id__isnull=False).first()
     return services.tag_members_pull(tag=tag) if tag else None

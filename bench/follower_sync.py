@@ -57,8 +57,8 @@ def main() -> None:
         from django.db import connection
 
         from accounts import sync
-        from accounts.models import Follower
         from accounts.services import account_upsert
+        from followers.models import Follower
         from sandbox.generator import followers_generate
         from sandbox.models import SandboxCall
         from sandbox.services import sandbox_app_configure

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accounts.models import Follower, Tag
+from followers.models import Follower, Tag
 from sandbox.models import SandboxCall, SandboxFollower, SandboxTag
 from wechat.models import SyncStatus
 

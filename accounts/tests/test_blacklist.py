@@ -1,9 +1,9 @@
 import pytest
 
 from accounts import services, tasks
-from accounts.models import Follower, FollowerOperation
 from accounts.tests.tagging import calls, followers
 from conftest import sample_json
+from followers.models import Follower, FollowerOperation
 from sandbox.endpoints import tags as sandbox_tags
 from sandbox.models import SandboxFault, SandboxFollower
 from wechat.gateway import client_for

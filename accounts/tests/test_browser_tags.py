@@ -9,8 +9,8 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from accounts.models import Tag
     from accounts.tests.tagging import followers, synced_tag
+    from followers.models import Tag
     from messaging.models import InboundMessage
     from sandbox.models import SandboxFollower
 
@@ -20,7 +20,7 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser_page
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/accounts/follower/")
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/followers/follower/")
     page.fill("#id_username", "operator")
     page.fill("#id_password", "pw-browser-tags-1")
     page.click("input[type=submit]")
@@ -41,7 +41,7 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
     assert "VIP客户" in page.inner_text("ul.messagelist")
     page.screenshot(path=str(SCREENSHOTS / "tags_followers_tagged.png"), full_page=True)
 
-    page.goto(f"{live_server.url}/admin/accounts/tag/")
+    page.goto(f"{live_server.url}/admin/followers/tag/")
     row = page.locator("#result_list tbody tr", has_text="VIP客户")
     assert row.locator("td.field-follower_count").inner_text().strip() == "3"
     page.screenshot(path=str(SCREENSHOTS / "tags_count_after_sync.png"), full_page=True)
@@ -59,7 +59,7 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
         raw_xml="<xml/>",
         create_time=timezone.now(),
     )
-    page.goto(f"{live_server.url}/admin/accounts/follower/{first.pk}/change/")
+    page.goto(f"{live_server.url}/admin/followers/follower/{first.pk}/change/")
     page.wait_for_selector("table.follower-thread")
     assert "你好，请问怎么报名？" in page.inner_text("table.follower-thread")
     assert "openstreetmap.org" in page.inner_html(".field-location")

@@ -8,15 +8,15 @@ from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from accounts.models import Follower, FollowerOperation, Tag
 from accounts.tests.tagging import calls, followers, synced_tag
+from followers.models import Follower, FollowerOperation, Tag
 from messaging.models import InboundMessage
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
 from wechat.models import SyncStatus
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/en/admin/accounts/follower/"
+LIST = "/en/admin/followers/follower/"
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_csv_export_streams_the_filtered_list(admin_client, account, sandbox_app
 
 def test_the_changelist_links_the_export_with_its_filters(admin_client, people):
     response = admin_client.get(LIST, {"blacklisted__exact": "1"})
-    assert 'href="/en/admin/accounts/follower/export.csv?blacklisted__exact=1"' in response.content.decode()
+    assert 'href="/en/admin/followers/follower/export.csv?blacklisted__exact=1"' in response.content.decode()
 
 
 def test_csv_export_of_selected_followers(admin_client, people):
@@ -229,7 +229,7 @@ def test_a_remark_too_long_is_a_form_error(admin_client, people):
 
 # Tag admin.
 
-TAGS = "/en/admin/accounts/tag/"
+TAGS = "/en/admin/followers/tag/"
 
 
 def test_adding_a_tag_in_the_admin_sends_it_to_wechat(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
@@ -280,11 +280,11 @@ def test_failed_changes_are_listed_and_can_be_retried(
     operation = FollowerOperation.objects.create(
         account=account, kind="blacklist", openids=[people[0].openid], sync_status=SyncStatus.FAILED, last_error="-1: busy"
     )
-    page = admin_client.get("/en/admin/accounts/followeroperation/").content.decode()
+    page = admin_client.get("/en/admin/followers/followeroperation/").content.decode()
     assert 'title="-1: busy"' in page
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
-            "/en/admin/accounts/followeroperation/",
+            "/en/admin/followers/followeroperation/",
             {"action": "retry", helpers.ACTION_CHECKBOX_NAME: [operation.pk], "index": 0},
         )
     assert FollowerOperation.objects.get(pk=operation.pk).sync_status == SyncStatus.SYNCED

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Follower, Tag
 from conftest import sample_text
+from followers.models import Follower, Tag
 from messaging.tests.callback_client import post_callback
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
 

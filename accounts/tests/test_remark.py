@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts import services, tasks
-from accounts.models import Follower, FollowerOperation
 from accounts.tests.tagging import allow_eager_retries, calls, followers
+from followers.models import Follower, FollowerOperation
 from sandbox.models import SandboxApp, SandboxFault, SandboxFollower
 from wechat.models import SyncStatus
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts import sync
-from accounts.models import Follower, SyncJob, Tag
 from conftest import sample_json
+from followers.models import Follower, SyncJob, Tag
 from sandbox.generator import followers_generate, openid_for
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import Follower, SyncJob
+from followers.models import Follower, SyncJob
 from sandbox.generator import followers_generate
 from sandbox.models import SandboxFault
 
@@ -61,7 +61,7 @@ def test_job_list_shows_progress_and_the_errcode_meaning(admin_client_en, accoun
     follower_sync_all(account=account)
     SyncJob.objects.create(account=account, status=SyncJob.Status.SUCCEEDED, total=400, done=100)
 
-    page = admin_client_en.get(en("admin:accounts_syncjob_changelist")).content.decode()
+    page = admin_client_en.get(en("admin:followers_syncjob_changelist")).content.decode()
 
     assert "45009" in page and "Daily API quota reached" in page and "接口调用超过每日限额" in page
     assert "width:25%" in page  # 100 of 400
@@ -70,7 +70,7 @@ def test_job_list_shows_progress_and_the_errcode_meaning(admin_client_en, accoun
 def test_job_detail_page_renders(admin_client_en, account):
     job = SyncJob.objects.create(account=account, status=SyncJob.Status.FAILED, errcode=48001, error="48001: ...")
 
-    response = admin_client_en.get(en("admin:accounts_syncjob_change", job.pk))
+    response = admin_client_en.get(en("admin:followers_syncjob_change", job.pk))
 
     assert response.status_code == 200
     assert "API unauthorised" in response.content.decode()
@@ -87,6 +87,6 @@ def test_operators_see_only_their_accounts_jobs(client, django_user_model, make_
     SyncJob.objects.create(account=other, status=SyncJob.Status.SUCCEEDED)
     client.force_login(operator)
 
-    page = client.get(en("admin:accounts_syncjob_changelist")).content.decode()
+    page = client.get(en("admin:followers_syncjob_changelist")).content.decode()
 
     assert mine.appid in page and other.appid not in page

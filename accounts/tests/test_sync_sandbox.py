@@ -137,7 +137,7 @@ def test_generator_command(sandbox_app, capsys):
 
 
 def test_demo_seed_generates_and_syncs_followers_before_the_other_seeders(account, sandbox_app):
-    from accounts.models import Follower
+    from followers.models import Follower
     from sandbox.generator import DEMO_FOLLOWERS, followers_demo_seed
     from sandbox.seeding import SEEDERS
 

@@ -2,9 +2,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts import services, tasks
-from accounts.models import Follower, Tag
 from accounts.tests.tagging import allow_eager_retries, calls, followers, synced_tag
 from conftest import sample_json
+from followers.models import Follower, Tag
 from sandbox.endpoints import tags as sandbox_tags
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
 from wechat.gateway import client_for

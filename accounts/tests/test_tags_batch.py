@@ -2,9 +2,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts import services, tasks
-from accounts.models import Follower, FollowerOperation, Tag
 from accounts.tests.tagging import allow_eager_retries, calls, followers, synced_tag, wechat_tagids
 from conftest import sample_json
+from followers.models import Follower, FollowerOperation, Tag
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
 from wechat.models import SyncStatus
 
