@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Official accounts")
 
     def ready(self):
-        from . import receivers, signals  # noqa: F401
+        from . import signals  # noqa: F401

@@ -6,3 +6,6 @@ class FollowersConfig(AppConfig):
     name = "followers"
     label = "followers"
     verbose_name = _("Followers and tags")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

@@ -1,10 +1,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts import services, tasks
-from accounts.tests.tagging import allow_eager_retries, calls, followers, synced_tag
 from conftest import sample_json
+from followers import tasks
 from followers.models import Follower, Tag
+from followers.services import operations
+from followers.services import tags as tag_services
+from followers.tests.tagging import allow_eager_retries, calls, followers, synced_tag
 from sandbox.endpoints import tags as sandbox_tags
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
 from wechat.gateway import client_for
@@ -17,14 +19,14 @@ ELEVEN_HANZI = "广东省深圳市南山区科技园"[:11]  # 33 bytes in UTF-8
 
 def create(account, name, capture):
     with capture(execute=True):
-        tag = services.tag_create(account=account, name=name)
+        tag = tag_services.tag_create(account=account, name=name)
     tag.refresh_from_db()
     return tag
 
 
 def test_a_new_tag_is_saved_locally_then_created_on_wechat_after_commit(account, sandbox_app, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        tag = services.tag_create(account=account, name="广东")
+        tag = tag_services.tag_create(account=account, name="广东")
         assert tag.sync_status == SyncStatus.PENDING and tag.wechat_id is None
         assert not calls("cgi-bin/tags/create")
     for callback in callbacks:
@@ -37,14 +39,14 @@ def test_a_new_tag_is_saved_locally_then_created_on_wechat_after_commit(account,
 
 def test_sync_is_idempotent_once_the_tag_is_synced(account, sandbox_app, django_capture_on_commit_callbacks):
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
-    assert services.tag_sync(tag_id=tag.pk) is None
+    assert tag_services.tag_sync(tag_id=tag.pk) is None
     assert len(calls("cgi-bin/tags/create")) == 1
 
 
 def test_a_rename_is_sent_as_tags_update(account, sandbox_app, django_capture_on_commit_callbacks):
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        services.tag_rename(tag=tag, name="金卡会员")
+        tag_services.tag_rename(tag=tag, name="金卡会员")
     tag.refresh_from_db()
     assert tag.sync_status == SyncStatus.SYNCED
     assert SandboxTag.objects.get(app=sandbox_app, tagid=tag.wechat_id).name == "金卡会员"
@@ -53,7 +55,7 @@ def test_a_rename_is_sent_as_tags_update(account, sandbox_app, django_capture_on
 
 def test_delete_removes_the_tag_on_wechat_and_then_locally(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "VIP")
-    services.tag_delete(tag=tag)
+    tag_services.tag_delete(tag=tag)
     assert not Tag.objects.filter(pk=tag.pk).exists()
     assert not SandboxTag.objects.filter(app=sandbox_app).exists()
 
@@ -61,8 +63,8 @@ def test_delete_removes_the_tag_on_wechat_and_then_locally(account, sandbox_app)
 def test_a_delete_wechat_refuses_keeps_the_local_tag(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "大客户")
     SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/delete", kind="errcode", value=45057, remaining=1)
-    with pytest.raises(services.WeChatError) as exc:
-        services.tag_delete(tag=tag)
+    with pytest.raises(operations.WeChatError) as exc:
+        tag_services.tag_delete(tag=tag)
     assert exc.value.errcode == 45057
     assert Tag.objects.filter(pk=tag.pk).exists()
 
@@ -70,7 +72,7 @@ def test_a_delete_wechat_refuses_keeps_the_local_tag(account, sandbox_app):
 def test_deleting_a_tag_wechat_no_longer_has_deletes_it_locally(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "旧标签")
     SandboxTag.objects.all().delete()
-    services.tag_delete(tag=tag)
+    tag_services.tag_delete(tag=tag)
     assert not Tag.objects.filter(pk=tag.pk).exists()
 
 
@@ -79,7 +81,7 @@ def test_deleting_a_tag_wechat_no_longer_has_deletes_it_locally(account, sandbox
 
 def test_a_name_over_30_bytes_is_refused_before_calling_wechat(account):
     with pytest.raises(ValidationError, match="45158"):
-        services.tag_create(account=account, name=ELEVEN_HANZI)
+        tag_services.tag_create(account=account, name=ELEVEN_HANZI)
     assert not Tag.objects.exists() and not SandboxCall.objects.filter(api="cgi-bin/tags/create").exists()
 
 
@@ -95,7 +97,7 @@ def test_a_duplicate_or_system_name_is_refused_before_calling_wechat(account, sa
     synced_tag(account, sandbox_app, "VIP")
     for name in ("VIP", "星标组", "  "):
         with pytest.raises(ValidationError):
-            services.tag_create(account=account, name=name)
+            tag_services.tag_create(account=account, name=name)
     assert Tag.objects.count() == 1 and not calls("cgi-bin/tags/create", errcode=None)
 
 
@@ -113,7 +115,7 @@ def test_the_101st_tag_is_refused_before_calling_wechat(account, sandbox_app):
     Tag.objects.bulk_create([Tag(account=account, name=f"t{i}", wechat_id=100 + i) for i in range(100)])
     Tag.objects.create(account=account, name="星标组", wechat_id=2)  # system tags do not count
     with pytest.raises(ValidationError, match="45056"):
-        services.tag_create(account=account, name="one more")
+        tag_services.tag_create(account=account, name="one more")
     assert Tag.objects.count() == 101
 
 
@@ -128,9 +130,9 @@ def test_wechat_answers_45056_when_it_already_has_100_tags(account, sandbox_app)
 def test_system_tags_cannot_be_renamed_or_deleted(account, sandbox_app):
     star = Tag.objects.create(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
     with pytest.raises(ValidationError, match="45058"):
-        services.tag_rename(tag=star, name="重要")
+        tag_services.tag_rename(tag=star, name="重要")
     with pytest.raises(ValidationError, match="45058"):
-        services.tag_delete(tag=star)
+        tag_services.tag_delete(tag=star)
     assert Tag.objects.get(pk=star.pk).name == "星标组"
     assert not SandboxCall.objects.exists()
 
@@ -203,7 +205,7 @@ def test_pull_upserts_tags_by_wechat_id_with_counts(account, sandbox_app):
     renamed = Tag.objects.create(account=account, name="广东老名字", wechat_id=127, sync_status=SyncStatus.SYNCED)
     gone = Tag.objects.create(account=account, name="已删除", wechat_id=160, sync_status=SyncStatus.SYNCED)
     unsent = Tag.objects.create(account=account, name="上海")  # its create timed out; WeChat has it
-    result = services.tags_pull(account=account)
+    result = tag_services.tags_pull(account=account)
     assert (result.created, result.updated, result.deleted) == (1, 2, 1)
     tags = {t.wechat_id: t for t in Tag.objects.filter(account=account)}
     assert set(tags) == {2, 127, 128}
@@ -218,7 +220,7 @@ def test_pull_handles_two_tags_that_swapped_names_on_wechat(account, sandbox_app
     SandboxTag.objects.create(app=sandbox_app, tagid=128, name="A")
     Tag.objects.create(account=account, name="A", wechat_id=127, sync_status=SyncStatus.SYNCED)
     Tag.objects.create(account=account, name="B", wechat_id=128, sync_status=SyncStatus.SYNCED)
-    services.tags_pull(account=account)
+    tag_services.tags_pull(account=account)
     assert dict(Tag.objects.filter(wechat_id__gt=2).values_list("wechat_id", "name")) == {127: "B", 128: "A"}
 
 
@@ -228,7 +230,7 @@ def test_member_pull_pages_by_next_openid_and_replaces_local_members(account, sa
     people = followers(account, sandbox_app, 10)
     SandboxFollower.objects.filter(app=sandbox_app, openid__in=[f.openid for f in people[:8]]).update(tagids=[tag.wechat_id])
     tag.followers.add(people[9])  # untagged on WeChat's side since
-    assert services.tag_members_pull(tag=tag) == 8
+    assert tag_services.tag_members_pull(tag=tag) == 8
     assert set(tag.followers.values_list("openid", flat=True)) == {f.openid for f in people[:8]}
     assert Tag.objects.get(pk=tag.pk).follower_count == 8
     pages = calls("cgi-bin/user/tag/get")
@@ -247,7 +249,7 @@ def test_pull_all_brings_tags_and_their_members(account, sandbox_app):
     SandboxTag.objects.create(app=sandbox_app, tagid=127, name="广东")
     people = followers(account, sandbox_app, 4)
     SandboxFollower.objects.filter(openid__in=[people[0].openid, people[1].openid]).update(tagids=[127, 2])
-    services.tags_pull_all(account=account)
+    tag_services.tags_pull_all(account=account)
     assert set(Follower.objects.filter(tags__wechat_id=127).values_list("openid", flat=True)) == {
         people[0].openid,
         people[1].openid,
@@ -271,7 +273,7 @@ def test_getidlist_answers_a_followers_tags_in_the_sample_shape(account, sandbox
     SandboxFollower.objects.update(tagids=[134, 2])
     client = client_for(account)
     assert client.tag.get_user_tag(people[0].openid) == sample_json("api/tags_getidlist_response.json")["tagid_list"]
-    with pytest.raises(services.WeChatError) as exc:
+    with pytest.raises(operations.WeChatError) as exc:
         client.tag.get_user_tag("oUnknown")
     assert exc.value.errcode == 40003
 

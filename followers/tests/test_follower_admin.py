@@ -8,8 +8,8 @@ from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from accounts.tests.tagging import calls, followers, synced_tag
 from followers.models import Follower, FollowerOperation, Tag
+from followers.tests.tagging import calls, followers, synced_tag
 from messaging.models import InboundMessage
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
 from wechat.models import SyncStatus

@@ -56,7 +56,7 @@ def test_sync_followers_now_refuses_a_second_running_sync(admin_client_en, accou
 def test_job_list_shows_progress_and_the_errcode_meaning(admin_client_en, account, sandbox_app):
     followers_generate(app=sandbox_app, n=10)
     SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/get", kind="errcode", value=45009)
-    from accounts.sync import follower_sync_all
+    from followers.services.sync import follower_sync_all
 
     follower_sync_all(account=account)
     SyncJob.objects.create(account=account, status=SyncJob.Status.SUCCEEDED, total=400, done=100)

@@ -1,9 +1,10 @@
 import pytest
 
-from accounts import services, tasks
-from accounts.tests.tagging import calls, followers
 from conftest import sample_json
+from followers import tasks
 from followers.models import Follower, FollowerOperation
+from followers.services import operations
+from followers.tests.tagging import calls, followers
 from sandbox.endpoints import tags as sandbox_tags
 from sandbox.models import SandboxFault, SandboxFollower
 from wechat.gateway import client_for
@@ -17,7 +18,7 @@ def test_pull_pages_by_next_openid_without_assuming_a_page_size(account, sandbox
     people = followers(account, sandbox_app, 20)
     SandboxFollower.objects.filter(openid__in=[f.openid for f in people[:16]]).update(blacklisted=True)
     Follower.objects.filter(pk=people[19].pk).update(blacklisted=True)  # un-blacklisted in the console since
-    assert services.blacklist_pull(account=account) == 16
+    assert operations.blacklist_pull(account=account) == 16
     assert set(Follower.objects.filter(blacklisted=True).values_list("openid", flat=True)) == {f.openid for f in people[:16]}
     pages = calls("cgi-bin/tags/members/getblacklist")
     assert [p.request_json.get("begin_openid", "") if p.request_json else "" for p in pages] == [
@@ -39,7 +40,7 @@ def test_getblacklist_has_the_shape_of_wechats_sample(account, sandbox_app):
 def test_blacklisting_45_followers_takes_three_calls_of_at_most_20(account, sandbox_app, django_capture_on_commit_callbacks):
     followers(account, sandbox_app, 45)
     with django_capture_on_commit_callbacks(execute=True):
-        queued = services.followers_blacklist(followers=Follower.objects.all())
+        queued = operations.followers_blacklist(followers=Follower.objects.all())
     assert queued.operations == 3
     assert [len(c.request_json["openid_list"]) for c in calls("cgi-bin/tags/members/batchblacklist")] == [20, 20, 5]
     assert SandboxFollower.objects.filter(blacklisted=True).count() == 45
@@ -50,7 +51,7 @@ def test_removing_from_the_blacklist(account, sandbox_app, django_capture_on_com
     people = followers(account, sandbox_app, 3, blacklisted=True)
     SandboxFollower.objects.update(blacklisted=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.followers_blacklist(followers=Follower.objects.filter(pk=people[0].pk), add=False)
+        operations.followers_blacklist(followers=Follower.objects.filter(pk=people[0].pk), add=False)
     assert list(SandboxFollower.objects.filter(blacklisted=False).values_list("openid", flat=True)) == [people[0].openid]
     assert not Follower.objects.get(pk=people[0].pk).blacklisted
     assert Follower.objects.filter(blacklisted=True).count() == 2
@@ -69,7 +70,7 @@ def test_wechat_answers_40003_for_an_unknown_openid(account, sandbox_app, django
     followers(account, sandbox_app, 2)
     Follower.objects.create(account=account, openid="oNotOnWeChat")
     with django_capture_on_commit_callbacks(execute=True):
-        services.followers_blacklist(followers=Follower.objects.all())
+        operations.followers_blacklist(followers=Follower.objects.all())
     operation = FollowerOperation.objects.get()
     assert operation.sync_status == SyncStatus.FAILED and operation.last_error.startswith("40003")
     assert not Follower.objects.filter(blacklisted=True).exists()
@@ -79,7 +80,7 @@ def test_a_daily_quota_error_is_recorded_not_retried(account, sandbox_app, djang
     followers(account, sandbox_app, 2)
     SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/members/batchblacklist", kind="errcode", value=45009)
     with django_capture_on_commit_callbacks(execute=True):
-        services.followers_blacklist(followers=Follower.objects.all())
+        operations.followers_blacklist(followers=Follower.objects.all())
     assert FollowerOperation.objects.get().last_error.startswith("45009")
     assert len(calls("cgi-bin/tags/members/batchblacklist", errcode=45009)) == 1
 

@@ -179,7 +179,7 @@ def test_user_info_busy_is_retried(account, deliver, wechat_user, sandbox_app):
     # Eager tasks surface the retry; a worker would run the task again after the countdown.
     with pytest.raises(Retry):
         deliver("event_subscribe.xml")
-    from accounts.tasks import follower_info_fetch
+    from followers.tasks import follower_info_fetch
 
     follower_info_fetch.delay(account.pk, "FromUser")
     assert Follower.objects.get(openid="FromUser").language == "en"

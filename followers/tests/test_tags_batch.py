@@ -1,10 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts import services, tasks
-from accounts.tests.tagging import allow_eager_retries, calls, followers, synced_tag, wechat_tagids
 from conftest import sample_json
+from followers import tasks
 from followers.models import Follower, FollowerOperation, Tag
+from followers.services import operations
+from followers.tests.tagging import allow_eager_retries, calls, followers, synced_tag, wechat_tagids
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
 from wechat.models import SyncStatus
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def tag_all(tag, capture, queryset=None):
     with capture(execute=True):
-        return services.followers_tag_add(tag=tag, followers=queryset or Follower.objects.all())
+        return operations.followers_tag_add(tag=tag, followers=queryset or Follower.objects.all())
 
 
 def test_tagging_120_followers_takes_three_calls_of_at_most_50(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -45,7 +46,7 @@ def test_untagging_removes_members_in_batches_and_lowers_the_count(account, sand
     tag_all(tag, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         first_55 = Follower.objects.filter(pk__in=list(Follower.objects.order_by("id").values_list("pk", flat=True)[:55]))
-        services.followers_tag_remove(tag=tag, followers=first_55)
+        operations.followers_tag_remove(tag=tag, followers=first_55)
     assert [len(c.request_json["openid_list"]) for c in calls("cgi-bin/tags/members/batchuntagging")] == [50, 5]
     assert tag.followers.count() == 5
     assert Tag.objects.get(pk=tag.pk).follower_count == 5
@@ -67,7 +68,7 @@ def test_a_follower_with_20_tags_is_refused_before_calling_wechat(account, sandb
     full = [Tag.objects.create(account=account, name=f"t{i}", wechat_id=200 + i) for i in range(20)]
     people[1].tags.set(full)
     with pytest.raises(ValidationError, match="45059") as exc:
-        services.followers_tag_add(tag=tag, followers=Follower.objects.all())
+        operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
     assert people[1].openid in str(exc.value)
     assert not FollowerOperation.objects.exists()
     assert not calls("cgi-bin/tags/members/batchtagging", errcode=None)
@@ -140,7 +141,7 @@ def test_a_failed_batch_can_be_retried(account, sandbox_app, django_capture_on_c
     tag_all(tag, django_capture_on_commit_callbacks)
     assert FollowerOperation.objects.get().sync_status == SyncStatus.FAILED
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.follower_operations_retry(operations=FollowerOperation.objects.all()) == 1
+        assert operations.follower_operations_retry(operations=FollowerOperation.objects.all()) == 1
     assert FollowerOperation.objects.get().sync_status == SyncStatus.SYNCED
     assert tag.followers.count() == 3
 
@@ -151,7 +152,7 @@ def test_a_tag_not_yet_on_wechat_or_a_system_tag_is_refused(account, sandbox_app
     star = Tag.objects.create(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
     for tag in (unsent, star):
         with pytest.raises(ValidationError):
-            services.followers_tag_add(tag=tag, followers=Follower.objects.all())
+            operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
     assert not FollowerOperation.objects.exists()
 
 
@@ -161,6 +162,6 @@ def test_followers_of_two_accounts_at_once_are_refused(make_account, account, sa
     followers(account, sandbox_app, 2)
     Follower.objects.create(account=other, openid="oOther")
     with pytest.raises(ValidationError, match="one official account"):
-        services.followers_tag_add(tag=tag, followers=Follower.objects.all())
+        operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
     with pytest.raises(ValidationError, match="another official account"):
-        services.followers_tag_add(tag=tag, followers=Follower.objects.filter(account=other))
+        operations.followers_tag_add(tag=tag, followers=Follower.objects.filter(account=other))

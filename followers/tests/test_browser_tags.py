@@ -9,8 +9,8 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from accounts.tests.tagging import followers, synced_tag
     from followers.models import Tag
+    from followers.tests.tagging import followers, synced_tag
     from messaging.models import InboundMessage
     from sandbox.models import SandboxFollower
 

@@ -1,13 +1,17 @@
 from celery import shared_task
 
+from accounts.models import OfficialAccount
 from wechat.errors import WeChatError
 
-from . import services, sync
+from .models import Tag
+from .services import operations, sync, tags
+
+# Each task keeps the name it was registered under in accounts.tasks: beat rows and queued messages carry it.
 
 # Follower sync: full sync jobs, the nightly schedule, single follower refreshes.
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.follower_sync_run", bind=True, max_retries=5)
 def follower_sync_run(self, job_id: int):
     """Run a queued sync job; a job failed by a transient error is resumed from its cursor later."""
     job = sync.follower_sync_run(job_id=job_id)
@@ -22,26 +26,22 @@ def follower_sync_run(self, job_id: int):
     return job.status
 
 
-@shared_task
+@shared_task(name="accounts.tasks.follower_sync_all")
 def follower_sync_all(account_id: int):
-    from .models import OfficialAccount
-
     try:
         return sync.follower_sync_all(account=OfficialAccount.objects.get(pk=account_id)).status
     except sync.SyncAlreadyRunning:
         return "already_running"
 
 
-@shared_task
+@shared_task(name="accounts.tasks.followers_sync_nightly")
 def followers_sync_nightly():
     """Beat: queue a full follower sync of every account (one task per account)."""
     return sync.followers_sync_every_account()
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.follower_info_fetch", bind=True, max_retries=5)
 def follower_info_fetch(self, account_id: int, openid: str):
-    from .models import OfficialAccount
-
     try:
         follower = sync.follower_info_refresh(account=OfficialAccount.objects.get(pk=account_id), openid=openid)
     except WeChatError as exc:
@@ -61,19 +61,19 @@ def _retry_later(task, exc: WeChatError):
     return {"errcode": exc.errcode}
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.tag_sync", bind=True, max_retries=5)
 def tag_sync(self, tag_id: int):
     try:
-        tag = services.tag_sync(tag_id=tag_id, last_attempt=self.request.retries >= self.max_retries)
+        tag = tags.tag_sync(tag_id=tag_id, last_attempt=self.request.retries >= self.max_retries)
     except WeChatError as exc:
         return _retry_later(self, exc)
     return tag.wechat_id if tag else None
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.follower_operation_run", bind=True, max_retries=5)
 def follower_operation_run(self, operation_id: int):
     try:
-        operation = services.follower_operation_run(
+        operation = operations.follower_operation_run(
             operation_id=operation_id, last_attempt=self.request.retries >= self.max_retries
         )
     except WeChatError as exc:
@@ -81,33 +81,25 @@ def follower_operation_run(self, operation_id: int):
     return operation.sync_status if operation else None
 
 
-@shared_task
+@shared_task(name="accounts.tasks.tags_pull_all")
 def tags_pull_all(account_id: int):
-    from .models import OfficialAccount
-
-    result = services.tags_pull_all(account=OfficialAccount.objects.get(pk=account_id))
+    result = tags.tags_pull_all(account=OfficialAccount.objects.get(pk=account_id))
     return {"created": result.created, "updated": result.updated, "deleted": result.deleted}
 
 
-@shared_task
+@shared_task(name="accounts.tasks.blacklist_pull")
 def blacklist_pull(account_id: int):
-    from .models import OfficialAccount
-
-    return services.blacklist_pull(account=OfficialAccount.objects.get(pk=account_id))
+    return operations.blacklist_pull(account=OfficialAccount.objects.get(pk=account_id))
 
 
-@shared_task
+@shared_task(name="accounts.tasks.tag_members_pull")
 def tag_members_pull(tag_id: int):
-    from followers.models import Tag
-
     tag = Tag.objects.select_related("account").filter(pk=tag_id, wechat_id__isnull=False).first()
-    return services.tag_members_pull(tag=tag) if tag else None
+    return tags.tag_members_pull(tag=tag) if tag else None
 
 
-@shared_task
+@shared_task(name="accounts.tasks.blacklists_pull_nightly")
 def blacklists_pull_nightly():
     """The blacklist can change in the WeChat console and no follower sync reports it: pull it once a day."""
-    from .models import OfficialAccount
-
     for account_id in OfficialAccount.objects.values_list("pk", flat=True):
         blacklist_pull.delay(account_id)

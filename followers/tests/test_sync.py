@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import sync
 from conftest import sample_json
 from followers.models import Follower, SyncJob, Tag
+from followers.services import sync
 from sandbox.generator import followers_generate, openid_for
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower
 
@@ -266,7 +266,7 @@ def test_busy_answers_are_retried(account, sandbox_app):
 def test_busy_beyond_the_retries_fails_transiently_and_the_task_retries_the_job(account, sandbox_app):
     from celery.exceptions import Retry
 
-    from accounts import tasks
+    from followers import tasks
 
     followers_generate(app=sandbox_app, n=250)
     # Four busy answers in a row outlast the in-call retries of the first batchget.
@@ -332,7 +332,7 @@ def test_nightly_beat_queues_every_account(make_account):
     entry = settings.CELERY_BEAT_SCHEDULE["accounts.followers_sync_nightly"]
     assert entry["task"] == "accounts.tasks.followers_sync_nightly"
 
-    from accounts.tasks import followers_sync_nightly
+    from followers.tasks import followers_sync_nightly
 
     assert followers_sync_nightly.delay().get() == 2
     assert set(SyncJob.objects.values_list("account", flat=True)) == {first.pk, second.pk}
