@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = _("Official accounts and followers")
+    verbose_name = _("Official accounts")
 
     def ready(self):
-        from . import receivers, signals  # noqa: F401
+        from . import signals  # noqa: F401

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wechat.errors import WeChatError
 
-from . import oauth, services
+from . import oauth
 from .models import OfficialAccount
+from .signals import oauth_login
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def oauth_callback(request, appid):
         else:
             nickname = info.get("nickname", "")
             unionid = unionid or info.get("unionid", "")
-    services.follower_link_from_oauth(account=account, openid=openid, unionid=unionid)
+    oauth_login.send(sender=OfficialAccount, account=account, openid=openid, unionid=unionid)
     oauth.visitor_login(request, account=account, openid=openid, scope=scope, unionid=unionid, nickname=nickname)
     return HttpResponseRedirect(entry["next"])
 

@@ -5,7 +5,7 @@ same rows into an equivalent table (same columns, constraints and indexes), meas
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wxsite .venv/bin/python bench/follower_sync.py [--n 1000000]
 
-The sync is the product's own ``accounts.sync.follower_sync_all``: user/get pages of 10,000,
+The sync is the product's own ``followers.services.sync.follower_sync_all``: user/get pages of 10,000,
 user/info/batchget calls of 100, through the gateway (token store, ApiCallLog) and the sandbox pipeline
 (auth, quota, faults, SandboxCall) exactly as in production, minus the network.
 """
@@ -56,9 +56,9 @@ def main() -> None:
     with throwaway_database():
         from django.db import connection
 
-        from accounts import sync
-        from accounts.models import Follower
         from accounts.services import account_upsert
+        from followers.models import Follower
+        from followers.services import sync
         from sandbox.generator import followers_generate
         from sandbox.models import SandboxCall
         from sandbox.services import sandbox_app_configure

@@ -36,8 +36,9 @@ from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
-from accounts.models import Follower, OfficialAccount, Tag  # noqa: E402
+from accounts.models import OfficialAccount  # noqa: E402
 from accounts.services import account_upsert  # noqa: E402
+from followers.models import Follower, Tag  # noqa: E402
 from messaging import services as messaging_services  # noqa: E402
 from messaging.models import TemplateMessage, TemplatePush  # noqa: E402
 from messaging.template_messages import services  # noqa: E402

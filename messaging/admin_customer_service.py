@@ -18,8 +18,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Follower
 from accounts.selectors import accounts_for_user
+from followers.models import Follower
 from wechat.errors import WeChatError
 from wxsite.admin_utils import AccountScopedAdmin, ReadOnlyAdmin, account_scoped_filter, badge, sync_badge, wechat_error_message
 

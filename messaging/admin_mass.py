@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Tag
 from accounts.selectors import accounts_for_user
+from followers.models import Tag
 from wechat.errors import WeChatError
 from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 

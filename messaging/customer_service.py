@@ -554,7 +554,7 @@ def window_for_conversation(conversation: Conversation, now: datetime | None = N
 def conversations_for_accounts(*, accounts, search: str = "", unread_only: bool = False) -> QuerySet[Conversation]:
     qs = Conversation.objects.filter(account__in=accounts).select_related("account").order_by("-last_message_at", "-id")
     if search:
-        from accounts.models import Follower
+        from followers.models import Follower
 
         remarked = Follower.objects.filter(account__in=accounts, remark__icontains=search).values("openid")
         qs = qs.filter(Q(openid__icontains=search) | Q(openid__in=remarked))
@@ -591,7 +591,7 @@ def kf_accounts_for_reply(*, account) -> QuerySet[KfAccount]:
 
 
 def follower_label(*, account, openid: str) -> str:
-    from accounts.models import Follower
+    from followers.models import Follower
 
     remark = Follower.objects.filter(account=account, openid=openid).values_list("remark", flat=True).first()
     return remark or openid

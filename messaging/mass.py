@@ -182,7 +182,7 @@ def _validate_filter(message: MassMessage, add) -> None:
 
 
 def _followers(account):
-    from accounts.models import Follower
+    from followers.models import Follower
 
     return Follower.objects.filter(account=account, subscribed=True, blacklisted=False)
 
@@ -282,7 +282,7 @@ def _followers_at_monthly_limit(message: MassMessage, month_batches) -> int:
 
     All-follower and tag sends count for the followers who are (now) subscribed / in the tag.
     """
-    from accounts.models import Follower
+    from followers.models import Follower
 
     sends_all = month_batches.filter(message__audience=MassMessage.Audience.ALL).count()
     per_tag = Counter(month_batches.filter(tag_wechat_id__isnull=False).values_list("tag_wechat_id", flat=True))

@@ -171,7 +171,7 @@ DEMO_FOLLOWERS = 200
 
 def followers_demo_seed(*, account, app) -> None:
     """``make run`` demo data: 200 followers on WeChat's side, then a full follower sync into the back office."""
-    from accounts.sync import SyncAlreadyRunning, follower_sync_all
+    from followers.services.sync import SyncAlreadyRunning, follower_sync_all
 
     followers_generate(app=app, n=DEMO_FOLLOWERS)
     try:

@@ -5,7 +5,7 @@ SEEDERS: list = []
 
 def seed_tags(*, account, app):
     """Demo tags on WeChat's side with a few followers in each, pulled into the back office."""
-    from accounts.services import tags_pull_all
+    from followers.services.tags import tags_pull_all
 
     from .models import SandboxFollower, SandboxTag
 

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Follower, FollowerOperation, OfficialAccount, SyncJob, Tag
+from accounts.models import OfficialAccount
+from followers.models import Follower, FollowerOperation, SyncJob, Tag
 from messaging.models import (
     AutoReplyRule,
     Conversation,

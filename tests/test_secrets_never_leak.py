@@ -18,9 +18,10 @@ from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 
-from accounts.models import Follower, OfficialAccount
+from accounts.models import OfficialAccount
 from accounts.services import account_upsert
-from accounts.sync import follower_sync_all
+from followers.models import Follower
+from followers.services.sync import follower_sync_all
 from messaging import mass
 from messaging.models import InboundMessage, MessageTemplate, TemplateMessage
 from messaging.tasks import custom_message_send

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "wxsite",
     "wechat",
     "accounts",
+    "followers",
     "messaging",
     "sandbox",
 ]

@@ -3,8 +3,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from accounts import oauth
-from accounts.models import Follower
 from conftest import sample_json
+from followers.models import Follower
 from sandbox.models import SandboxApp, SandboxCall, SandboxFollower, SandboxOAuthGrant
 from wechat.errors import WeChatError
 from wechat.gateway import client_for

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.api.errors import validation_detail
 from accounts.api.permissions import account_for_request
-from accounts.models import Tag
+from followers.models import Tag
 
 from .. import mass
 from ..models import MassBatch, MassMessage

@@ -62,7 +62,7 @@ class MassMessage(models.Model):
 
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.ALL)
     tag = models.ForeignKey(
-        "accounts.Tag",
+        "followers.Tag",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

@@ -81,7 +81,7 @@ class TemplatePush(TemplateTarget):
     template = models.ForeignKey(MessageTemplate, on_delete=models.RESTRICT, related_name="pushes", verbose_name=_("template"))
     audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.TAG)
     tag = models.ForeignKey(
-        "accounts.Tag", on_delete=models.SET_NULL, null=True, blank=True, related_name="template_pushes", verbose_name=_("tag")
+        "followers.Tag", on_delete=models.SET_NULL, null=True, blank=True, related_name="template_pushes", verbose_name=_("tag")
     )
     openids = models.JSONField(_("OpenIDs"), default=list, blank=True)
     scheduled_at = models.DateTimeField(_("send at"), db_index=True)

@@ -20,7 +20,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Follower
+from followers.models import Follower
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Follower, Tag
+from followers.models import Follower, Tag
 from messaging.models import MessageTemplate
 from messaging.template_messages.validation import keywords_from_content
 from sandbox.models import SandboxFollower, SandboxTemplate

@@ -20,8 +20,8 @@ from django.test import TestCase
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Follower
 from conftest import AES_KEY, SAMPLES
+from followers.models import Follower
 from messaging.models import InboundMessage
 from wechat import crypto
 

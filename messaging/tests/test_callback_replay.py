@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from accounts.models import Follower
 from conftest import sample_text
+from followers.models import Follower
 from messaging.models import InboundMessage
 from messaging.tests.callback_client import post_callback, signed_query
 from sandbox import phone

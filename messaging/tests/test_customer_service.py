@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Follower
+from followers.models import Follower
 from messaging import customer_service
 from messaging.models import Conversation, InboundMessage, OutboundMessage
 from messaging.tasks import custom_message_send

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Follower, Tag
 from conftest import sample_json, sample_text
+from followers.models import Follower, Tag
 from messaging import mass
 from messaging.models import MassBatch, MassMessage, MassMessageEvent
 from messaging.tests.callback_client import post_callback

@@ -1,0 +1,1 @@
+from . import followers, operations, sync, tags  # noqa: F401  each module registers its ModelAdmin

@@ -1,0 +1,94 @@
+from django.db.models import QuerySet
+
+from accounts.selectors import accounts_for_user
+
+from .models import Follower, Tag
+
+
+def tags_for_user(user) -> QuerySet:
+    return Tag.objects.filter(account__in=accounts_for_user(user))
+
+
+def tags_assignable(*, account) -> QuerySet:
+    """Tags followers can be added to or removed from: on WeChat already, and not a system tag."""
+    return Tag.objects.filter(account=account, wechat_id__isnull=False).exclude(wechat_id__in=Tag.RESERVED_IDS)
+
+
+def follower_thread(*, follower, limit: int = 50) -> list:
+    """The follower's latest inbound messages and events, oldest first."""
+    from messaging.models import InboundMessage
+
+    latest = InboundMessage.objects.filter(account_id=follower.account_id, openid=follower.openid).order_by("-received_at", "-id")
+    return list(reversed(latest[:limit]))
+
+
+FOLLOWER_CSV_HEADER = [
+    "appid",
+    "openid",
+    "unionid",
+    "remark",
+    "subscribed",
+    "subscribe_time",
+    "subscribe_scene",
+    "qr_scene",
+    "language",
+    "tags",
+    "blacklisted",
+    "latitude",
+    "longitude",
+    "last_interaction_at",
+]
+
+
+def follower_csv_rows(*, queryset, chunk_size: int = 2000):
+    """The CSV header, then one row per follower: plain values read in chunks, tags looked up per chunk."""
+    yield FOLLOWER_CSV_HEADER
+    tag_names = dict(Tag.objects.values_list("id", "name"))
+    through = Follower.tags.through
+    columns = [
+        "id",
+        "account__appid",
+        "openid",
+        "unionid",
+        "remark",
+        "subscribed",
+        "subscribe_time",
+        "subscribe_scene",
+        "qr_scene",
+        "language",
+        "blacklisted",
+        "latitude",
+        "longitude",
+        "last_interaction_at",
+    ]
+    chunk: list[tuple] = []
+    for row in queryset.values_list(*columns).iterator(chunk_size=chunk_size):
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield from _csv_chunk(chunk, through, tag_names)
+            chunk = []
+    yield from _csv_chunk(chunk, through, tag_names)
+
+
+def _csv_chunk(chunk, through, tag_names):
+    tags: dict[int, list[str]] = {}
+    pairs = through.objects.filter(follower_id__in=[row[0] for row in chunk]).values_list("follower_id", "tag_id")
+    for follower_id, tag_id in pairs:
+        tags.setdefault(follower_id, []).append(tag_names.get(tag_id, str(tag_id)))
+    for pk, appid, openid, unionid, remark, subscribed, subscribed_at, scene, qr, lang, black, lat, lng, last in chunk:
+        yield [
+            appid,
+            openid,
+            unionid,
+            remark,
+            int(subscribed),
+            subscribed_at.isoformat() if subscribed_at else "",
+            scene,
+            qr,
+            lang,
+            "|".join(sorted(tags.get(pk, []))),
+            int(black),
+            "" if lat is None else lat,
+            "" if lng is None else lng,
+            last.isoformat() if last else "",
+        ]

@@ -1,0 +1,77 @@
+"""Follower side effects of inbound messages and events (no WeChat call): follow, unfollow, scans, location, interactions."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import OfficialAccount
+from followers.models import Follower
+
+# What opens the 48-hour customer-service window (API.md §9).
+INTERACTION_EVENTS = {"subscribe", "click", "scan", "scancode_push", "scancode_waitmsg"}
+FOLLOWER_MESSAGES = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
+
+
+def _decimal(value, places: int) -> Decimal | None:
+    try:
+        return round(Decimal(str(value)), places)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _follower_touch(account: OfficialAccount, openid: str, fields: dict) -> bool:
+    """Apply ``fields`` to the follower's row, creating it if new. Returns True when the row was created."""
+    follower, created = Follower.objects.get_or_create(account=account, openid=openid, defaults=fields)
+    if not created and fields:
+        Follower.objects.filter(pk=follower.pk).update(**fields, updated_at=timezone.now())
+    return created
+
+
+def follower_event_apply(*, inbound) -> bool:
+    """Reflect one inbound message or event on its follower (no WeChat call).
+
+    Returns True after a follow, when the caller should fetch user/info for the rest of the profile.
+    """
+    openid, account, payload = inbound.openid, inbound.account, inbound.payload or {}
+    event = (inbound.event or "").lower() if inbound.msg_type == "event" else ""
+    at = inbound.create_time
+    if not openid or (inbound.msg_type not in FOLLOWER_MESSAGES and inbound.msg_type != "event"):
+        return False
+    if event == "subscribe":
+        fields = {"subscribed": True, "subscribe_time": at, "unsubscribed_at": None}
+        key = str(payload.get("EventKey") or "")
+        if key.startswith("qrscene_"):
+            fields.update(qr_scene=key.removeprefix("qrscene_")[:64], subscribe_scene="ADD_SCENE_QR_CODE")
+        _follower_touch(account, openid, fields)
+    elif event == "unsubscribe":
+        _follower_touch(account, openid, {"subscribed": False, "unsubscribed_at": at})
+    elif event == "scan":
+        _follower_touch(account, openid, {"qr_scene": str(payload.get("EventKey") or "")[:64]})
+    elif event == "location":
+        location = {
+            "latitude": _decimal(payload.get("Latitude"), 6),
+            "longitude": _decimal(payload.get("Longitude"), 6),
+            "location_precision": _float(payload.get("Precision")),
+            "location_at": at,
+        }
+        _follower_touch(account, openid, location)
+    elif event in INTERACTION_EVENTS or inbound.msg_type in FOLLOWER_MESSAGES:
+        _follower_touch(account, openid, {})
+    else:
+        return False  # VIEW, job-finish events (from the 群发助手 account), ...: not a follower's state
+    if event in INTERACTION_EVENTS or inbound.msg_type in FOLLOWER_MESSAGES:
+        # Only forward: a late, older event must not shorten the customer-service window.
+        Follower.objects.filter(account=account, openid=openid).filter(
+            Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at)
+        ).update(last_interaction_at=at)
+    return event == "subscribe"
