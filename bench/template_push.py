@@ -30,6 +30,7 @@ import django
 
 django.setup()
 
+from _cpu import CpuMeter  # noqa: E402
 from _setup import throwaway_database  # noqa: E402
 from celery import Task  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -143,7 +144,7 @@ def _floor(account, calls: int = 200) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--followers", type=int, default=20_000)
+    parser.add_argument("--messages", "--followers", dest="followers", type=int, default=20_000, help="followers of the tag")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--threads", type=int, default=16, help="concurrent calls per worker")
@@ -165,6 +166,8 @@ def run(options):
     floor_ms = _floor(account)
     SandboxFault.objects.create(app=app, api=SEND_API, kind="latency", value=options.latency_ms)
 
+    cpu = CpuMeter()
+    cpu.start()
     t0 = time.monotonic()
     push = services.template_push_create(
         account=account,
@@ -191,6 +194,7 @@ def run(options):
     time.sleep(4 * messaging_services.DISPATCH_COALESCE_SECONDS)
     messaging_services.inbound_dispatch_stale(older_than=0)
     t_done = time.monotonic()
+    cpu_seconds = cpu.seconds()
 
     per_openid = (
         SandboxDelivery.objects.filter(app=app, channel="template").values("openid").annotate(n=Count("id")).filter(n__gt=1)
@@ -211,6 +215,12 @@ def run(options):
     )
     print(f"message statuses: {statuses}")
     print(f"deliveries: {delivered}; duplicate deliveries: {duplicates}")
+    print("our cpu: this run still serves the sandbox in-process, so its cost is included in the figure below")
+    finishes_per_second = len(finished) / max(t_done - t_sent, 1e-9)
+    print(
+        f"template_push: {push.sent_count / sent_elapsed:.0f} msg/s, {1000 * cpu_seconds / max(push.sent_count, 1):.2f} cpu-ms/msg ours,"
+        f" {duplicates} duplicates, {finishes_per_second:.0f} job-finish events/s"
+    )
     return 0 if duplicates == 0 and delivered == options.followers else 1
 
 
