@@ -52,12 +52,9 @@ test: $(VENV)/.test-installed lint var
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -q
 
+# Every bench, then the table of latest figures in bench/README.md is rewritten (DATABASE_URL, REDIS_URL as set).
 bench: $(VENV)/.test-installed var
-	$(PY) bench/callback.py --threads 8
-	$(PY) bench/callback.py --gunicorn
-	$(PY) bench/token_race.py
-	$(PY) bench/follower_sync.py
-	$(PY) bench/template_push.py
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
