@@ -102,19 +102,30 @@ def web_server(*, workers: int = 2, threads: int = 8, **env: str):
 
 
 @contextmanager
-def celery_workers(*, count: int, queue: str, concurrency: int = 16, **env: str):
-    """``count`` Celery worker processes (thread pool) on the real broker, consuming ``queue``."""
+def celery_workers(*, count: int, concurrency: int = 16, **env: str):
+    """``count`` Celery worker processes (thread pool) on the real broker."""
     processes = []
     for n in range(count):
         command = [str(BIN / "celery"), "-A", "wxsite", "worker", "--pool", "threads", "--concurrency", str(concurrency)]
-        command += ["--queues", queue, "--hostname", f"bench{n}_{os.getpid()}@%h", "--loglevel", "WARNING", "--without-gossip"]
+        command += ["--hostname", f"bench{n}_{os.getpid()}@%h", "--loglevel", "WARNING", "--without-gossip"]
         command += ["--without-mingle", "--without-heartbeat"]
-        processes.append(subprocess.Popen(command, env=child_env(**env), cwd=ROOT))
+        processes.append(subprocess.Popen(command, env=child_env(**env), cwd=ROOT, stdout=subprocess.DEVNULL))
     try:
+        _wait_for_workers(count, processes)
         yield processes
     finally:
         for process in processes:
             _stop(process)
+
+
+def _wait_for_workers(count: int, processes: list[subprocess.Popen]) -> None:
+    """Until every worker answers a ping, so that timing starts with the workers ready."""
+    from wxsite.celery import app
+
+    deadline = time.monotonic() + 60
+    while len(app.control.ping(timeout=0.5)) < count:
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            raise SystemExit("the Celery workers did not start")
 
 
 def sandbox_point(*, account, base_url: str, callback_base: str = "") -> None:
