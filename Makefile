@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test lint format migrate seed venv var clean bench browser-deps
+.PHONY: run run-served-sandbox test lint format migrate seed venv var clean bench browser-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ run: seed
 	@echo "  Ctrl-C stops the web server and the Celery worker."
 	@echo ""
 	$(BIN)/honcho start -f Procfile
+
+# As `make run`, with the sandbox as its own process over HTTP on 127.0.0.1:8900 (as benches use it).
+run-served-sandbox: export WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX = true
+run-served-sandbox: seed
+	$(PY) manage.py sandbox_seed --served-at http://127.0.0.1:8900/sandbox/ --callback-base http://127.0.0.1:8000
+	$(BIN)/honcho start -f Procfile.served-sandbox
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
