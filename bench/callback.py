@@ -133,9 +133,10 @@ def _purge_queue() -> None:
             channel = conn.default_channel
             purged = channel.queue_purge(app.conf.task_default_queue) or 0
             channel.queue_delete(app.conf.task_default_queue)
-        print(f"purged {purged} bench messages from queue {app.conf.task_default_queue}")
+        # On stderr: the figures line stays the last line of the output.
+        print(f"purged {purged} bench messages from queue {app.conf.task_default_queue}", file=sys.stderr)
     except Exception as exc:  # the broker may not keep the queue at all (filesystem, removed with the temp dir)
-        print(f"queue cleanup: {exc!r}")
+        print(f"queue cleanup: {exc!r}", file=sys.stderr)
 
 
 def _create_accounts(rule_count: int):

@@ -16,9 +16,10 @@ HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 
+# (script, arguments, arguments at quick sizes)
 BENCHES = [
-    ("callback.py", ["--threads", "8"], ["--requests", "600", "--rounds", "3"]),
-    ("callback.py", ["--gunicorn", "--rate", "200"], ["--rate", "50", "--seconds", "2"]),
+    ("callback.py", ["--threads", "8"], ["--threads", "8", "--requests", "600", "--rounds", "3"]),
+    ("callback.py", ["--gunicorn", "--rate", "200"], ["--gunicorn", "--rate", "50", "--seconds", "2", "--workers", "2"]),
     ("token_race.py", [], []),
     ("follower_sync.py", ["--n", "1000000", "--latency-ms", "20"], ["--n", "5000"]),
     ("template_push.py", ["--messages", "20000", "--latency-ms", "20", "--workers", "2"], ["--messages", "500"]),

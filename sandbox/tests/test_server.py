@@ -121,3 +121,30 @@ def test_served_sandbox_latency_does_not_hold_a_worker(served):
     assert all("ip_list" in answer for answer in answers), answers
     # One worker process: calls waiting out the latency in turn would take calls x LATENCY_MS.
     assert LATENCY_MS / 1000 <= elapsed < 3 * LATENCY_MS / 1000, elapsed
+
+
+@pytest.mark.django_db
+def test_fast_mode_writes_call_records_in_a_batch_and_keeps_no_quota_counter(settings, monkeypatch):
+    from sandbox import core, fast
+    from sandbox.models import SandboxApp, SandboxCall, SandboxQuota
+
+    settings.SANDBOX_FAST = True
+    monkeypatch.setattr(fast, "_flusher_start", lambda: None)  # the test flushes; no timer thread
+    SandboxApp.objects.create(appid=APPID, secret=SECRET, original_id="gh_5e7e00000001", callback_token="t", callback_url="")
+    for _ in range(3):
+        call = core.Call(
+            api="cgi-bin/token",
+            method="GET",
+            query={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+            body=b"",
+            files={},
+            post={},
+        )
+        assert core.handle(call)[1]["access_token"]
+    assert not SandboxCall.objects.exists()
+    assert fast.calls_flush() == 3
+    assert (
+        list(SandboxCall.objects.values_list("api", "request_json"))
+        == [("cgi-bin/token", {"grant_type": "client_credential", "appid": APPID})] * 3
+    )
+    assert not SandboxQuota.objects.exists()
