@@ -148,3 +148,10 @@ def test_fast_mode_writes_call_records_in_a_batch_and_keeps_no_quota_counter(set
         == [("cgi-bin/token", {"grant_type": "client_credential", "appid": APPID})] * 3
     )
     assert not SandboxQuota.objects.exists()
+
+
+def test_sandbox_serve_refuses_an_address_that_is_not_loopback():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="loopback"):
+        call_command("sandbox_serve", "--host", "0.0.0.0")

@@ -7,6 +7,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Command(BaseCommand):
     help = (
         "Serve the sandbox over HTTP on the loopback interface (gunicorn, gthread), as WeChat's API is served: "
@@ -22,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--fast", action="store_true", help="SANDBOX_FAST: call records in batches, no quota counters")
 
     def handle(self, *args, **options):
-        if not ipaddress.ip_address(options["host"]).is_loopback:
+        if not _loopback(options["host"]):
             raise CommandError("The sandbox answers with WeChat's credentials: serve it on a loopback address only.")
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
         if gunicorn is None:
