@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test lint format migrate seed venv var clean bench browser-deps
+.PHONY: run run-served-sandbox test lint format migrate seed venv var clean bench browser-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ run: seed
 	@echo ""
 	$(BIN)/honcho start -f Procfile
 
+# As `make run`, with the sandbox as its own process over HTTP on 127.0.0.1:8900 (as benches use it).
+run-served-sandbox: export WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX = true
+run-served-sandbox: seed
+	$(PY) manage.py sandbox_seed --served-at http://127.0.0.1:8900/sandbox/ --callback-base http://127.0.0.1:8000
+	$(BIN)/honcho start -f Procfile.served-sandbox
+
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -54,12 +60,9 @@ test: $(VENV)/.test-installed lint var
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
+# Every bench, then the table of latest figures in bench/README.md is rewritten (DATABASE_URL, REDIS_URL as set).
 bench: $(VENV)/.test-installed var
-	$(PY) bench/callback.py --threads 8
-	$(PY) bench/callback.py --gunicorn
-	$(PY) bench/token_race.py
-	$(PY) bench/follower_sync.py
-	$(PY) bench/template_push.py
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

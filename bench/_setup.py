@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
+# Benches reach the sandbox server over HTTP on this machine, http://127.0.0.1:<port>/sandbox/.
+os.environ.setdefault("WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX", "true")
 
 
 @contextmanager

@@ -1,81 +1,44 @@
-"""Template push throughput (DESIGN §5): a push to a tag of 20,000 followers against the sandbox with 20 ms
-latency per message/template/send call.
+"""Template push throughput (DESIGN §5): a push to a tag of 20,000 followers, sent by Celery workers through the
+sandbox server with 20 ms latency per call, and the TEMPLATESENDJOBFINISH events it posts back to our web.
 
-Runs the real services and Celery task bodies in-process, the way prefork workers with a thread pool would:
-the push is created with the admin's service, its start task runs, and the batch tasks it enqueues are
-executed by a pool of worker processes (``--workers``), each sending with ``--threads`` concurrent calls.
-The sandbox's TEMPLATESENDJOBFINISH pushes, which WeChat sends to the web servers, are collected and posted
-to the callback afterwards, and measured separately.
+Every part is a process of its own, as in production: ``--workers`` Celery worker processes (thread pool,
+``--threads`` each) on the real broker (Redis), our web under gunicorn (the callback), and the sandbox
+server (``manage.py sandbox_serve``, fast mode) that stands for WeChat: it answers message/template/send over
+HTTP and, ``SANDBOX_TEMPLATE_JOB_FINISH_DELAY`` seconds after each accepted send, posts the job-finish event
+to our callback over HTTP. The push is created with the admin's service in this process.
 
-    .venv/bin/python bench/template_push.py [--followers 20000] [--workers 2] [--threads 24]
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/template_push.py [--messages 20000] [--latency-ms 20] [--workers 2]
 
-Runs on a throwaway database (test_<name>) of DATABASE_URL, created and dropped per run. Prints messages/s and the number of duplicate
-deliveries counted from SandboxDelivery (must be 0).
+Prints messages/s (push created → every message sent), our CPU (this process, web, workers) per message,
+duplicate deliveries counted by the sandbox (must be 0), and job-finish events handled per second (first to
+last message moved to its final status by an event).
+
+Last line: ``template_push: <R> msg/s, <C> cpu-ms/msg ours, <D> duplicates, <J> job-finish events/s``.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
+import secrets
 import sys
-import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
-
-import django
-
-django.setup()
-
-from _setup import throwaway_database  # noqa: E402
-from celery import Task  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import connections  # noqa: E402
-from django.db.models import Count  # noqa: E402
-
-from accounts.models import OfficialAccount  # noqa: E402
-from accounts.services import account_upsert  # noqa: E402
-from followers.models import Follower, Tag  # noqa: E402
-from messaging import services as messaging_services  # noqa: E402
-from messaging.models import TemplateMessage, TemplatePush  # noqa: E402
-from messaging.template_messages import services  # noqa: E402
-from messaging.template_messages.tasks import template_push_send_batch  # noqa: E402
-from sandbox.endpoints.template import template_job_finish  # noqa: E402
-from sandbox.models import SandboxApp, SandboxDelivery, SandboxFault, SandboxFollower  # noqa: E402
-from sandbox.services import sandbox_app_configure  # noqa: E402
-from wechat.gateway import client_for  # noqa: E402
+from _cpu import CpuMeter
+from _servers import celery_workers, sandbox_point, sandbox_server, web_server
+from _setup import throwaway_database
 
 APPID = "wxbe0c7e0000000001"
-SEND_API = "cgi-bin/message/template/send"
 DATA = {"keyword1": {"value": "巧克力"}, "keyword2": {"value": "39.8元"}, "keyword3": {"value": "2026年11月11日"}}
-
-# Tasks the code enqueues are routed here instead of a broker: batches go to the worker pool, the job-finish
-# pushes are kept for the callback phase, everything else runs at once (as an idle worker would pick it up).
-_batches: list[tuple] = []
-_job_finishes: list[int] = []
-_lock = threading.Lock()
-_original_apply_async = Task.apply_async
-
-
-def _route(self, args=None, kwargs=None, **options):
-    args = tuple(args or ())
-    if self.name == template_push_send_batch.name:
-        with _lock:
-            _batches.append(args)
-        return None
-    if self.name == template_job_finish.name:
-        with _lock:
-            _job_finishes.append(args[0])
-        return None
-    return self.apply(args, kwargs or {})
 
 
 def setup(followers: int):
-    OfficialAccount.objects.filter(appid=APPID).delete()
-    SandboxApp.objects.filter(appid=APPID).delete()
+    from accounts.services import account_upsert
+    from followers.models import Follower, Tag
+    from messaging.template_messages import services
+    from sandbox.models import SandboxFollower
+    from sandbox.services import sandbox_app_configure
+
     account, _ = account_upsert(
         appid=APPID,
         name="Bench 模板消息",
@@ -94,125 +57,119 @@ def setup(followers: int):
     rows = Follower.objects.bulk_create([Follower(account=account, openid=o) for o in openids], batch_size=5000)
     through = Follower.tags.through
     through.objects.bulk_create([through(follower_id=f.pk, tag_id=tag.pk) for f in rows], batch_size=5000)
+    account.refresh_from_db()
     return account, app, template, tag
 
 
-def _run_batch(args):
-    """One batch task in a worker process, retried as Celery would until it has nothing left to retry."""
-    _batches.clear()
-    _job_finishes.clear()
-    for _attempt in range(10):
-        result = template_push_send_batch.apply(args=args, throw=False)
-        if result.state != "RETRY":
-            break
-    connections.close_all()
-    return list(_job_finishes)
-
-
-def _worker_init(threads: int):
-    settings.TEMPLATE_PUSH_CONCURRENCY = threads
-    Task.apply_async = _route
-
-
-def _post_job_finishes(send_ids: list[int], threads: int) -> None:
-    chunks = [send_ids[i::threads] for i in range(threads)]
-
-    def post(chunk):
-        try:
-            for send_id in chunk:
-                template_job_finish.apply(args=(send_id,))
-        finally:
-            connections.close_all()
-
-    pool = [threading.Thread(target=post, args=(c,)) for c in chunks]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-
-
-def _floor(account, calls: int = 200) -> float:
-    """ms per call, one thread, of an endpoint that does nothing (getcallbackip): the gateway, the in-process
-    HTTP round trip and the sandbox's pipeline (token check, faults, quota, call log), without any template work."""
-    client = client_for(account)
-    client.get("getcallbackip")
-    started = time.perf_counter()
-    for _ in range(calls):
-        client.get("getcallbackip")
-    return (time.perf_counter() - started) * 1000 / calls
-
-
-def main():
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--followers", type=int, default=20_000)
+    parser.add_argument("--messages", type=int, default=20_000, help="followers of the tag, one message each")
     parser.add_argument("--latency-ms", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--threads", type=int, default=16, help="concurrent calls per worker")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--threads", type=int, default=16, help="concurrent calls per batch (TEMPLATE_PUSH_CONCURRENCY)")
+    parser.add_argument("--pool", type=int, default=4, help="Celery thread pool per worker")
     parser.add_argument("--batch", type=int, default=500, help="messages per batch task")
     parser.add_argument("--rate", type=int, default=5000, help="push rate limit, messages/s")
-    options = parser.parse_args()
-    with throwaway_database():
-        run(options)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the push and its events")
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
+        sys.exit("Set REDIS_URL: the workers take their tasks from the real broker.")
+    # Production settings in every process (no query log), keys for the throwaway data only.
+    os.environ.update(DJANGO_DEBUG="false", SECURE_SSL_REDIRECT="false", SANDBOX_ENABLED="true")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("SALT_KEY", secrets.token_urlsafe(30))
+    os.environ["TEMPLATE_PUSH_BATCH_SIZE"] = str(args.batch)
+    os.environ["TEMPLATE_PUSH_CONCURRENCY"] = str(args.threads)
+    with throwaway_database() as db:
+        _queue_purge()  # the bench's broker database: nothing left from an earlier run reaches the workers
+        try:
+            return run(args, db)
+        finally:
+            _queue_purge()
 
 
-def run(options):
-    settings.TEMPLATE_PUSH_BATCH_SIZE = options.batch
-    Task.apply_async = _route
-    db = settings.DATABASES["default"]
-    print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}")
-    started = time.monotonic()
-    account, app, template, tag = setup(options.followers)
-    print(f"seeded {options.followers} followers in {time.monotonic() - started:.1f}s")
-    floor_ms = _floor(account)
-    SandboxFault.objects.create(app=app, api=SEND_API, kind="latency", value=options.latency_ms)
+def _queue_purge() -> None:
+    from wxsite.celery import app as celery_app
 
-    t0 = time.monotonic()
-    push = services.template_push_create(
-        account=account,
-        name="bench",
-        template=template,
-        data=DATA,
-        audience=TemplatePush.Audience.TAG,
-        tag=tag,
-        rate_limit=options.rate,
-    )
-    t_expanded = time.monotonic()
-    batches = list(_batches)
-    _batches.clear()
-    connections.close_all()  # the workers are forked: each opens its own connections
-    context = multiprocessing.get_context("fork")
-    with context.Pool(options.workers, initializer=_worker_init, initargs=(options.threads,)) as pool:
-        finished = [sid for ids in pool.imap_unordered(_run_batch, batches) for sid in ids]
-    t_sent = time.monotonic()
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(celery_app.conf.task_default_queue)
+
+
+def run(args, db) -> int:
+    from django.db import connections
+    from django.db.models import Count
+
+    from messaging.models import TemplateMessage, TemplatePush
+    from messaging.template_messages import services
+    from sandbox.models import SandboxDelivery
+
+    began = time.monotonic()
+    account, app, template, tag = setup(args.messages)
+    print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]}; seeded {args.messages} followers in {time.monotonic() - began:.1f}s")
+    final = list(TemplateMessage.FINAL_STATUSES)
+    in_flight = [TemplateMessage.Status.QUEUED, TemplateMessage.Status.SENDING]
+    connections.close_all()
+    with (
+        sandbox_server(latency_ms=args.latency_ms) as (base_url, sandbox),
+        web_server(workers=2, threads=8) as (web_url, _web),
+        celery_workers(count=args.workers, concurrency=args.pool),
+    ):
+        sandbox_point(account=account, base_url=base_url, callback_base=web_url)
+        cpu = CpuMeter(not_ours=[sandbox.pid])
+        cpu.start()
+        t0 = time.monotonic()
+        push = services.template_push_create(
+            account=account,
+            name="bench",
+            template=template,
+            data=DATA,
+            audience=TemplatePush.Audience.TAG,
+            tag=tag,
+            rate_limit=args.rate,
+        )
+        messages = TemplateMessage.objects.filter(push=push)
+        t_sent = t_first_final = t_all_final = None
+        deadline = t0 + args.timeout
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            counts = dict(messages.values_list("status").annotate(n=Count("id")))
+            total = sum(counts.values())
+            done = sum(counts.get(s, 0) for s in final)
+            if t_sent is None and total == args.messages and not sum(counts.get(s, 0) for s in in_flight):
+                t_sent = now
+            if t_first_final is None and done:
+                t_first_final = now
+            if total == args.messages and done == total:
+                t_all_final = now
+                break
+            time.sleep(0.2)
+        cpu_seconds = cpu.seconds()
     push.refresh_from_db()
-    sent_elapsed = t_sent - t0
-
-    _post_job_finishes(finished, options.workers * 8)
-    # Let the last gathered sweep requests go out, then finish any sweep still owed, so the statuses are final.
-    time.sleep(4 * messaging_services.DISPATCH_COALESCE_SECONDS)
-    messaging_services.inbound_dispatch_stale(older_than=0)
-    t_done = time.monotonic()
-
+    if t_sent is None or t_all_final is None:
+        print(f"timed out: {dict(messages.values_list('status').annotate(n=Count('id')))}")
+        return 1
     per_openid = (
         SandboxDelivery.objects.filter(app=app, channel="template").values("openid").annotate(n=Count("id")).filter(n__gt=1)
     )
     duplicates = sum(row["n"] - 1 for row in per_openid)
     delivered = SandboxDelivery.objects.filter(app=app, channel="template").count()
-    statuses = dict(TemplateMessage.objects.filter(push=push).values_list("status").annotate(n=Count("id")))
+    statuses = dict(messages.values_list("status").annotate(n=Count("id")))
+    rate = push.sent_count / (t_sent - t0)
+    events = sum(statuses.get(s, 0) for s in final)
+    events_per_second = events / max(t_all_final - t_first_final, 0.2)
     print(f"push status: {push.status}  total={push.total} sent={push.sent_count} failed={push.failed_count}")
-    print(f"expand {options.followers} receivers: {t_expanded - t0:.2f}s; {len(batches)} batches of {options.batch}")
-    print(f"workers: {options.workers} processes x {options.threads} concurrent calls, {options.latency_ms} ms latency per call")
-    print(f"sent {push.sent_count} messages in {sent_elapsed:.2f}s: {push.sent_count / sent_elapsed:,.0f} messages/s")
     print(
-        f"floor: {floor_ms:.2f} ms of one thread per API call through gateway + sandbox pipeline (getcallbackip); "
-        f"{os.cpu_count()} cores → at most ~{1000 * (os.cpu_count() or 1) / floor_ms:,.0f} calls/s of any kind"
+        f"workers: {args.workers} Celery processes x {args.pool} threads, {args.threads} calls per batch, {args.latency_ms} ms per call"
     )
     print(
-        f"job-finish callbacks: {len(finished)} in {t_done - t_sent:.2f}s ({len(finished) / max(t_done - t_sent, 1e-9):,.0f}/s)"
+        f"sent {push.sent_count} messages in {t_sent - t0:.2f}s; job-finish events handled over {t_all_final - t_first_final:.2f}s"
     )
-    print(f"message statuses: {statuses}")
-    print(f"deliveries: {delivered}; duplicate deliveries: {duplicates}")
-    return 0 if duplicates == 0 and delivered == options.followers else 1
+    print(f"message statuses: {statuses}; deliveries: {delivered}")
+    print(
+        f"template_push: {rate:.0f} msg/s, {1000 * cpu_seconds / max(push.sent_count, 1):.2f} cpu-ms/msg ours,"
+        f" {duplicates} duplicates, {events_per_second:.0f} job-finish events/s"
+    )
+    return 0 if duplicates == 0 and delivered == args.messages else 1
 
 
 if __name__ == "__main__":

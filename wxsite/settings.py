@@ -318,6 +318,16 @@ SANDBOX_API_BASE_URL = "http://sandbox.inprocess/sandbox/"
 # The sandbox's template send limit per minute and the delay of its TEMPLATESENDJOBFINISH push (seconds).
 SANDBOX_TEMPLATE_SEND_PER_MINUTE = env.int("SANDBOX_TEMPLATE_SEND_PER_MINUTE", default=600_000)
 SANDBOX_TEMPLATE_JOB_FINISH_DELAY = env.int("SANDBOX_TEMPLATE_JOB_FINISH_DELAY", default=2)
+# The sandbox as its own process over HTTP (``manage.py sandbox_serve``, benches): true in that process only.
+# Its TEMPLATESENDJOBFINISH pushes then leave from the sandbox process itself, not through our Celery.
+SANDBOX_SERVER = env.bool("SANDBOX_SERVER", default=False)
+# The stand-in's per-call cost kept small: calls recorded in batches, no daily quota counters, no minute counter
+# of template sends. Benches read the calls and deliveries, never the counters.
+SANDBOX_FAST = env.bool("SANDBOX_FAST", default=False)
+# Fast mode writes its call records in batches of this many, and at least every half second.
+SANDBOX_FAST_CALL_BATCH = env.int("SANDBOX_FAST_CALL_BATCH", default=500)
+# Milliseconds the sandbox server waits before answering each API call (WeChat's network and work).
+SANDBOX_LATENCY_MS = env.int("SANDBOX_LATENCY_MS", default=0)
 
 # text: one line per record with the extra fields as key=value; json: one JSON object per record.
 LOG_FORMAT = _text("LOG_FORMAT", "text")

@@ -11,6 +11,16 @@ SANDBOX_APPID = "wx5a4db0c2d1e3f401"
 class Command(BaseCommand):
     help = "Create (or refresh) the offline sandbox account with demo data, so the back office works with no credentials."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--served-at",
+            default="",
+            help="base URL of a sandbox served by sandbox_serve, http://127.0.0.1:<port>/sandbox/ (default: in-process)",
+        )
+        parser.add_argument(
+            "--callback-base", default="http://127.0.0.1:8000", help="where the served sandbox posts the callback"
+        )
+
     def handle(self, *args, **options):
         account, created = account_upsert(
             appid=SANDBOX_APPID,
@@ -28,4 +38,10 @@ class Command(BaseCommand):
         app = sandbox_app_configure(account=account, original_id="gh_5a4db0c2d1e3")
         for seed in SEEDERS:
             seed(account=account, app=app)
+        if options["served_at"]:
+            # The sandbox as its own process over HTTP: our calls and its pushes go through the network stack.
+            OfficialAccount.objects.filter(pk=account.pk).update(api_base_url=options["served_at"])
+            app.callback_url = options["callback_base"].rstrip("/") + account.callback_path
+            app.save(update_fields=["callback_url"])
+            account.refresh_from_db()
         self.stdout.write(self.style.SUCCESS(f"Sandbox account ready: {account} → {account.api_base}"))

@@ -1,0 +1,60 @@
+"""Run every bench and rewrite the table of latest figures in bench/README.md (``make bench``).
+
+Each bench's last line is its figure; the table between the markers of the README is replaced with them.
+Extra arguments are passed to every bench as given in BENCHES (sizes for a quick check: ``--quick``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+README = HERE / "README.md"
+BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
+
+# (script, arguments, arguments at quick sizes)
+BENCHES = [
+    ("callback.py", ["--threads", "8"], ["--threads", "8", "--requests", "600", "--rounds", "3"]),
+    ("callback.py", ["--gunicorn", "--rate", "200"], ["--gunicorn", "--rate", "50", "--seconds", "2", "--workers", "2"]),
+    ("token_race.py", [], []),
+    ("follower_sync.py", ["--n", "1000000", "--latency-ms", "20"], ["--n", "5000"]),
+    ("template_push.py", ["--messages", "20000", "--latency-ms", "20", "--workers", "2"], ["--messages", "500"]),
+]
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    rows, failed = [], 0
+    for script, args, quick_args in BENCHES:
+        command = [sys.executable, str(HERE / script), *(quick_args if quick else args)]
+        print("$", " ".join(command[1:]), flush=True)
+        result = subprocess.run(command, cwd=HERE, capture_output=True, text=True, env=os.environ)
+        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        last = lines[-1] if result.returncode == 0 and lines else f"failed (exit {result.returncode})"
+        failed += result.returncode != 0
+        print(last, flush=True)
+        rows.append(f"| `{' '.join(command[1:]).replace(str(HERE) + '/', '')}` | {last} |")
+    database = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    table = "\n".join(
+        [
+            f"Run {when} on {os.cpu_count()} cores, database {database}{', quick sizes' if quick else ''}.",
+            "",
+            "| command | last line |",
+            "|---|---|",
+            *rows,
+        ]
+    )
+    text = README.read_text()
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The sandbox served over real HTTP by ``manage.py sandbox_serve`` (gunicorn gthread), as benches use it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+APPID = "wx5e7e000000000001"
+SECRET = "served-secret"
+OPENID = "oServed0000000000000000001"
+LATENCY_MS = 400
+DATA = {"keyword1": {"value": "巧克力"}, "keyword2": {"value": "39.8元"}, "keyword3": {"value": "2026年11月11日"}}
+SETUP = f"""
+from sandbox.models import SandboxApp, SandboxFollower
+app = SandboxApp.objects.create(appid={APPID!r}, secret={SECRET!r}, original_id="gh_5e7e00000001",
+    callback_token="served", callback_url="http://127.0.0.1:9/wechat/callback/", account_type="service", verified=True)
+SandboxFollower.objects.create(app=app, openid={OPENID!r})
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The sandbox on a free loopback port with LATENCY_MS per call, over a database of its own."""
+    database = tmp_path_factory.mktemp("sandbox_server") / "sandbox.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SANDBOX_TEMPLATE_JOB_FINISH_DELAY": "3600",  # no push leaves during the test
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([*manage, "shell", "-c", SETUP], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            *manage,
+            "sandbox_serve",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(LATENCY_MS),
+            "--workers",
+            "1",
+            "--threads",
+            "32",
+            "--fast",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "sandbox_serve did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/sandbox/"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _token(base: str, session: requests.Session) -> str:
+    answer = session.get(
+        f"{base}cgi-bin/token", params={"grant_type": "client_credential", "appid": APPID, "secret": SECRET}, timeout=10
+    ).json()
+    return answer["access_token"]
+
+
+def test_served_sandbox_answers_a_token_call_and_a_template_send_over_http(served):
+    with requests.Session() as session:
+        token = _token(served, session)
+        added = session.post(
+            f"{served}cgi-bin/template/api_add_template",
+            params={"access_token": token},
+            json={"template_id_short": "TM00015"},
+            timeout=10,
+        ).json()
+        assert added["errcode"] == 0, added
+        sent = session.post(
+            f"{served}cgi-bin/message/template/send",
+            params={"access_token": token},
+            json={"touser": OPENID, "template_id": added["template_id"], "data": DATA},
+            timeout=10,
+        ).json()
+    assert sent["errcode"] == 0 and sent["msgid"], sent
+
+
+def test_served_sandbox_latency_does_not_hold_a_worker(served):
+    with requests.Session() as session:
+        token = _token(served, session)
+    calls = 12
+
+    def one(_):
+        with requests.Session() as session:
+            return session.get(f"{served}cgi-bin/getcallbackip", params={"access_token": token}, timeout=10).json()
+
+    with ThreadPoolExecutor(calls) as pool:
+        began = time.monotonic()
+        answers = list(pool.map(one, range(calls)))
+        elapsed = time.monotonic() - began
+    assert all("ip_list" in answer for answer in answers), answers
+    # One worker process: calls waiting out the latency in turn would take calls x LATENCY_MS.
+    assert LATENCY_MS / 1000 <= elapsed < 3 * LATENCY_MS / 1000, elapsed
+
+
+@pytest.mark.django_db
+def test_fast_mode_writes_call_records_in_a_batch_and_keeps_no_quota_counter(settings, monkeypatch):
+    from sandbox import core, fast
+    from sandbox.models import SandboxApp, SandboxCall, SandboxQuota
+
+    settings.SANDBOX_FAST = True
+    monkeypatch.setattr(fast, "_flusher_start", lambda: None)  # the test flushes; no timer thread
+    SandboxApp.objects.create(appid=APPID, secret=SECRET, original_id="gh_5e7e00000001", callback_token="t", callback_url="")
+    for _ in range(3):
+        call = core.Call(
+            api="cgi-bin/token",
+            method="GET",
+            query={"grant_type": "client_credential", "appid": APPID, "secret": SECRET},
+            body=b"",
+            files={},
+            post={},
+        )
+        assert core.handle(call)[1]["access_token"]
+    assert not SandboxCall.objects.exists()
+    assert fast.calls_flush() == 3
+    assert (
+        list(SandboxCall.objects.values_list("api", "request_json"))
+        == [("cgi-bin/token", {"grant_type": "client_credential", "appid": APPID})] * 3
+    )
+    assert not SandboxQuota.objects.exists()
+
+
+def test_sandbox_serve_refuses_an_address_that_is_not_loopback():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="loopback"):
+        call_command("sandbox_serve", "--host", "0.0.0.0")
