@@ -38,10 +38,10 @@ from django.db.models import Count  # noqa: E402
 
 from accounts.models import Follower, OfficialAccount, Tag  # noqa: E402
 from accounts.services import account_upsert  # noqa: E402
-from messaging import services as messaging_services  # noqa: E402
-from messaging.models import TemplateMessage, TemplatePush  # noqa: E402
-from messaging.template_messages import services  # noqa: E402
-from messaging.template_messages.tasks import template_push_send_batch  # noqa: E402
+from messaging.inbound import services as inbound_services  # noqa: E402
+from messaging.templatemsg import services  # noqa: E402
+from messaging.templatemsg.models import TemplateMessage, TemplatePush  # noqa: E402
+from messaging.templatemsg.tasks import template_push_send_batch  # noqa: E402
 from sandbox.endpoints.template import template_job_finish  # noqa: E402
 from sandbox.models import SandboxApp, SandboxDelivery, SandboxFault, SandboxFollower  # noqa: E402
 from sandbox.services import sandbox_app_configure  # noqa: E402
@@ -188,8 +188,8 @@ def run(options):
 
     _post_job_finishes(finished, options.workers * 8)
     # Let the last gathered sweep requests go out, then finish any sweep still owed, so the statuses are final.
-    time.sleep(4 * messaging_services.DISPATCH_COALESCE_SECONDS)
-    messaging_services.inbound_dispatch_stale(older_than=0)
+    time.sleep(4 * inbound_services.DISPATCH_COALESCE_SECONDS)
+    inbound_services.inbound_dispatch_stale(older_than=0)
     t_done = time.monotonic()
 
     per_openid = (

@@ -5,6 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("wechat.api.urls")),
     path("", include("accounts.api.urls")),
-    path("", include("messaging.api.template_urls")),
-    path("", include("messaging.api.mass_urls")),
+    path("", include("messaging.templatemsg.api.urls")),
+    path("", include("messaging.mass.api.urls")),
 ]

@@ -95,7 +95,12 @@ INSTALLED_APPS = [
     "wxsite",
     "wechat",
     "accounts",
-    "messaging",
+    "messaging",  # migration history only; the models live in the apps below
+    "messaging.inbound",
+    "messaging.autoreply",
+    "messaging.kefu",
+    "messaging.mass",
+    "messaging.templatemsg",
     "sandbox",
 ]
 

@@ -1,8 +1,7 @@
-from .customer_service import Conversation, KfAccount, OutboundMessage  # noqa: F401
-from .idempotency import IdempotencyKey  # noqa: F401
-from .inbound import InboundMessage
-from .mass import MassBatch, MassMessage, MassMessageEvent  # noqa: F401
-from .rules import AutoReplyContent, AutoReplyRule, AutoReplyVersion  # noqa: F401
-from .templates import MessageTemplate, TemplateMessage, TemplatePush  # noqa: F401
+# Old import path still used under accounts/; the models live in messaging.inbound, messaging.mass and messaging.templatemsg.
+# Remove once accounts/ imports them from there.
+from messaging.inbound.models import InboundMessage
+from messaging.mass.models import MassMessage
+from messaging.templatemsg.models import TemplateMessage
 
-__all__ = ["InboundMessage"]
+__all__ = ["InboundMessage", "MassMessage", "TemplateMessage"]
