@@ -23,9 +23,10 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging.autoreply.models import AutoReplyRule, AutoReplyVersion
-from messaging.autoreply.replies import reply_from_content
 from messaging.inbound.replies import Match, Reply
+
+from .models import AutoReplyRule, AutoReplyVersion
+from .replies import reply_from_content
 
 logger = logging.getLogger(__name__)
 

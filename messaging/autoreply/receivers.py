@@ -7,11 +7,12 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import OfficialAccount
-from messaging.autoreply.matching import _version_key, local_cache_clear, rules_changed
-from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
-from messaging.autoreply.services import followups_send
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.services import inbound_received
+
+from .matching import _version_key, local_cache_clear, rules_changed
+from .models import AutoReplyContent, AutoReplyRule
+from .services import followups_send
 
 
 @receiver(inbound_received, sender=InboundMessage)

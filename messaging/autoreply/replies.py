@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from messaging.autoreply.models import AutoReplyContent
 from messaging.inbound.replies import Reply
+
+from .models import AutoReplyContent
 
 
 def reply_from_content(content: AutoReplyContent) -> Reply:

@@ -6,9 +6,9 @@ import logging
 
 from django.db import transaction
 
-from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
-from messaging.autoreply.replies import custom_payloads, reply_from_content
-from messaging.autoreply.validation import rule_contents_clean
+from .models import AutoReplyContent, AutoReplyRule
+from .replies import custom_payloads, reply_from_content
+from .validation import rule_contents_clean
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import regex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
+from .models import AutoReplyContent, AutoReplyRule
 
 # At save time a pattern must handle every adversarial string within this long.
 REGEX_SAVE_TIMEOUT = 0.05

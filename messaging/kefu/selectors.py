@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from messaging.inbound.models import InboundMessage
-from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
+
+from .models import Conversation, KfAccount, OutboundMessage
 
 WINDOW = timedelta(hours=48)
 

@@ -6,8 +6,9 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from messaging.inbound.services import inbound_received
-from messaging.mass.models import MassMessage
-from messaging.mass.services.results import mass_job_finished
+
+from .models import MassMessage
+from .services.results import mass_job_finished
 
 
 @receiver(post_delete, sender=MassMessage, dispatch_uid="messaging.mass.recurrence_cleanup")

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from messaging.mass.models import MassBatch, MassMessage
+from .models import MassBatch, MassMessage
 
 PER_FOLLOWER_MONTHLY = 4  # service accounts: mass messages a follower receives per month (API.md §8)
 

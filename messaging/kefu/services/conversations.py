@@ -10,8 +10,9 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from messaging.inbound.models import InboundMessage
-from messaging.kefu.models import Conversation, OutboundMessage
-from messaging.kefu.selectors import THREAD_EVENTS, _is_interaction, _is_thread_item, interaction_filter
+
+from ..models import Conversation, OutboundMessage
+from ..selectors import THREAD_EVENTS, _is_interaction, _is_thread_item, interaction_filter
 
 
 def _inbound_preview(inbound: InboundMessage) -> str:

@@ -8,9 +8,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.kefu.models import KfAccount
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
+
+from ..models import KfAccount
 
 logger = logging.getLogger(__name__)
 

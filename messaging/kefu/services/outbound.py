@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from messaging.kefu.models import OutboundMessage
-from messaging.kefu.selectors import reply_window
-from messaging.kefu.services.conversations import _conversation_touch_outbound
 from wechat.errors import WeChatError, WeChatTimeout
+
+from ..models import OutboundMessage
+from ..selectors import reply_window
+from .conversations import _conversation_touch_outbound
 
 logger = logging.getLogger(__name__)
 

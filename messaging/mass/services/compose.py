@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
 from wechat.errors import WeChatError
+
+from ..models import MassBatch, MassMessage, MassMessageEvent
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.inbound.models import InboundMessage
-from messaging.mass.models import MassBatch, MassMessage
-from messaging.mass.selectors import audience_openids, audience_size
-from messaging.mass.services.compose import LEASE, MIN_OPENIDS, _log, _request, clientmsgid_for, error_body
-from messaging.mass.services.results import mass_job_finished, mass_message_settle
-from messaging.mass.services.schedule import _enqueue_batch
 from wechat.errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError
+
+from ..models import MassBatch, MassMessage
+from ..selectors import audience_openids, audience_size
+from .compose import LEASE, MIN_OPENIDS, _log, _request, clientmsgid_for, error_body
+from .results import mass_job_finished, mass_message_settle
+from .schedule import _enqueue_batch
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging.mass.models import MassMessage
-from messaging.mass.services.compose import _log, _transition, mass_message_validate
-from messaging.mass.services.schedule import _EDITABLE_FIELDS, mass_message_schedule
+from ..models import MassMessage
+from .compose import _log, _transition, mass_message_validate
+from .schedule import _EDITABLE_FIELDS, mass_message_schedule
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging.mass.models import MassBatch, MassMessage
-from messaging.mass.services.compose import LEASE, _int, _log, _transition, clientmsgid_for, mass_message_validate
-from messaging.mass.services.schedule import _enqueue_batch
 from wechat.errors import WeChatError
+
+from ..models import MassBatch, MassMessage
+from .compose import LEASE, _int, _log, _transition, clientmsgid_for, mass_message_validate
+from .schedule import _enqueue_batch
 
 logger = logging.getLogger(__name__)
 

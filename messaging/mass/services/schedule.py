@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.enqueue import task_enqueue
-from messaging.mass.models import MassMessage
-from messaging.mass.services.compose import _log, _transition, mass_message_validate, openids_parse
+
+from ..models import MassMessage
+from .compose import _log, _transition, mass_message_validate, openids_parse
 
 
 def mass_message_create(*, account, actor=None, **fields) -> MassMessage:

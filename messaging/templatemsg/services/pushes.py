@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Follower
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
 from messaging.templatemsg.services import dispatch as sending
-from messaging.templatemsg.services.messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors
 from wechat.errors import WeChatError
+
+from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.templatemsg.models import MessageTemplate
-from messaging.templatemsg.services.messages import PushStatus
 from messaging.templatemsg.validation import keywords_from_content
 from wechat.gateway import client_for
+
+from .messages import PushStatus
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,9 @@
-"""Admin for mass sends (群发): compose, preview, confirm with audience and quota, schedule, cancel, results."""
+"""The mass-send admin: compose, preview, confirm with audience and quota, schedule, cancel, results."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -15,14 +14,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Tag
 from accounts.selectors import accounts_for_user
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
+from messaging.mass.models import MassBatch, MassMessage
 from wechat.errors import WeChatError
 from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 
-from .models import MassBatch, MassMessage, MassMessageEvent
+from .forms import MassMessageForm
+from .inlines import MassBatchInline, MassMessageEventInline
 
 STATUS_COLOURS = {
     "draft": "pending",
@@ -33,178 +33,6 @@ STATUS_COLOURS = {
     "failed": "failed",
     "cancelled": "other",
 }
-BATCH_COLOURS = {
-    "pending": "pending",
-    "sending": "syncing",
-    "submitted": "synced",
-    "finished": "synced",
-    "failed": "failed",
-    "unknown": "pending",
-    "cancelled": "other",
-}
-
-
-class MassMessageForm(forms.ModelForm):
-    media_ids_text = forms.CharField(
-        label=_("image media_ids"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One media_id per line (image sends)."),
-    )
-    openids_text = forms.CharField(
-        label=_("OpenIDs (pasted)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For 'OpenID list': one per line, or separated by commas. Duplicates are removed."),
-    )
-    openids_file = forms.FileField(
-        label=_("OpenIDs (CSV upload)"), required=False, help_text=_("The first column of each row; a header row is skipped.")
-    )
-    filter_tag = forms.ModelChoiceField(label=_("filter: tag"), queryset=Tag.objects.none(), required=False)
-    filter_scene = forms.CharField(label=_("filter: subscribe scene"), required=False, help_text=_("e.g. ADD_SCENE_QR_CODE"))
-    filter_after = forms.DateField(
-        label=_("filter: subscribed on or after"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    filter_before = forms.DateField(
-        label=_("filter: subscribed on or before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    class Meta:
-        model = MassMessage
-        fields = [
-            "account",
-            "title",
-            "msgtype",
-            "content",
-            "media_id",
-            "recommend",
-            "need_open_comment",
-            "only_fans_can_comment",
-            "video_title",
-            "video_description",
-            "card_id",
-            "send_ignore_reprint",
-            "audience",
-            "tag",
-        ]
-        widgets = {"content": forms.Textarea(attrs={"rows": 5})}
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        user_accounts = accounts_for_user(request.user) if request else None
-        if "tag" in self.fields and user_accounts is not None:
-            self.fields["tag"].queryset = Tag.objects.filter(account__in=user_accounts)
-            self.fields["filter_tag"].queryset = Tag.objects.filter(account__in=user_accounts)
-        instance = self.instance
-        if instance.pk:
-            self.initial.setdefault("media_ids_text", "\n".join(instance.media_ids or []))
-            self.initial.setdefault("openids_text", "\n".join(instance.openids or []))
-            spec = instance.follower_filter or {}
-            self.initial.setdefault("filter_tag", spec.get("tag"))
-            self.initial.setdefault("filter_scene", spec.get("subscribe_scene", ""))
-            self.initial.setdefault("filter_after", spec.get("subscribed_after"))
-            self.initial.setdefault("filter_before", spec.get("subscribed_before"))
-
-    def clean(self):
-        data = super().clean()
-        upload = data.get("openids_file")
-        valid, invalid = mass.openids_parse(data.get("openids_text") or "", csv_bytes=upload.read() if upload else None)
-        if invalid:
-            self.add_error("openids_text", _("Not OpenIDs: %(list)s") % {"list": ", ".join(invalid[:5])})
-        data["openids"] = valid
-        data["media_ids"] = [line.strip() for line in (data.get("media_ids_text") or "").splitlines() if line.strip()]
-        spec = {}
-        if data.get("filter_tag"):
-            spec["tag"] = data["filter_tag"].pk
-        if data.get("filter_scene"):
-            spec["subscribe_scene"] = data["filter_scene"].strip()
-        if data.get("filter_after"):
-            spec["subscribed_after"] = data["filter_after"].isoformat()
-        if data.get("filter_before"):
-            spec["subscribed_before"] = data["filter_before"].isoformat()
-        data["follower_filter"] = spec
-        return data
-
-    def _post_clean(self):
-        super()._post_clean()
-        if self.errors or not getattr(self.instance, "account_id", None):
-            return
-        self.instance.openids = self.cleaned_data.get("openids", [])
-        self.instance.media_ids = self.cleaned_data.get("media_ids", [])
-        self.instance.follower_filter = self.cleaned_data.get("follower_filter", {})
-        try:
-            mass.mass_message_validate(self.instance)
-        except ValidationError as exc:
-            self._update_errors(exc)
-
-
-class MassBatchInline(admin.TabularInline):
-    model = MassBatch
-    extra = 0
-    can_delete = False
-    fields = [
-        "index",
-        "clientmsgid",
-        "recipients",
-        "status_badge",
-        "resend_note",
-        "attempts",
-        "msg_id",
-        "job_status",
-        "counts",
-        "error",
-    ]
-    readonly_fields = fields
-    verbose_name_plural = _("batches (one WeChat call each)")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("error"))
-    def error(self, obj):
-        return obj.error_display or obj.errmsg
-
-    @admin.display(description=_("status"))
-    def status_badge(self, obj):
-        return sync_badge(BATCH_COLOURS.get(obj.status, "other"), obj.get_status_display(), obj.error_display or obj.errmsg)
-
-    @admin.display(description=_("on resend"))
-    def resend_note(self, obj):
-        if obj.status == MassBatch.Status.FAILED:
-            return _("WeChat rejected it: a resend uses a new clientmsgid.")
-        if obj.status != MassBatch.Status.UNKNOWN:
-            return "—"
-        if obj.same_id_resend_open(timezone.now()):
-            return _(
-                "WeChat may have sent it. Repeated with the same clientmsgid until %(until)s: WeChat answers 45065 "
-                "if it sent it, so followers get it once."
-            ) % {"until": timezone.localtime(obj.same_id_resend_until).strftime("%Y-%m-%d %H:%M")}
-        return _(
-            "WeChat may have sent it, and no longer remembers its clientmsgid (24 hours): not resent automatically. "
-            "Check 群发记录 in the WeChat console; resending could reach followers twice."
-        )
-
-    @admin.display(description=_("Total / Filter / Sent / Error"))
-    def counts(self, obj):
-        if obj.total_count is None:
-            return "—"
-        values = [obj.total_count, obj.filter_count, obj.sent_count, obj.error_count]
-        text = " / ".join("—" if v is None else str(v) for v in values)
-        if obj.check_state:
-            text += f" · CheckState {obj.check_state}"
-        return text
-
-
-class MassMessageEventInline(admin.TabularInline):
-    model = MassMessageEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "old_status", "new_status", "actor", "actor_label", "reason"]
-    readonly_fields = fields
-    verbose_name_plural = _("history")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MassMessage)
