@@ -14,6 +14,7 @@ from accounts.selectors import accounts_for_user
 from wechat.crypto import CallbackError, parse_xml
 from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
+from . import selectors
 from .models import InboundMessage
 
 
@@ -61,12 +62,7 @@ class InboundThreadMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         account = get_object_or_404(accounts_for_user(request.user), pk=account_id)
-        rows = list(
-            InboundMessage.objects.filter(account=account, openid=openid)
-            .select_related("matched_rule")
-            .order_by("-received_at", "-id")[: self.THREAD_LIMIT]
-        )
-        rows.reverse()
+        rows = selectors.follower_messages(account=account, openid=openid, limit=self.THREAD_LIMIT)
         entries = [{"message": m, "reply": _reply_summary(m.reply_xml)} for m in rows]
         context = {
             **self.admin_site.each_context(request),

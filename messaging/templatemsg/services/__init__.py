@@ -14,7 +14,6 @@ from .messages import (
     template_messages_dispatch_stale,
 )
 from .pushes import (
-    audience_openids,
     push_client_msg_id,
     template_push_cancel,
     template_push_create,
@@ -36,7 +35,6 @@ __all__ = [
     "STALE_CLAIM",
     "PushStatus",
     "Status",
-    "audience_openids",
     "industry_get",
     "industry_set",
     "message_template_add",

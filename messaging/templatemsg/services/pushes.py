@@ -14,11 +14,11 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Follower
-from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
-from messaging.templatemsg.services import dispatch as sending
 from wechat.errors import WeChatError
 
+from ..models import MessageTemplate, TemplateMessage, TemplatePush
+from ..selectors import audience_openids
+from . import dispatch as sending
 from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors
 
 logger = logging.getLogger(__name__)
@@ -192,23 +192,6 @@ def template_push_resume(*, push_id: int, stale_after: timedelta = STALE_CLAIM) 
     )
     template_push_run(push_id=push_id)
     return True
-
-
-def audience_openids(push: TemplatePush):
-    """The receivers' OpenIDs, streamed."""
-    if push.audience == TemplatePush.Audience.OPENIDS:
-        yield from push.openids
-        return
-    followers = Follower.objects.filter(account_id=push.account_id, subscribed=True)
-    if push.audience == TemplatePush.Audience.TAG:
-        if push.tag_id is None:
-            return
-        followers = followers.filter(tags=push.tag_id)
-    # Keyset pages rather than one long cursor: each page is a short indexed query, whatever the table's size.
-    last = 0
-    while page := list(followers.filter(pk__gt=last).order_by("pk").values_list("pk", "openid")[:5000]):
-        last = page[-1][0]
-        yield from (openid for _pk, openid in page)
 
 
 def template_push_expand(*, push: TemplatePush) -> int:
