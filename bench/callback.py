@@ -142,8 +142,8 @@ def _purge_queue() -> None:
 def _create_accounts(rule_count: int):
     from accounts.models import OfficialAccount
     from accounts.services import account_upsert
-    from messaging import rules as autoreply
-    from messaging.models import AutoReplyContent, AutoReplyRule
+    from messaging.autoreply import matching as autoreply_matching
+    from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
 
     accounts = {}
     for appid in (ZERO_APPID, RULES_APPID):
@@ -169,7 +169,7 @@ def _create_accounts(rule_count: int):
         [AutoReplyContent(rule=rule, reply_type="text", text=f"reply to {rule.name}") for rule in created[:-1]]
         + [AutoReplyContent(rule=created[-1], reply_type="text", text=LATE_REPLY)]
     )
-    autoreply.rules_changed(account_id=account.pk)
+    autoreply_matching.rules_changed(account_id=account.pk)
     return accounts
 
 
@@ -221,7 +221,7 @@ def bare_insert_view(request):
     from django.utils import timezone
 
     from accounts.models import OfficialAccount
-    from messaging.models import InboundMessage
+    from messaging.inbound.models import InboundMessage
 
     response = bare_view(request)
     if not _insert_account:
@@ -308,7 +308,7 @@ def in_process(args) -> None:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
 
-    from messaging.models import InboundMessage
+    from messaging.inbound.models import InboundMessage
 
     _create_accounts(args.rules)
     settings.ROOT_URLCONF = _bare_urlconf()
@@ -346,7 +346,7 @@ def in_process(args) -> None:
         import cProfile
 
         profiler = cProfile.Profile()
-    from messaging import services
+    from messaging.inbound import services
 
     real_enqueue = services.dispatch_request
     if args.breakdown:

@@ -35,7 +35,7 @@ DATA = {"keyword1": {"value": "巧克力"}, "keyword2": {"value": "39.8元"}, "k
 def setup(followers: int):
     from accounts.services import account_upsert
     from followers.models import Follower, Tag
-    from messaging.template_messages import services
+    from messaging.templatemsg import services
     from sandbox.models import SandboxFollower
     from sandbox.services import sandbox_app_configure
 
@@ -99,8 +99,8 @@ def run(args, db) -> int:
     from django.db import connections
     from django.db.models import Count
 
-    from messaging.models import TemplateMessage, TemplatePush
-    from messaging.template_messages import services
+    from messaging.templatemsg import services
+    from messaging.templatemsg.models import TemplateMessage, TemplatePush
     from sandbox.models import SandboxDelivery
 
     began = time.monotonic()

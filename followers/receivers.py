@@ -4,7 +4,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.signals import oauth_login
-from messaging.services import inbound_received
+from messaging.inbound.services import inbound_received
 
 from .services import events, oauth_link
 

@@ -16,7 +16,7 @@ def tags_assignable(*, account) -> QuerySet:
 
 def follower_thread(*, follower, limit: int = 50) -> list:
     """The follower's latest inbound messages and events, oldest first."""
-    from messaging.models import InboundMessage
+    from messaging.inbound.models import InboundMessage
 
     latest = InboundMessage.objects.filter(account_id=follower.account_id, openid=follower.openid).order_by("-received_at", "-id")
     return list(reversed(latest[:limit]))

@@ -10,5 +10,5 @@ from . import views
 
 urlpatterns = [
     path("sandbox/<path:api>", views.api),
-    path("", include("messaging.urls")),
+    path("", include("messaging.inbound.urls")),
 ]

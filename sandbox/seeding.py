@@ -1,14 +1,17 @@
-"""Demo data for the sandbox account. Apps append a seeder: ``fn(*, account, app)``, idempotent."""
+"""Demo data for the sandbox account: ``SEEDERS`` run in this order, each ``fn(*, account, app)`` and idempotent."""
 
-SEEDERS: list = []
+from followers.services.tags import tags_pull_all
+
+from .generator import followers_demo_seed
+from .models import SandboxFollower, SandboxTag
+from .seeders.autoreply import sandbox_rules_seed
+from .seeders.kefu import sandbox_seed_kf_account
+from .seeders.mass import sandbox_mass_seed
+from .seeders.templatemsg import sandbox_templates_seed
 
 
 def seed_tags(*, account, app):
     """Demo tags on WeChat's side with a few followers in each, pulled into the back office."""
-    from followers.services.tags import tags_pull_all
-
-    from .models import SandboxFollower, SandboxTag
-
     for tagid, name in ((100, "VIP客户"), (101, "广东"), (102, "活动报名")):
         SandboxTag.objects.get_or_create(app=app, tagid=tagid, defaults={"name": name})
     untagged = list(SandboxFollower.objects.filter(app=app, subscribed=True, tagids=[]).order_by("id")[:12])
@@ -18,9 +21,12 @@ def seed_tags(*, account, app):
     tags_pull_all(account=account)
 
 
-SEEDERS.append(seed_tags)
-
 # Followers first: the other seeders tag, message and reply to them.
-from .generator import followers_demo_seed  # noqa: E402
-
-SEEDERS.insert(0, followers_demo_seed)
+SEEDERS: list = [
+    followers_demo_seed,
+    seed_tags,
+    sandbox_rules_seed,
+    sandbox_seed_kf_account,
+    sandbox_mass_seed,
+    sandbox_templates_seed,
+]

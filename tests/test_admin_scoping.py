@@ -11,17 +11,11 @@ from django.utils import timezone
 
 from accounts.models import OfficialAccount
 from followers.models import Follower, FollowerOperation, SyncJob, Tag
-from messaging.models import (
-    AutoReplyRule,
-    Conversation,
-    InboundMessage,
-    KfAccount,
-    MassMessage,
-    MessageTemplate,
-    OutboundMessage,
-    TemplateMessage,
-    TemplatePush,
-)
+from messaging.autoreply.models import AutoReplyRule
+from messaging.inbound.models import InboundMessage
+from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
+from messaging.mass.models import MassMessage
+from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
 from wechat.models import AccessToken, ApiCallLog
 
 # Everything of account B carries this word, so a leak of any of its rows or its name shows up in the page.
@@ -118,7 +112,9 @@ def rules_of_a_and_b(client, db):
     mine = OfficialAccount.objects.create(name="Alpha 甲", appid="wx0a0a0a0a0a0a0a0a", app_secret="a-secret", token="tokA")
     other = OfficialAccount.objects.create(name=f"{MARK} 乙", appid=B_APPID, app_secret="b-secret", token="tokB")
     user = User.objects.create_user("op-a", password="pw-for-tests-1", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="messaging"))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["inbound", "autoreply", "kefu", "mass", "templatemsg"])
+    )
     mine.operators.add(user)
     client.force_login(user)
     own = AutoReplyRule.objects.create(account=mine, name="own", trigger="keyword", keywords="a", priority=1)
@@ -128,7 +124,7 @@ def rules_of_a_and_b(client, db):
 
 def test_a_list_edit_naming_another_accounts_row_is_refused_and_changes_nothing(rules_of_a_and_b):
     client, own, foreign = rules_of_a_and_b
-    response = client.post("/en/admin/messaging/autoreplyrule/", rule_list_edit(own, foreign, priority=99))
+    response = client.post("/en/admin/autoreply/autoreplyrule/", rule_list_edit(own, foreign, priority=99))
     assert response.status_code == 400
     assert "Nothing was saved" in response.content.decode()
     own.refresh_from_db()
@@ -139,7 +135,7 @@ def test_a_list_edit_naming_another_accounts_row_is_refused_and_changes_nothing(
 
 def test_a_list_edit_of_the_operators_own_rows_still_saves(rules_of_a_and_b):
     client, own, _ = rules_of_a_and_b
-    response = client.post("/en/admin/messaging/autoreplyrule/", rule_list_edit(own, priority=7))
+    response = client.post("/en/admin/autoreply/autoreplyrule/", rule_list_edit(own, priority=7))
     assert response.status_code == 302
     own.refresh_from_db()
     assert own.priority == 7

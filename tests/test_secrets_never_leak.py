@@ -22,12 +22,13 @@ from accounts.models import OfficialAccount
 from accounts.services import account_upsert
 from followers.models import Follower
 from followers.services.sync import follower_sync_all
-from messaging import mass
-from messaging.models import InboundMessage, MessageTemplate, TemplateMessage
-from messaging.tasks import custom_message_send
-from messaging.template_messages import tasks as template_tasks
-from messaging.template_messages.validation import keywords_from_content
-from messaging.tests.callback_client import post_callback, signed_query
+from messaging.inbound.models import InboundMessage
+from messaging.inbound.tests.callback_client import post_callback, signed_query
+from messaging.kefu.tasks import custom_message_send
+from messaging.mass import services as mass
+from messaging.templatemsg import tasks as template_tasks
+from messaging.templatemsg.models import MessageTemplate, TemplateMessage
+from messaging.templatemsg.validation import keywords_from_content
 from sandbox import phone
 from sandbox.generator import followers_generate
 from sandbox.models import SandboxApp, SandboxCredential, SandboxFault, SandboxFollower, SandboxTemplate
@@ -128,12 +129,12 @@ def _error_pages(flow: Flow, account: OfficialAccount, staff: Client, monkeypatc
         def broken(**kwargs):
             raise RuntimeError("the inbound store is unavailable")
 
-        patched.setattr("messaging.views.inbound_receive", broken)
+        patched.setattr("messaging.inbound.views.inbound_receive", broken)
         xml = "<xml><ToUserName>gh_x</ToUserName><FromUserName>oX</FromUserName><CreateTime>1</CreateTime>"
         xml += "<MsgType>text</MsgType><Content>x</Content><MsgId>1</MsgId></xml>"
         if account.encrypts:
             # The test client encrypts with the shared test key; this account has its own.
-            patched.setattr("messaging.tests.callback_client.AES_KEY", account.encoding_aes_key)
+            patched.setattr("messaging.inbound.tests.callback_client.AES_KEY", account.encoding_aes_key)
             flow.keep(f"callback 500 {account.appid}", post_callback(anonymous, account, xml))
         else:
             flow.keep(f"callback 500 {account.appid}", anonymous.post(f"{path}?{query}", xml, content_type="text/xml"))
@@ -223,7 +224,7 @@ def _sends(flow: Flow, superuser: Client, account: OfficialAccount, app: Sandbox
     for message in TemplateMessage.objects.filter(account=account):
         template_tasks.template_message_send.delay(message.pk)
     message = mass.mass_message_create(account=account, title="Weekly", msgtype="text", content="你好", audience="all")
-    preview = reverse("admin:messaging_massmessage_preview", args=[message.pk])
+    preview = reverse("admin:mass_massmessage_preview", args=[message.pk])
     flow.keep(f"mass preview {account.appid}", superuser.post(preview, {"openids": OPENID}, follow=True))
     with capture(execute=True):
         mass.mass_message_schedule(message=message)

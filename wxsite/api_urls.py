@@ -4,6 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.api.urls")),
-    path("", include("messaging.api.template_urls")),
-    path("", include("messaging.api.mass_urls")),
+    path("", include("messaging.templatemsg.api.urls")),
+    path("", include("messaging.mass.api.urls")),
 ]

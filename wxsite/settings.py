@@ -96,7 +96,12 @@ INSTALLED_APPS = [
     "wechat",
     "accounts",
     "followers",
-    "messaging",
+    "messaging",  # migration history only; the models live in the apps below
+    "messaging.inbound",
+    "messaging.autoreply",
+    "messaging.kefu",
+    "messaging.mass",
+    "messaging.templatemsg",
     "sandbox",
 ]
 

@@ -1,23 +1,51 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-
-from followers.views import LEGACY_ADMIN_MODELS, legacy_admin_redirect
 
 admin.site.site_header = "wxsite 公众号后台"
 admin.site.site_title = "wxsite"
 
+# Admin pages of models that moved to another app keep answering at their old addresses (bookmarks):
+# (old app label, model) -> new app label.
+MOVED_ADMIN_MODELS = {
+    ("accounts", "tag"): "followers",
+    ("accounts", "follower"): "followers",
+    ("accounts", "followeroperation"): "followers",
+    ("accounts", "syncjob"): "followers",
+    ("messaging", "inboundmessage"): "inbound",
+    ("messaging", "autoreplyrule"): "autoreply",
+    ("messaging", "kfaccount"): "kefu",
+    ("messaging", "conversation"): "kefu",
+    ("messaging", "outboundmessage"): "kefu",
+    ("messaging", "messagetemplate"): "templatemsg",
+    ("messaging", "templatepush"): "templatemsg",
+    ("messaging", "templatemessage"): "templatemsg",
+    ("messaging", "massmessage"): "mass",
+}
+
+
+def moved_admin_redirect(request, app: str, model: str, rest: str = ""):
+    """301 from /admin/<old app>/<model>/… to /admin/<new app>/<model>/…, query string kept."""
+    new = request.path.replace(f"/admin/{app}/{model}/", f"/admin/{MOVED_ADMIN_MODELS[app, model]}/{model}/", 1)
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{new}?{query}" if query else new)
+
+
 urlpatterns = [
-    path("", include("messaging.urls")),
+    path("", include("messaging.inbound.urls")),
     path("wechat/<str:appid>/oauth/", include("accounts.urls")),
     path("api/v1/", include("wxsite.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 urlpatterns += i18n_patterns(
-    re_path(rf"^admin/accounts/(?P<model>{'|'.join(LEGACY_ADMIN_MODELS)})/(?P<rest>.*)$", legacy_admin_redirect),
+    *(
+        re_path(rf"^admin/{app}/(?P<model>{model})/(?P<rest>.*)$", moved_admin_redirect, {"app": app})
+        for app, model in MOVED_ADMIN_MODELS
+    ),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -18,9 +18,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from messaging.models import MassMessage, TemplateMessage
-from messaging.template_messages import services as template_services
-from messaging.tests.template_support import ORDER_DATA, ORDER_TEMPLATE_ID, add_followers, seed_template
+from messaging.mass.models import MassMessage
+from messaging.templatemsg import services as template_services
+from messaging.templatemsg.models import TemplateMessage
+from messaging.templatemsg.tests.template_support import ORDER_DATA, ORDER_TEMPLATE_ID, add_followers, seed_template
 
 OTHER_APPID = "wx00000000000000ff"
 HANDLED = ("get", "post", "put", "patch", "delete")

@@ -173,7 +173,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
                     timezone.localtime(m.received_at).strftime("%Y-%m-%d %H:%M:%S"),
                     m.event or m.msg_type,
                     (m.content or m.event_key)[:200],
-                    reverse("admin:messaging_inboundmessage_change", args=[m.pk]),
+                    reverse("admin:inbound_inboundmessage_change", args=[m.pk]),
                     m.pk,
                 )
                 for m in thread

@@ -11,7 +11,7 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
 
     from followers.models import Tag
     from followers.tests.tagging import followers, synced_tag
-    from messaging.models import InboundMessage
+    from messaging.inbound.models import InboundMessage
     from sandbox.models import SandboxFollower
 
     people = followers(account, sandbox_app, 5)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from followers.models import Follower, FollowerOperation, Tag
 from followers.tests.tagging import calls, followers, synced_tag
-from messaging.models import InboundMessage
+from messaging.inbound.models import InboundMessage
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
 from wechat.models import SyncStatus
 

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import sample_text
 from followers.models import Follower, Tag
-from messaging.tests.callback_client import post_callback
+from messaging.inbound.tests.callback_client import post_callback
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
 
 

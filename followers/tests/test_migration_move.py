@@ -9,7 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from followers.models import Follower, FollowerOperation, SyncJob, Tag
-from messaging.models import MassMessage, TemplatePush
+from messaging.mass.models import MassMessage
+from messaging.templatemsg.models import TemplatePush
 
 BEFORE_MOVE = [("accounts", "0003_account_administrators"), ("messaging", "0003_mass_batch_outcome_unknown")]
 MOVED = ("tag", "follower", "followeroperation", "syncjob")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import sample_json, sample_text
-from messaging.models import InboundMessage
+from messaging.inbound.models import InboundMessage
 from sandbox.endpoints.mass import mass_job_finish
 from sandbox.generator import follower_fields
 from sandbox.models import SandboxDelivery, SandboxFault, SandboxFollower, SandboxTemplate

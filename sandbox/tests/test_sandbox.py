@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from accounts.models import OfficialAccount
-from messaging.models import InboundMessage
+from messaging.inbound.models import InboundMessage
 from sandbox import phone
 from sandbox.models import SandboxApp, SandboxCall, SandboxDelivery, SandboxFault, SandboxFollower
 from wechat import errors

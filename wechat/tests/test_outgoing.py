@@ -5,8 +5,12 @@ import json
 import pytest
 
 from conftest import sample_json, sample_text
-from messaging import customer_service, mass, replies, rules
-from messaging.models import MassMessage
+from messaging.autoreply import replies as autoreply_replies
+from messaging.inbound import replies
+from messaging.kefu.services import conversations as kefu_conversations
+from messaging.kefu.services import outbound as kefu_outbound
+from messaging.mass.models import MassMessage
+from messaging.mass.services import compose as mass_compose
 from wechat.outgoing import (
     SUPPORTED,
     Article,
@@ -169,7 +173,7 @@ def test_types_a_passive_reply_cannot_carry_are_refused(message):
 
 @pytest.mark.parametrize("message", [m for m in on(Channel.REPLY) if legacy_reply(m) is not None], ids=repr)
 def test_custom_payloads_are_what_auto_reply_follow_ups_send_today(message):
-    assert custom_payloads(message) == rules.custom_payloads(legacy_reply(message))
+    assert custom_payloads(message) == autoreply_replies.custom_payloads(legacy_reply(message))
 
 
 @pytest.mark.parametrize(
@@ -187,7 +191,7 @@ def test_custom_payloads_are_what_auto_reply_follow_ups_send_today(message):
 )
 def test_custom_payloads_are_what_operator_replies_send_today(message, kind, fields):
     (payload,) = custom_payloads(message)
-    legacy = customer_service.reply_payload(kind=kind, fields=fields)
+    legacy = kefu_outbound.reply_payload(kind=kind, fields=fields)
     assert json.dumps(payload, ensure_ascii=False) == json.dumps(legacy, ensure_ascii=False)
 
 
@@ -218,7 +222,7 @@ def test_mass_image_sets_are_refused_as_customer_service_messages():
 @pytest.mark.parametrize("ignore_reprint", [False, True])
 def test_mass_payload_is_what_mass_sends_send_today_byte_for_byte(message, ignore_reprint):
     ours = mass_payload(message, send_ignore_reprint=ignore_reprint)
-    today = mass._payload(legacy_mass(message, send_ignore_reprint=ignore_reprint))
+    today = mass_compose._payload(legacy_mass(message, send_ignore_reprint=ignore_reprint))
     assert json.dumps(ours, ensure_ascii=False) == json.dumps(today, ensure_ascii=False)
 
 
@@ -260,7 +264,7 @@ def test_types_a_mass_send_cannot_carry_are_refused(message):
 @pytest.mark.parametrize("message", on(Channel.CUSTOM), ids=repr)
 def test_summary_of_a_stored_payload_is_the_inbox_preview_of_today(message):
     for payload in custom_payloads(message):
-        assert summary(payload) == customer_service.outbound_preview(payload)
+        assert summary(payload) == kefu_conversations.outbound_preview(payload)
 
 
 def test_summary_of_a_message_value():

@@ -1,0 +1,54 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InboundMessage(models.Model):
+    """Every message and event WeChat pushed to the callback, stored before the reply is sent."""
+
+    # Indexes are kept few: every one is paid on each callback insert. The unique dedupe key covers account lookups.
+    account = models.ForeignKey(
+        "accounts.OfficialAccount",
+        on_delete=models.CASCADE,
+        related_name="inbound_messages",
+        verbose_name=_("account"),
+        db_index=False,
+    )
+    openid = models.CharField(_("follower OpenID"), max_length=64)
+    msg_type = models.CharField(_("message type"), max_length=32)
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    event_key = models.CharField(_("event key"), max_length=512, blank=True)
+    content = models.TextField(_("content"), blank=True)
+    msg_id = models.CharField(_("MsgId"), max_length=32, blank=True)
+    # MsgId for messages; FromUserName|CreateTime|Event|EventKey for events (job events: their MsgID).
+    dedupe_key = models.CharField(_("dedupe key"), max_length=700)
+    payload = models.JSONField(_("fields"), default=dict)
+    raw_xml = models.TextField(_("raw XML"))
+    create_time = models.DateTimeField(_("sent at (CreateTime)"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    reply_xml = models.TextField(_("reply"), blank=True, help_text=_("Empty means 'success' (no reply)."))
+    reply_sent = models.BooleanField(_("reply sent"), default=False)
+    handled_at = models.DateTimeField(_("side effects done at"), null=True, blank=True)
+    matched_rule = models.ForeignKey(
+        "autoreply.AutoReplyRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_messages",
+        verbose_name=_("matched auto-reply rule"),
+        db_index=False,
+    )
+
+    class Meta:
+        db_table = "messaging_inboundmessage"
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account", "dedupe_key"], name="uniq_inbound_dedupe_key")]
+        indexes = [
+            models.Index(fields=["account", "openid", "-received_at"], name="inbound_thread_idx"),
+            models.Index(fields=["account", "id"], condition=models.Q(handled_at__isnull=True), name="inbound_unhandled_idx"),
+        ]
+
+    def __str__(self):
+        label = self.event or self.msg_type
+        return f"{self.openid} {label} {self.content[:30]}"

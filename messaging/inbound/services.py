@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, connection, connections, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from . import replies
+from .models import InboundMessage
+
+logger = logging.getLogger(__name__)
+
+# Sent by the inbound_dispatch_pending task, after the callback has answered, with ``inbound=InboundMessage``.
+# Apps connect receivers for their side effects (follower updates, job-finish results, ...).
+inbound_received = Signal()
+
+# Sweep requests gathered in this process and sent together after this many seconds.
+DISPATCH_COALESCE_SECONDS = 0.05
+_dispatch_lock = threading.Lock()
+_dispatch_requested: set[int] = set()
+_dispatch_timer: threading.Timer | None = None
+
+# Job-finish events carry their own id; use it so that two jobs finishing in one second stay apart.
+_JOB_EVENT_ID_FIELDS = {"masssendjobfinish": "MsgID", "templatesendjobfinish": "MsgID", "publishjobfinish": "PublishEventInfo"}
+
+
+# Top-level fields WeChat always sends as one element with text: a repeated one (a list) or one with child
+# elements or attributes (a dict) is refused rather than stored as "['text', 'image']".
+SCALAR_FIELDS = frozenset(
+    "ToUserName FromUserName CreateTime MsgType Event EventKey MsgId MsgID MsgDataId Idx Content Recognition "
+    "Title Description Url PicUrl MediaId ThumbMediaId Format Location_X Location_Y Scale Label Latitude "
+    "Longitude Precision Ticket MenuId Status TotalCount FilterCount SentCount ErrorCount Encrypt".split()
+)
+_PUBLISH_SCALARS = ("publish_id", "publish_status", "article_id")
+# The longest each field may be, from the inbound row's columns (the account's original_id for ToUserName).
+_MAX_LENGTHS = {"FromUserName": 64, "ToUserName": 32, "MsgType": 32, "Event": 64, "EventKey": 512, "MsgId": 32, "MsgID": 32}
+_CREATE_TIME_RE = re.compile(r"^[0-9]{1,12}$")
+
+
+class InboundRejected(ValueError):
+    """A pushed message that cannot be stored as it is; the callback answers 400 and writes nothing."""
+
+
+def inbound_fields_check(*, data: dict) -> None:
+    """Refuse fields that would be stored wrongly or not at all: lists or trees where WeChat sends one value,
+    values longer than their column, a CreateTime that is not unix seconds, NUL anywhere (PostgreSQL refuses
+    it in text)."""
+    for name, value in data.items():
+        if isinstance(value, list):
+            raise InboundRejected(f"<{name}> appears more than once")
+        if name in SCALAR_FIELDS and isinstance(value, dict):
+            raise InboundRejected(f"<{name}> must be a single value")
+    info = data.get("PublishEventInfo")
+    if isinstance(info, dict) and any(isinstance(info.get(name), list | dict) for name in _PUBLISH_SCALARS):
+        raise InboundRejected("<PublishEventInfo> must carry single values")
+    if not _text(data.get("MsgType")) or not _text(data.get("FromUserName")):
+        raise InboundRejected("MsgType and FromUserName are required")
+    for name, limit in _MAX_LENGTHS.items():
+        if len(_text(data.get(name))) > limit:
+            raise InboundRejected(f"<{name}> is longer than {limit} characters")
+    create_time = data.get("CreateTime")
+    if create_time is not None and not _CREATE_TIME_RE.match(_text(create_time)):
+        raise InboundRejected("<CreateTime> must be unix seconds")
+    if len(dedupe_key_for(data)) > InboundMessage._meta.get_field("dedupe_key").max_length:
+        raise InboundRejected("the message's identifying fields are too long")
+    if _contains_nul(data):
+        raise InboundRejected("NUL characters are not accepted")
+
+
+def _contains_nul(value) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def callback_signature_claim(
+    *, appid: str, timestamp: str, nonce: str, signature: str, body: bytes, window: int, now: float
+) -> bool:
+    """Tie a callback signature to the body it first came with, for as long as its timestamp is accepted.
+
+    A plaintext signature covers token, timestamp and nonce only, so the same query string would sign any
+    body. False when the signature was already used with another body; the same body again (WeChat's
+    retry) is allowed and answered from the log. The cache is shared by every process.
+    """
+    key = "callback:signature:" + hashlib.sha256("|".join((appid, timestamp, nonce, signature.lower())).encode()).hexdigest()
+    digest = hashlib.sha256(body).hexdigest()
+    ttl = max(1, int(int(timestamp) + window - now) + 1)
+    for _ in range(2):
+        if cache.add(key, digest, timeout=ttl):
+            return True
+        seen = cache.get(key)
+        if seen is not None:
+            return seen == digest
+    return False
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ""
+    return str(value)
+
+
+def dedupe_key_for(data: dict) -> str:
+    if data.get("MsgId"):
+        return f"msg:{data['MsgId']}"
+    event = _text(data.get("Event")).lower()
+    id_field = _JOB_EVENT_ID_FIELDS.get(event)
+    if id_field == "PublishEventInfo":
+        info = data.get("PublishEventInfo") or {}
+        if isinstance(info, dict) and info.get("publish_id"):
+            return f"publish:{info['publish_id']}"
+    elif id_field and data.get(id_field):
+        return f"{event}:{data[id_field]}"
+    parts = [_text(data.get("FromUserName")), _text(data.get("CreateTime")), event, _text(data.get("EventKey"))]
+    return "event:" + "|".join(parts)[:680]
+
+
+def _content(data: dict) -> str:
+    for name in ("Content", "Recognition", "Title", "Label", "Url", "PicUrl"):
+        if data.get(name):
+            return _text(data[name])
+    return ""
+
+
+def _create_time(data: dict) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(data.get("CreateTime")), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return timezone.now()
+
+
+def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
+    """Store the message and return the plaintext reply ('' for 'success').
+
+    Raises ``InboundRejected`` (nothing written) for fields that cannot be stored as they are.
+
+    The row and its reply are committed together before the reply leaves, so a retry of the same
+    message (same dedupe key) gets the first reply back and triggers no second side effect.
+    """
+    inbound_fields_check(data=data)
+    if "\x00" in raw_xml:
+        raise InboundRejected("NUL characters are not accepted")
+    key = dedupe_key_for(data)
+    msg_type = _text(data.get("MsgType")).lower()
+    try:
+        match = replies.reply_for(account, data)
+    except Exception:  # a broken rule must not cost the follower an answer
+        logger.exception("messaging.reply_failed", extra={"appid": account.appid})
+        match = replies.Match(None)
+    reply_xml = ""
+    if match.reply is not None:
+        reply_xml = replies.render(
+            match.reply,
+            to_user=_text(data.get("FromUserName")),
+            from_user=_text(data.get("ToUserName")),
+            for_event=msg_type == "event",
+        )
+    row = InboundMessage(
+        account=account,
+        openid=_text(data.get("FromUserName")),
+        msg_type=msg_type,
+        event=_text(data.get("Event")),
+        event_key=_text(data.get("EventKey")),
+        content=_content(data),
+        msg_id=_text(data.get("MsgId") or data.get("MsgID")),
+        dedupe_key=key,
+        payload=data,
+        raw_xml=raw_xml,
+        create_time=_create_time(data),
+        reply_xml=reply_xml,
+        reply_sent=bool(reply_xml),
+        matched_rule_id=match.rule_id,
+    )
+    try:
+        _insert_committed(row)
+    except IntegrityError:
+        first = InboundMessage.objects.filter(account=account, dedupe_key=key).values_list("reply_xml", flat=True).first()
+        logger.info("messaging.duplicate", extra={"appid": account.appid, "dedupe_key": key})
+        return first or ""
+    transaction.on_commit(lambda: dispatch_request(account_id=account.pk))
+    if not account.original_id and data.get("ToUserName"):
+        account.original_id = _text(data["ToUserName"])
+        type(account).objects.filter(pk=account.pk, original_id="").update(original_id=account.original_id)
+    return reply_xml
+
+
+def _insert_committed(row: InboundMessage) -> None:
+    """Insert and commit the row. Outside a transaction one INSERT is its own commit (one round trip);
+    inside one (tests, or a caller's transaction) a savepoint keeps a duplicate from breaking it."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _insert(row)
+    else:
+        _insert(row)
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> tuple[str, tuple]:
+    fields = tuple(f for f in InboundMessage._meta.concrete_fields if not f.primary_key)
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  identifiers from the model, values bound
+        quote(InboundMessage._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+    )
+    return sql, fields
+
+
+def _insert(row: InboundMessage) -> None:
+    # The callback's hottest statement, written directly: the ORM's per-call SQL compilation costs more
+    # than the rest of the matching. Values still go through each field's own database preparation.
+    sql, fields = _insert_sql(connection.vendor)
+    row.received_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
+
+
+def dispatch_request(*, account_id: int) -> None:
+    """Ask for a sweep of the account's unhandled messages.
+
+    Requests are gathered in this process for ``DISPATCH_COALESCE_SECONDS`` and sent as one Celery task
+    per account, so a burst of messages costs one enqueue instead of one each and the callback pays only
+    a lock. A request lost with its process is covered by the beat task's stale sweep.
+    """
+    from .tasks import inbound_dispatch_pending
+
+    if inbound_dispatch_pending.app.conf.task_always_eager:
+        inbound_dispatch_pending.delay(account_id)
+        return
+    global _dispatch_timer
+    with _dispatch_lock:
+        _dispatch_requested.add(account_id)
+        if _dispatch_timer is None:
+            _dispatch_timer = threading.Timer(DISPATCH_COALESCE_SECONDS, _dispatch_requested_send)
+            _dispatch_timer.daemon = True
+            _dispatch_timer.start()
+
+
+def _dispatch_requested_send() -> None:
+    from .tasks import inbound_dispatch_pending
+
+    global _dispatch_timer
+    with _dispatch_lock:
+        account_ids = sorted(_dispatch_requested)
+        _dispatch_requested.clear()
+        _dispatch_timer = None
+    try:
+        for account_id in account_ids:
+            try:
+                inbound_dispatch_pending.delay(account_id)
+            except Exception:  # the broker is down: the beat sweep handles these rows later
+                logger.exception("messaging.dispatch_request_failed", extra={"account_id": account_id})
+    finally:
+        # This timer thread ends here; a connection it opened (a task run in-process) must not outlive it.
+        connections.close_all()
+
+
+def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
+    """Run the side effects of the account's unhandled messages, oldest first. Returns how many ran."""
+    pending = list(
+        InboundMessage.objects.filter(account_id=account_id, handled_at__isnull=True)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    handled = sum(1 for pk in pending if inbound_dispatch(inbound_id=pk))
+    if len(pending) == limit:
+        dispatch_request(account_id=account_id)
+    return handled
+
+
+def inbound_dispatch_stale(*, older_than: int = 30) -> int:
+    """Beat: sweep accounts whose messages wait longer than expected (a sweep was lost with its worker)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    account_ids = (
+        InboundMessage.objects.filter(handled_at__isnull=True, received_at__lt=cutoff)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    return sum(inbound_dispatch_pending(account_id=account_id) for account_id in list(account_ids))
+
+
+def inbound_dispatch(*, inbound_id: int) -> bool:
+    """Run the side effects of one inbound message, once."""
+    claimed = InboundMessage.objects.filter(pk=inbound_id, handled_at__isnull=True).update(handled_at=timezone.now())
+    if not claimed:
+        return False
+    inbound = InboundMessage.objects.select_related("account").get(pk=inbound_id)
+    for receiver, result in inbound_received.send_robust(sender=InboundMessage, inbound=inbound):
+        if isinstance(result, Exception):
+            logger.error(
+                "messaging.side_effect_failed",
+                exc_info=result,
+                extra={
+                    "appid": inbound.account.appid,
+                    "inbound_id": inbound_id,
+                    "receiver": getattr(receiver, "__qualname__", ""),
+                },
+            )
+    return True

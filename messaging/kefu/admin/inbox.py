@@ -1,0 +1,217 @@
+"""The customer-service inbox (客服消息): conversations, a follower's thread and the reply form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Sum
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import accounts_for_user
+from followers.models import Follower
+from messaging.kefu import selectors as kefu_selectors
+from messaging.kefu import services as customer_service
+from messaging.kefu.models import Conversation
+from wxsite.admin_utils import AccountScopedAdmin
+
+from .outbound import STATUS_COLOURS
+
+
+class ReplyForm(forms.Form):
+    KINDS = [
+        ("text", _("Text (文字)")),
+        ("image", _("Image (图片)")),
+        ("news", _("Article link (图文消息)")),
+        ("miniprogrampage", _("Mini-program card (小程序卡片)")),
+    ]
+    REQUIRED = {
+        "text": ["content"],
+        "image": ["media_id"],
+        "news": ["title", "url"],
+        "miniprogrampage": ["appid", "pagepath", "mp_title", "thumb_media_id"],
+    }
+
+    kind = forms.ChoiceField(label=_("type"), choices=KINDS, initial="text", widget=forms.RadioSelect)
+    content = forms.CharField(label=_("text"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    media_id = forms.CharField(label=_("image media_id"), required=False, max_length=128)
+    title = forms.CharField(label=_("title"), required=False, max_length=64)
+    description = forms.CharField(label=_("description"), required=False, max_length=120)
+    url = forms.URLField(label=_("link URL"), required=False, max_length=1000)
+    picurl = forms.URLField(label=_("picture URL"), required=False, max_length=1000)
+    appid = forms.CharField(label=_("mini-program AppID"), required=False, max_length=32)
+    pagepath = forms.CharField(label=_("page path"), required=False, max_length=256)
+    mp_title = forms.CharField(label=_("card title"), required=False, max_length=64)
+    thumb_media_id = forms.CharField(label=_("thumbnail media_id"), required=False, max_length=128)
+    kf_account = forms.ChoiceField(label=_("send as (客服帐号)"), required=False)
+
+    def __init__(self, *args, conversation: Conversation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conversation = conversation
+        kf_accounts = kefu_selectors.kf_accounts_for_reply(account=conversation.account)
+        self.fields["kf_account"].choices = [("", _("(the account itself)"))] + [(kf.kf_account, str(kf)) for kf in kf_accounts]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.REQUIRED.get(cleaned.get("kind"), []):
+            if not str(cleaned.get(name) or "").strip():
+                self.add_error(name, _("Required for this type of message."))
+        window = kefu_selectors.reply_window(account=self.conversation.account, openid=self.conversation.openid)
+        if not window.is_open:
+            raise ValidationError(window.explanation)
+        return cleaned
+
+    def payload(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["title"] = data["mp_title"] if data["kind"] == "miniprogrampage" else data["title"]
+        return customer_service.reply_payload(kind=data["kind"], fields=data)
+
+
+@admin.register(Conversation)
+class ConversationAdmin(AccountScopedAdmin):
+    """The customer-service inbox: conversations newest first; a conversation opens as its thread."""
+
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        typing = path("<int:object_id>/typing/", self.admin_site.admin_view(self.typing_view), name="kefu_conversation_typing")
+        return [typing, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        accounts = accounts_for_user(request.user)
+        account_id = request.GET.get("account", "")
+        selected = accounts.filter(pk=account_id).first() if account_id.isdigit() else None
+        search = request.GET.get("q", "").strip()
+        unread_only = request.GET.get("unread") == "1"
+        qs = kefu_selectors.conversations_for_accounts(
+            accounts=[selected] if selected else accounts, search=search, unread_only=unread_only
+        )
+        page = Paginator(qs, self.list_per_page).get_page(request.GET.get("p"))
+        conversations = list(page.object_list)
+        remarks = dict(
+            Follower.objects.filter(
+                account_id__in={c.account_id for c in conversations}, openid__in=[c.openid for c in conversations]
+            )
+            .exclude(remark="")
+            .values_list("openid", "remark")
+        )
+        rows = [
+            {
+                "conversation": c,
+                "label": remarks.get(c.openid, ""),
+                "window": kefu_selectors.window_for_conversation(c),
+                "url": reverse("admin:kefu_conversation_change", args=[c.pk]),
+            }
+            for c in conversations
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Customer-service inbox (客服消息)"),
+            "rows": rows,
+            "page": page,
+            "accounts": accounts,
+            "selected_account": selected,
+            "search": search,
+            "unread_only": unread_only,
+            "total_unread": qs.aggregate(total=Sum("unread_count"))["total"] or 0,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/kefu/inbox/index.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        conversation = self.get_object(request, object_id)
+        if conversation is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, conversation):
+            raise PermissionDenied
+        can_reply = self.has_change_permission(request, conversation)
+        if request.method == "POST":
+            if not can_reply:
+                raise PermissionDenied
+            form = ReplyForm(request.POST, conversation=conversation)
+            if form.is_valid():
+                try:
+                    with transaction.atomic():
+                        customer_service.operator_reply_queue(
+                            account=conversation.account,
+                            openid=conversation.openid,
+                            payload=form.payload(),
+                            kf_account=form.cleaned_data.get("kf_account") or "",
+                            operator=request.user,
+                        )
+                except customer_service.ReplyWindowClosed as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, _("Reply queued; its status shows in the thread."))
+                    return HttpResponseRedirect(request.path)
+        else:
+            form = ReplyForm(conversation=conversation)
+        items = kefu_selectors.conversation_thread(conversation=conversation)
+        if request.method == "GET":
+            shown = [item.at for item in items if item.inbound is not None]
+            customer_service.conversation_mark_read(conversation=conversation, up_to=max(shown, default=None))
+        window = kefu_selectors.reply_window(account=conversation.account, openid=conversation.openid)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": kefu_selectors.follower_label(account=conversation.account, openid=conversation.openid),
+            "conversation": conversation,
+            "items": [_thread_row(item) for item in items],
+            "window": window,
+            "form": form,
+            "can_reply": can_reply and window.is_open,
+            "typing_url": reverse("admin:kefu_conversation_typing", args=[conversation.pk]),
+            "inbox_url": reverse("admin:kefu_conversation_changelist"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/kefu/inbox/thread.html", context)
+
+    def typing_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        conversation = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_change_permission(request, conversation):
+            raise PermissionDenied
+        queued = customer_service.typing_request(account=conversation.account, openid=conversation.openid)
+        return JsonResponse({"queued": queued})
+
+
+def _thread_row(item: kefu_selectors.ThreadItem) -> dict:
+    if item.inbound is not None:
+        m = item.inbound
+        return {"at": item.at, "side": "in", "kind": m.event or m.msg_type, "text": _inbound_text(m), "payload": m.payload}
+    m = item.outbound
+    body = m.payload.get(m.msgtype) or {}
+    info = m.error_info
+    return {
+        "at": item.at,
+        "side": "out",
+        "kind": m.msgtype,
+        "text": customer_service.outbound_preview(m.payload),
+        "body": body,
+        "outbound": m,
+        "status_colour": STATUS_COLOURS.get(m.status, "#4a5568"),
+        "error_zh": info.zh if info else "",
+        "error_en": info.en if info else "",
+    }
+
+
+def _inbound_text(m) -> str:
+    if m.msg_type == "event":
+        return f"{m.event} {m.event_key}".strip()
+    return m.content

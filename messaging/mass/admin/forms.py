@@ -1,0 +1,106 @@
+"""The mass-send form: audience, content and filter, checked by the services' validation."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import accounts_for_user
+from followers.models import Tag
+from messaging.mass import services as mass
+from messaging.mass.models import MassMessage
+
+
+class MassMessageForm(forms.ModelForm):
+    media_ids_text = forms.CharField(
+        label=_("image media_ids"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One media_id per line (image sends)."),
+    )
+    openids_text = forms.CharField(
+        label=_("OpenIDs (pasted)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For 'OpenID list': one per line, or separated by commas. Duplicates are removed."),
+    )
+    openids_file = forms.FileField(
+        label=_("OpenIDs (CSV upload)"), required=False, help_text=_("The first column of each row; a header row is skipped.")
+    )
+    filter_tag = forms.ModelChoiceField(label=_("filter: tag"), queryset=Tag.objects.none(), required=False)
+    filter_scene = forms.CharField(label=_("filter: subscribe scene"), required=False, help_text=_("e.g. ADD_SCENE_QR_CODE"))
+    filter_after = forms.DateField(
+        label=_("filter: subscribed on or after"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    filter_before = forms.DateField(
+        label=_("filter: subscribed on or before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = MassMessage
+        fields = [
+            "account",
+            "title",
+            "msgtype",
+            "content",
+            "media_id",
+            "recommend",
+            "need_open_comment",
+            "only_fans_can_comment",
+            "video_title",
+            "video_description",
+            "card_id",
+            "send_ignore_reprint",
+            "audience",
+            "tag",
+        ]
+        widgets = {"content": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        user_accounts = accounts_for_user(request.user) if request else None
+        if "tag" in self.fields and user_accounts is not None:
+            self.fields["tag"].queryset = Tag.objects.filter(account__in=user_accounts)
+            self.fields["filter_tag"].queryset = Tag.objects.filter(account__in=user_accounts)
+        instance = self.instance
+        if instance.pk:
+            self.initial.setdefault("media_ids_text", "\n".join(instance.media_ids or []))
+            self.initial.setdefault("openids_text", "\n".join(instance.openids or []))
+            spec = instance.follower_filter or {}
+            self.initial.setdefault("filter_tag", spec.get("tag"))
+            self.initial.setdefault("filter_scene", spec.get("subscribe_scene", ""))
+            self.initial.setdefault("filter_after", spec.get("subscribed_after"))
+            self.initial.setdefault("filter_before", spec.get("subscribed_before"))
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("openids_file")
+        valid, invalid = mass.openids_parse(data.get("openids_text") or "", csv_bytes=upload.read() if upload else None)
+        if invalid:
+            self.add_error("openids_text", _("Not OpenIDs: %(list)s") % {"list": ", ".join(invalid[:5])})
+        data["openids"] = valid
+        data["media_ids"] = [line.strip() for line in (data.get("media_ids_text") or "").splitlines() if line.strip()]
+        spec = {}
+        if data.get("filter_tag"):
+            spec["tag"] = data["filter_tag"].pk
+        if data.get("filter_scene"):
+            spec["subscribe_scene"] = data["filter_scene"].strip()
+        if data.get("filter_after"):
+            spec["subscribed_after"] = data["filter_after"].isoformat()
+        if data.get("filter_before"):
+            spec["subscribed_before"] = data["filter_before"].isoformat()
+        data["follower_filter"] = spec
+        return data
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or not getattr(self.instance, "account_id", None):
+            return
+        self.instance.openids = self.cleaned_data.get("openids", [])
+        self.instance.media_ids = self.cleaned_data.get("media_ids", [])
+        self.instance.follower_filter = self.cleaned_data.get("follower_filter", {})
+        try:
+            mass.mass_message_validate(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)

@@ -1,0 +1,142 @@
+"""Mass sends: audience, quota and progress reads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import MassBatch, MassMessage
+
+PER_FOLLOWER_MONTHLY = 4  # service accounts: mass messages a follower receives per month (API.md §8)
+
+
+SUBSCRIPTION_DAILY = 1  # subscription accounts: successful mass sends per day
+
+
+def _followers(account):
+    from followers.models import Follower
+
+    return Follower.objects.filter(account=account, subscribed=True, blacklisted=False)
+
+
+def _filtered_followers(message: MassMessage):
+    spec = message.follower_filter or {}
+    qs = _followers(message.account)
+    if spec.get("tag"):
+        qs = qs.filter(tags__pk=spec["tag"])
+    if spec.get("subscribe_scene"):
+        qs = qs.filter(subscribe_scene=spec["subscribe_scene"])
+    if spec.get("subscribed_after"):
+        qs = qs.filter(subscribe_time__date__gte=date.fromisoformat(str(spec["subscribed_after"])))
+    if spec.get("subscribed_before"):
+        qs = qs.filter(subscribe_time__date__lte=date.fromisoformat(str(spec["subscribed_before"])))
+    return qs
+
+
+def audience_openids(message: MassMessage) -> list[str] | None:
+    """The OpenIDs for a list or filter audience; None for all / tag (WeChat resolves those)."""
+    if message.audience == MassMessage.Audience.OPENIDS:
+        return list(dict.fromkeys(message.openids or []))
+    if message.audience == MassMessage.Audience.FILTER:
+        return list(_filtered_followers(message).order_by("id").values_list("openid", flat=True).distinct())
+    return None
+
+
+def audience_size(message: MassMessage) -> int:
+    """Recipients as far as our records know (WeChat's TotalCount is the final word for all / tag)."""
+    if message.audience == MassMessage.Audience.ALL:
+        return _followers(message.account).count()
+    if message.audience == MassMessage.Audience.TAG:
+        if message.tag is None:
+            return 0
+        local = _followers(message.account).filter(tags=message.tag).count()
+        return local or message.tag.follower_count
+    return len(audience_openids(message) or [])
+
+
+def _month_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _day_start(now: datetime) -> datetime:
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def mass_quota_for(*, message: MassMessage, now: datetime | None = None) -> dict:
+    """What the confirmation page shows: audience size and what is left of the account's quota."""
+    now = now or timezone.now()
+    account = message.account
+    size = audience_size(message)
+    # A batch with an unknown outcome may have reached its followers: it counts, from its first call.
+    ok_batches = (
+        MassBatch.objects.filter(message__account=account, status__in=(*MassBatch.OK, MassBatch.Status.UNKNOWN))
+        .exclude(message=message)
+        .alias(sent_at=Coalesce("submitted_at", "first_called_at"))
+    )
+    info = {"account_type": account.account_type, "audience_size": size, "verified": account.verified}
+    if account.account_type == account.AccountType.SUBSCRIPTION:
+        sent_today = ok_batches.filter(sent_at__gte=_day_start(now)).values("message").distinct().count()
+        info.update(
+            sends_today=sent_today, daily_limit=SUBSCRIPTION_DAILY, remaining_today=max(0, SUBSCRIPTION_DAILY - sent_today)
+        )
+        return info
+    at_limit = _followers_at_monthly_limit(message, ok_batches.filter(sent_at__gte=_month_start(now)))
+    info.update(monthly_limit=PER_FOLLOWER_MONTHLY, at_limit=at_limit, will_receive=max(0, size - at_limit))
+    return info
+
+
+def _followers_at_monthly_limit(message: MassMessage, month_batches) -> int:
+    """How many of the audience already got 4 mass messages this month, by our own records.
+
+    All-follower and tag sends count for the followers who are (now) subscribed / in the tag.
+    """
+    from followers.models import Follower
+
+    sends_all = month_batches.filter(message__audience=MassMessage.Audience.ALL).count()
+    per_tag = Counter(month_batches.filter(tag_wechat_id__isnull=False).values_list("tag_wechat_id", flat=True))
+    per_openid: Counter = Counter()
+    for ids in month_batches.exclude(openids=[]).values_list("openids", flat=True).iterator():
+        per_openid.update(ids)
+    if message.audience in (MassMessage.Audience.ALL, MassMessage.Audience.TAG):
+        qs = _followers(message.account)
+        if message.audience == MassMessage.Audience.TAG:
+            qs = qs.filter(tags=message.tag) if message.tag else qs.none()
+        audience = list(qs.values_list("openid", flat=True))
+    else:
+        audience = audience_openids(message) or []
+    if sends_all >= PER_FOLLOWER_MONTHLY:
+        return len(audience)
+    tags_of: dict[str, list[int]] = {}
+    if per_tag:
+        rows = Follower.objects.filter(account=message.account, openid__in=audience, tags__wechat_id__in=list(per_tag))
+        for openid, wechat_id in rows.values_list("openid", "tags__wechat_id").iterator():
+            tags_of.setdefault(openid, []).append(wechat_id)
+    count = 0
+    for openid in audience:
+        received = sends_all + per_openid[openid] + sum(per_tag[t] for t in tags_of.get(openid, ()))
+        if received >= PER_FOLLOWER_MONTHLY:
+            count += 1
+    return count
+
+
+def mass_message_totals(message: MassMessage) -> dict:
+    """Figures over all batches (job-finish counts are None until WeChat reports them)."""
+    agg = message.batches.aggregate(
+        total=Sum("total_count"),
+        filtered=Sum("filter_count"),
+        sent=Sum("sent_count"),
+        errors=Sum("error_count"),
+        recipients=Sum("recipients"),
+    )
+    return {k: v for k, v in agg.items()}
+
+
+def mass_message_progress(message: MassMessage) -> tuple[int, int]:
+    """(batches settled, batches) while sending; (sent, filtered) once WeChat reported."""
+    statuses = list(message.batches.values_list("status", flat=True))
+    return sum(1 for s in statuses if s in MassBatch.SETTLED), len(statuses)

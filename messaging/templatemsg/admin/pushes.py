@@ -1,0 +1,218 @@
+"""Admin for template pushes (定时模板消息推送) to a tag, a list or all followers."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import accounts_for_user
+from followers.models import Tag
+from messaging.templatemsg import services
+from messaging.templatemsg.models import MessageTemplate, TemplatePush
+from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar
+
+from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge
+
+
+class TemplatePushForm(forms.ModelForm):
+    data = JSONDataField(label=_("data"), help_text=_('{"keyword1": {"value": "…"}, …}; each value at most 20 characters.'))
+    openids = forms.CharField(
+        label=_("OpenIDs"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For the OpenID-list audience: one OpenID per line."),
+    )
+
+    class Meta:
+        model = TemplatePush
+        fields = [
+            "name",
+            "account",
+            "template",
+            "data",
+            "url",
+            "miniprogram_appid",
+            "miniprogram_pagepath",
+            "audience",
+            "tag",
+            "openids",
+            "scheduled_at",
+            "rate_limit",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["scheduled_at"].initial = timezone.now()
+        elif isinstance(self.instance.openids, list):
+            self.initial["openids"] = "\n".join(self.instance.openids)
+
+    def clean_openids(self):
+        return [line.strip() for line in (self.cleaned_data.get("openids") or "").splitlines() if line.strip()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            cleaned["data"] = services.template_push_validate(
+                account=cleaned["account"],
+                template=cleaned["template"],
+                data=cleaned.get("data"),
+                audience=cleaned.get("audience"),
+                tag=cleaned.get("tag"),
+                openids=cleaned.get("openids"),
+                url=cleaned.get("url", ""),
+                miniprogram_appid=cleaned.get("miniprogram_appid", ""),
+                miniprogram_pagepath=cleaned.get("miniprogram_pagepath", ""),
+                rate_limit=cleaned.get("rate_limit"),
+            )
+        except ValidationError as exc:
+            form_errors_add(self, exc)
+        return cleaned
+
+
+@admin.register(TemplatePush)
+class TemplatePushAdmin(AccountScopedAdmin):
+    form = TemplatePushForm
+    list_display = ["name", "template", "audience_display", "scheduled_at", "status_badge", "progress", "totals"]
+    list_filter = ["status", account_scoped_filter("account"), "audience"]
+    list_select_related = ["account", "template", "tag"]
+    search_fields = ["name"]
+    actions = ["cancel", "send_now", "resume"]
+    readonly_fields = [
+        "status_badge",
+        "progress",
+        "total",
+        "sent_count",
+        "success_count",
+        "failed_count",
+        "last_error",
+        "started_at",
+        "finished_at",
+    ]
+
+    def get_queryset(self, request):
+        # Live counts: delivery results keep arriving after the last batch has stored its totals.
+        failed = [MessageStatus.FAILED, MessageStatus.FAILED_USER_BLOCK, MessageStatus.FAILED_SYSTEM]
+        accepted = [MessageStatus.SENT, MessageStatus.SUCCESS, MessageStatus.FAILED_USER_BLOCK, MessageStatus.FAILED_SYSTEM]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_count=Count("messages", filter=Q(messages__status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])),
+                live_sent=Count("messages", filter=Q(messages__status__in=accepted)),
+                live_success=Count("messages", filter=Q(messages__status=MessageStatus.SUCCESS)),
+                live_failed=Count("messages", filter=Q(messages__status__in=failed)),
+            )
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scoped = accounts_for_user(request.user)
+        if db_field.name == "template":
+            kwargs["queryset"] = MessageTemplate.objects.filter(account__in=scoped)
+        elif db_field.name == "tag":
+            kwargs["queryset"] = Tag.objects.filter(account__in=scoped)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != PushStatus.SCHEDULED:
+            return [*self.form.Meta.fields, *self.readonly_fields]
+        return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.form.Meta.fields)
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        c = form.cleaned_data
+        if change:
+            if not TemplatePush.objects.filter(pk=obj.pk, status=PushStatus.SCHEDULED).exists():
+                raise PermissionDenied
+            obj.openids = c.get("openids") or []
+            obj.tag = c.get("tag") if obj.audience == TemplatePush.Audience.TAG else None
+            obj.save()
+            if obj.scheduled_at <= timezone.now():
+                services.template_push_enqueue_start(push=obj)
+            return
+        push = services.template_push_create(
+            account=c["account"],
+            name=c["name"],
+            template=c["template"],
+            data=c["data"],
+            audience=c["audience"],
+            tag=c.get("tag"),
+            openids=c.get("openids"),
+            scheduled_at=c.get("scheduled_at"),
+            url=c.get("url", ""),
+            miniprogram_appid=c.get("miniprogram_appid", ""),
+            miniprogram_pagepath=c.get("miniprogram_pagepath", ""),
+            rate_limit=c.get("rate_limit"),
+            created_by=request.user,
+        )
+        obj.pk = push.pk
+        obj.refresh_from_db()
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status not in (PushStatus.SCHEDULED, PushStatus.CANCELLED):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("audience"))
+    def audience_display(self, obj):
+        if obj.audience == TemplatePush.Audience.TAG:
+            return format_html("{}: {}", _("tag"), obj.tag or "—")
+        if obj.audience == TemplatePush.Audience.OPENIDS:
+            return _("%(n)d OpenIDs") % {"n": len(obj.openids or [])}
+        return obj.get_audience_display()
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display(), obj.last_error)
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        open_count = getattr(obj, "open_count", None)
+        if open_count is None:
+            open_count = obj.messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).count()
+        done = obj.total - open_count if obj.expanded else 0
+        bar = progress_bar(done, obj.total)
+        if obj.last_error:
+            return format_html('{}<div style="color:#c53030">{}</div>', bar, obj.last_error)
+        return bar
+
+    @admin.display(description=_("sent / delivered / failed"))
+    def totals(self, obj):
+        return format_html(
+            '<span title="{}">{} / <span style="color:#2f855a">{}</span> / <span style="color:#c53030">{}</span></span>',
+            _("of %(total)d receivers") % {"total": obj.total},
+            getattr(obj, "live_sent", obj.sent_count),
+            getattr(obj, "live_success", obj.success_count),
+            getattr(obj, "live_failed", obj.failed_count),
+        )
+
+    @admin.action(description=_("Cancel (取消) pushes that have not started"), permissions=["change"])
+    def cancel(self, request, queryset):
+        for push in queryset:
+            if services.template_push_cancel(push=push):
+                messages.success(request, _("%(push)s: cancelled.") % {"push": push})
+            else:
+                messages.error(request, _("%(push)s: already started or finished; it cannot be cancelled.") % {"push": push})
+
+    @admin.action(description=_("Send now (立即发送)"), permissions=["change"])
+    def send_now(self, request, queryset):
+        for push in queryset.filter(status=PushStatus.SCHEDULED):
+            TemplatePush.objects.filter(pk=push.pk, status=PushStatus.SCHEDULED).update(scheduled_at=timezone.now())
+            services.template_push_enqueue_start(push=push)
+            messages.success(request, _("%(push)s: sending started.") % {"push": push})
+
+    @admin.action(description=_("Resume (继续发送) stopped pushes"), permissions=["change"])
+    def resume(self, request, queryset):
+        for push in queryset.filter(status__in=[PushStatus.STOPPED, PushStatus.SENDING]):
+            services.template_push_enqueue_resume(push=push)
+            messages.success(request, _("%(push)s: resumed.") % {"push": push})

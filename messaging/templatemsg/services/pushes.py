@@ -1,0 +1,374 @@
+"""Template messages: group pushes, expanded into one message row per follower and sent in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wechat.errors import WeChatError
+
+from ..models import MessageTemplate, TemplateMessage, TemplatePush
+from ..selectors import audience_openids
+from . import dispatch as sending
+from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors
+
+logger = logging.getLogger(__name__)
+
+
+def push_client_msg_id(push_id: int, openid: str) -> str:
+    """Deterministic per (push, follower) and at most 32 ASCII characters."""
+    digest = hashlib.blake2b(openid.encode("utf-8"), digest_size=10).hexdigest()
+    return f"tp{push_id}-{digest}"[:32]
+
+
+def template_push_validate(
+    *,
+    account,
+    template: MessageTemplate,
+    data,
+    audience: str,
+    tag=None,
+    openids: list[str] | None = None,
+    url: str = "",
+    miniprogram_appid: str = "",
+    miniprogram_pagepath: str = "",
+    rate_limit: int | None = None,
+) -> dict:
+    """The data normalised to WeChat's shape; raises ValidationError keyed by field."""
+    errors, normalised = _content_errors(
+        account=account,
+        template=template,
+        template_key="template",
+        data=data,
+        url=url,
+        miniprogram_appid=miniprogram_appid,
+        miniprogram_pagepath=miniprogram_pagepath,
+    )
+    if audience == TemplatePush.Audience.TAG:
+        if tag is None or tag.account_id != account.pk:
+            errors["tag"] = [_("Choose a tag of this account.")]
+    elif audience == TemplatePush.Audience.OPENIDS:
+        cleaned = _clean_openids(openids)
+        if not cleaned:
+            errors["openids"] = [_("Enter at least one OpenID.")]
+        elif any(len(o) > 64 for o in cleaned):
+            errors["openids"] = [_("An OpenID has at most 64 characters.")]
+    elif audience != TemplatePush.Audience.ALL:
+        errors["audience"] = [_("Choose an audience.")]
+    if rate_limit is not None and rate_limit < 1:
+        errors["rate_limit"] = [_("The rate limit must be at least 1 message per second.")]
+    if errors:
+        raise ValidationError(errors)
+    return normalised
+
+
+def _clean_openids(openids) -> list[str]:
+    return list(dict.fromkeys(o.strip() for o in openids or [] if o and o.strip()))
+
+
+def template_push_create(
+    *,
+    account,
+    name: str,
+    template: MessageTemplate,
+    data,
+    audience: str,
+    tag=None,
+    openids: list[str] | None = None,
+    scheduled_at=None,
+    url: str = "",
+    miniprogram_appid: str = "",
+    miniprogram_pagepath: str = "",
+    rate_limit: int | None = None,
+    created_by=None,
+) -> TemplatePush:
+    """Store a push; one due now starts after commit, a later one is started by the beat task."""
+    normalised = template_push_validate(
+        account=account,
+        template=template,
+        data=data,
+        audience=audience,
+        tag=tag,
+        openids=openids,
+        url=url,
+        miniprogram_appid=miniprogram_appid,
+        miniprogram_pagepath=miniprogram_pagepath,
+        rate_limit=rate_limit,
+    )
+    push = TemplatePush.objects.create(
+        account=account,
+        name=name or template.title,
+        template=template,
+        data=normalised,
+        url=url,
+        miniprogram_appid=miniprogram_appid,
+        miniprogram_pagepath=miniprogram_pagepath,
+        audience=audience,
+        tag=tag if audience == TemplatePush.Audience.TAG else None,
+        openids=_clean_openids(openids) if audience == TemplatePush.Audience.OPENIDS else [],
+        scheduled_at=scheduled_at or timezone.now(),
+        rate_limit=rate_limit or settings.TEMPLATE_PUSH_RATE_LIMIT,
+        created_by=created_by,
+    )
+    if push.scheduled_at <= timezone.now():
+        template_push_enqueue_start(push=push)
+    return push
+
+
+def template_push_enqueue_start(*, push: TemplatePush) -> None:
+    transaction.on_commit(lambda: _enqueue_start(push.pk))
+
+
+def template_push_enqueue_resume(*, push: TemplatePush) -> None:
+    from messaging.templatemsg.tasks import template_push_resume as resume_task
+
+    transaction.on_commit(lambda: resume_task.delay(push.pk))
+
+
+def _enqueue_start(push_id: int) -> None:
+    from messaging.templatemsg.tasks import template_push_start
+
+    template_push_start.delay(push_id)
+
+
+def template_push_cancel(*, push: TemplatePush) -> bool:
+    """Cancel a push that has not started. Returns False if it already started (or ended)."""
+    return bool(
+        TemplatePush.objects.filter(pk=push.pk, status=PushStatus.SCHEDULED).update(
+            status=PushStatus.CANCELLED, finished_at=timezone.now()
+        )
+    )
+
+
+def template_push_start(*, push_id: int) -> bool:
+    """Claim a due push (scheduled → sending) and start it. Only one caller ever wins the claim."""
+    now = timezone.now()
+    claimed = TemplatePush.objects.filter(pk=push_id, status=PushStatus.SCHEDULED, scheduled_at__lte=now).update(
+        status=PushStatus.SENDING, started_at=now, heartbeat_at=now
+    )
+    if not claimed:
+        return False
+    logger.info("template_push.started", extra={"push_id": push_id})
+    template_push_run(push_id=push_id)
+    return True
+
+
+def template_pushes_dispatch_due() -> int:
+    """Beat: start the due scheduled pushes and resume pushes whose workers went silent."""
+    now = timezone.now()
+    started = 0
+    for push_id in TemplatePush.objects.filter(status=PushStatus.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True):
+        if template_push_start(push_id=push_id):
+            started += 1
+    # Delivery results (TEMPLATESENDJOBFINISH) keep arriving after the last batch: keep the totals current.
+    recent = TemplatePush.objects.filter(status=PushStatus.SENT, finished_at__gte=now - timedelta(hours=1))
+    for push_id in recent.values_list("pk", flat=True):
+        _push_refresh_totals(push_id)
+    silent = now - settings.TEMPLATE_PUSH_STALE_AFTER
+    for push_id in TemplatePush.objects.filter(status=PushStatus.SENDING, heartbeat_at__lt=silent).values_list("pk", flat=True):
+        if TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING, heartbeat_at__lt=silent).update(heartbeat_at=now):
+            template_push_resume(push_id=push_id)
+    return started
+
+
+def template_push_resume(*, push_id: int, stale_after: timedelta = STALE_CLAIM) -> bool:
+    """Carry on a stopped or interrupted push: messages claimed by a dead worker are queued again (their resend
+    carries the same client_msg_id, so a follower who already got one gets no second)."""
+    now = timezone.now()
+    TemplatePush.objects.filter(pk=push_id, status=PushStatus.STOPPED).update(status=PushStatus.SENDING, heartbeat_at=now)
+    if not TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING).exists():
+        return False
+    TemplateMessage.objects.filter(push_id=push_id, status=Status.SENDING, claimed_at__lt=now - stale_after).update(
+        status=Status.QUEUED
+    )
+    template_push_run(push_id=push_id)
+    return True
+
+
+def template_push_expand(*, push: TemplatePush) -> int:
+    """One queued message per receiver. Safe to rerun: existing rows (same client_msg_id) are left alone."""
+    if not push.expanded:
+        chunk: list[TemplateMessage] = []
+        for openid in audience_openids(push):
+            chunk.append(
+                TemplateMessage(
+                    account_id=push.account_id,
+                    openid=openid,
+                    template_id=push.template_id,
+                    wechat_template_id=push.template.template_id,
+                    client_msg_id=push_client_msg_id(push.pk, openid),
+                    push_id=push.pk,
+                )
+            )
+            if len(chunk) >= 5000:
+                TemplateMessage.objects.bulk_create(chunk, ignore_conflicts=True)
+                chunk = []
+        if chunk:
+            TemplateMessage.objects.bulk_create(chunk, ignore_conflicts=True)
+        total = TemplateMessage.objects.filter(push_id=push.pk).count()
+        TemplatePush.objects.filter(pk=push.pk).update(expanded=True, total=total, heartbeat_at=timezone.now())
+        push.expanded, push.total = True, total
+    return push.total
+
+
+def template_push_run(*, push_id: int) -> int:
+    """Expand the audience and enqueue a batch task per slice of queued messages. Returns the number of batches."""
+    from messaging.templatemsg.tasks import template_push_send_batch
+
+    push = TemplatePush.objects.select_related("template").get(pk=push_id)
+    if push.status != PushStatus.SENDING:
+        return 0
+    template_push_expand(push=push)
+    size = settings.TEMPLATE_PUSH_BATCH_SIZE
+    ids = list(TemplateMessage.objects.filter(push_id=push_id, status=Status.QUEUED).order_by("pk").values_list("pk", flat=True))
+    batches = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+    for first, last in batches:
+        transaction.on_commit(lambda first=first, last=last: template_push_send_batch.delay(push_id, first, last))
+    if not batches:
+        _push_finish_if_done(push_id)
+    return len(batches)
+
+
+def _claim_batch(push_id: int, first_id: int, last_id: int) -> list[tuple[int, str, str]]:
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            TemplateMessage.objects.select_for_update(skip_locked=True)
+            .filter(push_id=push_id, pk__gte=first_id, pk__lte=last_id, status=Status.QUEUED)
+            .values_list("pk", "openid", "client_msg_id")
+        )
+        if rows:
+            TemplateMessage.objects.filter(pk__in=[r[0] for r in rows], status=Status.QUEUED).update(
+                status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return rows
+
+
+def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> dict:
+    """Send the queued messages of one slice with a pool of concurrent calls under the push's rate limit.
+
+    Transient failures (busy, minute quota, timeouts) are retried a few rounds in place with the same
+    client_msg_id; what is still failing goes back to 'queued' and the caller retries the batch later.
+    A quota or permission error stops the push with the error shown on it.
+    """
+    push = TemplatePush.objects.select_related("account", "template").get(pk=push_id)
+    summary = {"sent": 0, "failed": 0, "retry": 0, "stopped": False}
+    if push.status != PushStatus.SENDING:
+        return summary
+    rows = _claim_batch(push_id, first_id, last_id)
+    if not rows:
+        _push_finish_if_done(push_id)
+        return summary
+    target = push.request_body()
+    template_id = push.template.template_id
+    bodies = {pk: {"touser": openid, "template_id": template_id, "client_msg_id": cmid, **target} for pk, openid, cmid in rows}
+    limiter = sending.RateLimiter(f"push{push_id}", push.rate_limit)
+    concurrency = settings.TEMPLATE_PUSH_CONCURRENCY
+    rounds = settings.TEMPLATE_PUSH_TRANSIENT_ROUNDS
+
+    def still_sending() -> bool:
+        return TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING).exists()
+
+    pending = list(bodies)
+    sent: dict[int, str] = {}
+    failed: dict[int, WeChatError] = {}
+    stop_error: WeChatError | None = None
+    for round_no in range(rounds):
+        results = sending.send_all(
+            account=push.account,
+            items=((pk, bodies[pk]) for pk in pending),
+            concurrency=min(concurrency, len(pending)),
+            limiter=limiter,
+            keep_going=still_sending,
+        )
+        retry = []
+        for pk in pending:
+            outcome = results.get(pk)
+            if isinstance(outcome, str):
+                sent[pk] = outcome
+            elif outcome is None:
+                retry.append(pk)  # not attempted: the push was stopped
+            elif sending.stops_push(outcome):
+                stop_error = stop_error or outcome
+                retry.append(pk)
+            elif outcome.is_transient:
+                retry.append(pk)
+                failed.pop(pk, None)
+                summary["last_transient"] = outcome.errcode
+            else:
+                failed[pk] = outcome
+        pending = retry
+        if not pending or stop_error is not None or not still_sending():
+            break
+        if round_no + 1 < rounds:
+            time.sleep(min(settings.TEMPLATE_PUSH_RETRY_WAIT * 2**round_no, 5))
+    _record_batch(push, sent=sent, failed=failed, requeue=pending)
+    summary.update(sent=len(sent), failed=len(failed), retry=len(pending))
+    if stop_error is not None:
+        summary["stopped"] = True
+        TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING).update(
+            status=PushStatus.STOPPED, last_error=stop_error.display[:255]
+        )
+        logger.warning("template_push.stopped", extra={"push_id": push_id, "errcode": stop_error.errcode})
+    _push_refresh_totals(push_id)
+    if not pending:
+        _push_finish_if_done(push_id)
+    return summary
+
+
+def _record_batch(push, *, sent: dict[int, str], failed: dict[int, WeChatError], requeue: list[int]) -> None:
+    """Store a batch's answers: one statement per row kind, executed in bulk (rows differ only in msgid/errcode)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = TemplateMessage._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if sent:
+            cursor.executemany(
+                f"UPDATE {table} SET status = %s, msgid = %s, sent_at = %s, errcode = NULL, error = '' "  # noqa: S608  table names from model meta
+                "WHERE id = %s AND status = %s",
+                [(Status.SENT, msgid, now, pk, Status.SENDING) for pk, msgid in sent.items()],
+            )
+        if failed:
+            cursor.executemany(
+                f"UPDATE {table} SET status = %s, errcode = %s, error = %s, finished_at = %s WHERE id = %s AND status = %s",  # noqa: S608  table names from model meta
+                [(Status.FAILED, exc.errcode, exc.display[:255], now, pk, Status.SENDING) for pk, exc in failed.items()],
+            )
+        if requeue:
+            TemplateMessage.objects.filter(pk__in=requeue, status=Status.SENDING).update(status=Status.QUEUED)
+    if sent:
+        _apply_early_results(account=push.account, msgids=list(sent.values()))
+
+
+def _push_refresh_totals(push_id: int) -> None:
+    counts = dict(
+        TemplateMessage.objects.filter(push_id=push_id).values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    failed = sum(counts.get(s, 0) for s in (Status.FAILED, Status.FAILED_USER_BLOCK, Status.FAILED_SYSTEM))
+    accepted = sum(counts.get(s, 0) for s in (Status.SENT, Status.SUCCESS, Status.FAILED_USER_BLOCK, Status.FAILED_SYSTEM))
+    TemplatePush.objects.filter(pk=push_id).update(
+        sent_count=accepted,
+        success_count=counts.get(Status.SUCCESS, 0),
+        failed_count=failed,
+        heartbeat_at=timezone.now(),
+    )
+
+
+def _push_finish_if_done(push_id: int) -> bool:
+    open_ = TemplateMessage.objects.filter(push_id=push_id, status__in=[Status.QUEUED, Status.SENDING]).exists()
+    if open_:
+        return False
+    done = TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING, expanded=True).update(
+        status=PushStatus.SENT, finished_at=timezone.now()
+    )
+    if done:
+        _push_refresh_totals(push_id)
+        logger.info("template_push.finished", extra={"push_id": push_id})
+    return bool(done)

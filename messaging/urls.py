@@ -1,8 +1,0 @@
-from django.urls import path
-
-from . import views
-
-app_name = "messaging"
-urlpatterns = [
-    path("wechat/<str:appid>/callback/", views.callback, name="callback"),
-]

@@ -1,0 +1,61 @@
+"""Task names are persisted (beat rows, operators' recurring mass sends, messages in the broker): they never change."""
+
+from django.conf import settings
+
+from wxsite.celery import app
+
+REGISTERED = {
+    "accounts.tasks.blacklist_pull",
+    "accounts.tasks.blacklists_pull_nightly",
+    "accounts.tasks.follower_info_fetch",
+    "accounts.tasks.follower_operation_run",
+    "accounts.tasks.follower_sync_all",
+    "accounts.tasks.follower_sync_run",
+    "accounts.tasks.followers_sync_nightly",
+    "accounts.tasks.tag_members_pull",
+    "accounts.tasks.tag_sync",
+    "accounts.tasks.tags_pull_all",
+    "messaging.mass_tasks.mass_batch_send",
+    "messaging.mass_tasks.mass_batches_poll",
+    "messaging.mass_tasks.mass_dispatch_due",
+    "messaging.mass_tasks.mass_message_dispatch",
+    "messaging.mass_tasks.mass_message_recur",
+    "messaging.tasks.custom_message_send",
+    "messaging.tasks.customer_service_send",
+    "messaging.tasks.customer_service_typing",
+    "messaging.tasks.inbound_dispatch_pending",
+    "messaging.tasks.inbound_dispatch_stale",
+    "messaging.tasks.kf_account_sync",
+    "messaging.template_messages.tasks.template_message_send",
+    "messaging.template_messages.tasks.template_messages_dispatch_stale",
+    "messaging.template_messages.tasks.template_push_resume",
+    "messaging.template_messages.tasks.template_push_send_batch",
+    "messaging.template_messages.tasks.template_push_start",
+    "messaging.template_messages.tasks.template_pushes_dispatch_due",
+    "sandbox.endpoints.mass.mass_job_finish",
+    "sandbox.endpoints.template.template_job_finish",
+    "wechat.tasks.api_call_log_prune",
+    "wechat.tasks.tokens_refresh_due",
+}
+
+BEAT_KEYS = {
+    "accounts.blacklists_pull_nightly",
+    "accounts.followers_sync_nightly",
+    "messaging.inbound_dispatch_stale",
+    "messaging.mass_batches_poll",
+    "messaging.mass_dispatch_due",
+    "messaging.template_messages_dispatch_stale",
+    "messaging.template_pushes_dispatch_due",
+    "wechat.api_call_log_prune",
+    "wechat.tokens_refresh_due",
+}
+
+
+def test_registered_task_names_are_unchanged():
+    app.loader.import_default_modules()
+    assert {name for name in app.tasks if not name.startswith("celery.")} == REGISTERED
+
+
+def test_beat_schedule_keys_and_their_tasks_are_unchanged():
+    assert set(settings.CELERY_BEAT_SCHEDULE) == BEAT_KEYS
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= REGISTERED
