@@ -4,7 +4,8 @@
 (``api_base_allowed``; any other base gets no request at all, so no AppSecret), sends the request on the pooled
 session of ``wechat.transport`` with its timeouts, records it in ``ApiCallLog`` (buffered, see ``call_log``) and
 turns every failure into a ``WeChatError``. Access tokens and the retry on a rejected one are the gateway's
-business (``wechat.gateway.call``); ``wechat.tokens`` calls this module directly for the token endpoints.
+business (``wechat.gateway.call``); the token store gets its values through ``wechat.api.basic``, which calls this
+module directly.
 """
 
 from __future__ import annotations
