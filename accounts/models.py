@@ -5,15 +5,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
+from wechat.base_urls import api_base_allowed, api_bases_allowed
+
 appid_validator = RegexValidator(r"^wx[0-9a-f]{16}$", _("An AppID is 'wx' followed by 16 lowercase hex characters."))
 aes_key_validator = RegexValidator(r"^[A-Za-z0-9]{43}$", _("An EncodingAESKey is exactly 43 letters and digits."))
 token_validator = RegexValidator(r"^[A-Za-z0-9]{3,32}$", _("The callback Token is 3 to 32 letters and digits."))
 
 
 def api_base_url_validator(value: str) -> None:
-    """Only base URLs the deployment allows (wechat.gateway.api_base_allowed): whoever answers there gets the AppSecret."""
-    from wechat.gateway import api_base_allowed, api_bases_allowed
-
+    """Only base URLs the deployment allows (wechat.base_urls): whoever answers there gets the AppSecret."""
     if value and not api_base_allowed(value):
         raise ValidationError(
             _("This base URL is not on the allowed list (WECHAT_API_BASE_URL_ALLOWED): %(allowed)s"),

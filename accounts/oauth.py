@@ -6,16 +6,16 @@ vouched for (and the nickname, for snsapi_userinfo, which is never stored on the
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from wechat.gateway import client_for
+from wechat.api import oauth as wechat_oauth
+from wechat.api.endpoints import OAUTH_AUTHORIZE_PATH, OAUTH_AUTHORIZE_URL
 
-WECHAT_AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
 SCOPES = ("snsapi_base", "snsapi_userinfo")
 STATE_SESSION_KEY = "wechat_oauth_states"
 VISITOR_SESSION_KEY = "wechat_visitors"
@@ -30,19 +30,16 @@ def is_sandbox(account) -> bool:
 def authorize_base(account) -> str:
     """WeChat's authorize page, or the sandbox's for accounts that point at the sandbox."""
     if not is_sandbox(account):
-        return WECHAT_AUTHORIZE_URL
+        return OAUTH_AUTHORIZE_URL
     if account.api_base == settings.SANDBOX_API_BASE_URL:
         # The in-process sandbox has no host of its own: the browser reaches it on this site.
-        return reverse("sandbox:api", kwargs={"api": "connect/oauth2/authorize"})
-    return account.api_base + "connect/oauth2/authorize"
+        return reverse("sandbox:api", kwargs={"api": OAUTH_AUTHORIZE_PATH})
+    return account.api_base + OAUTH_AUTHORIZE_PATH
 
 
 def authorize_url(*, account, redirect_uri: str, scope: str, state: str) -> str:
-    query = urlencode(
-        {"appid": account.appid, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope, "state": state}
-    )
-    # WeChat requires the fragment, even on a 302.
-    return f"{authorize_base(account)}?{query}#wechat_redirect"
+    base = authorize_base(account)
+    return wechat_oauth.authorize_url(account=account, redirect_uri=redirect_uri, scope=scope, state=state, base=base)
 
 
 def state_new() -> str:
@@ -69,33 +66,34 @@ def state_take(session, *, state: str, appid: str) -> dict | None:
     return entry
 
 
+def _grant_answer(grant: wechat_oauth.OAuthGrant) -> dict:
+    """The grant with WeChat's field names; unionid and is_snapshotuser only where WeChat sends them."""
+    answer = {
+        "access_token": grant.access_token,
+        "expires_in": grant.expires_in,
+        "refresh_token": grant.refresh_token,
+        "openid": grant.openid,
+        "scope": grant.scope,
+    }
+    if grant.is_snapshotuser:
+        answer["is_snapshotuser"] = 1
+    if grant.unionid:
+        answer["unionid"] = grant.unionid
+    return answer
+
+
 def code_exchange(*, account, code: str) -> dict:
     """sns/oauth2/access_token: raises WeChatError (40029 invalid or expired code, 40163 code already used)."""
-    client = client_for(account)
-    return client.get(
-        client.api_url("sns/oauth2/access_token"),
-        params={"appid": account.appid, "secret": account.app_secret, "code": code, "grant_type": "authorization_code"},
-        anonymous=True,
-    )
+    return _grant_answer(wechat_oauth.code_exchange(account=account, code=code))
 
 
 def token_refresh(*, account, refresh_token: str) -> dict:
-    client = client_for(account)
-    return client.get(
-        client.api_url("sns/oauth2/refresh_token"),
-        params={"appid": account.appid, "grant_type": "refresh_token", "refresh_token": refresh_token},
-        anonymous=True,
-    )
+    return _grant_answer(wechat_oauth.grant_refresh(account=account, refresh_token=refresh_token))
 
 
 def userinfo_fetch(*, account, access_token: str, openid: str) -> dict:
     """sns/userinfo (snsapi_userinfo only). Since 2021-10-20 sex and region come back empty."""
-    client = client_for(account)
-    return client.get(
-        client.api_url("sns/userinfo"),
-        params={"access_token": access_token, "openid": openid, "lang": "zh_CN"},
-        anonymous=True,
-    )
+    return dict(wechat_oauth.userinfo(account=account, access_token=access_token, openid=openid))
 
 
 def visitor_login(request, *, account, openid: str, scope: str, unionid: str = "", nickname: str = "") -> None:

@@ -7,13 +7,10 @@ import time
 from dataclasses import dataclass
 
 from wechat import crypto, transport
+from wechat.message_kinds import INTERACTION_EVENTS, is_follower_message
 
 from .core import app_now
 from .models import SandboxApp, SandboxDelivery, SandboxFollower
-
-# What opens the 48-hour customer-service window (API.md §9).
-_INTERACTION_EVENTS = {"subscribe", "click", "scan", "scancode_push", "scancode_waitmsg"}
-_FOLLOWER_MESSAGES = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
 
 _INT_FIELDS = {"CreateTime", "MsgId", "MsgID", "TotalCount", "FilterCount", "SentCount", "ErrorCount"}
 
@@ -89,7 +86,7 @@ def _remember_interaction(app: SandboxApp, fields: dict) -> None:
     openid = fields.get("FromUserName")
     msg_type = str(fields.get("MsgType", "")).lower()
     event = str(fields.get("Event", "")).lower()
-    if not openid or (msg_type not in _FOLLOWER_MESSAGES and event not in _INTERACTION_EVENTS | {"unsubscribe"}):
+    if not openid or not (is_follower_message(msg_type) or event in INTERACTION_EVENTS or event == "unsubscribe"):
         return
     now = app_now(app)
     follower, _ = SandboxFollower.objects.get_or_create(

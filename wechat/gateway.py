@@ -25,16 +25,11 @@ from wechatpy.exceptions import WeChatClientException
 
 from . import http, tokens, transport
 from .api.endpoints import Auth, Endpoint
-from .errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
 
-# The raw call and the base-URL allow-list live in wechat.http; these names stay importable from here.
-from .http import (  # noqa: F401
-    LOCAL_SANDBOX,
-    WECHAT_HOST,
-    WeChatBaseURLRefused,
-    api_base_allowed,
-    api_bases_allowed,
-)
+# The raw call lives in wechat.http, the base-URL allow-list in wechat.base_urls; these names stay importable from here.
+from .base_urls import LOCAL_SANDBOX, api_base_allowed, api_bases_allowed  # noqa: F401
+from .errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+from .http import WECHAT_HOST, WeChatBaseURLRefused  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

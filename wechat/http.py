@@ -1,26 +1,26 @@
 """The raw call to WeChat: one request to one endpoint of the table, nothing about tokens.
 
 ``call(account, Endpoint.X, ...)`` checks that the account's base URL is on the deployment's allowed list
-(``api_base_allowed``; any other base gets no request at all, so no AppSecret), sends the request on the pooled
+(``wechat.base_urls``; any other base gets no request at all, so no AppSecret), sends the request on the pooled
 session of ``wechat.transport`` with its timeouts, records it in ``ApiCallLog`` (buffered, see ``call_log``) and
 turns every failure into a ``WeChatError``. Access tokens and the retry on a rejected one are the gateway's
-business (``wechat.gateway.call``); ``wechat.tokens`` calls this module directly for the token endpoints.
+business (``wechat.gateway.call``); the token store gets its values through ``wechat.api.basic``, which calls this
+module directly.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
 import logging
-import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 
 from . import call_log, transport
+from .base_urls import api_base_allowed
 from .errors import BAD_RESPONSE, BASE_URL_REFUSED, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WECHAT_HOST = "https://api.weixin.qq.com/"
-LOCAL_SANDBOX = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/sandbox/")
 
 
 class WeChatBaseURLRefused(WeChatError):
@@ -37,40 +36,6 @@ class WeChatBaseURLRefused(WeChatError):
 
     def __init__(self, *, endpoint: str = ""):
         super().__init__(BASE_URL_REFUSED, "base URL not allowed", endpoint=endpoint)
-
-
-def _base_normalised(url: str) -> str | None:
-    """``scheme://host[:port]/path/`` with a lower-case scheme and host, or None for anything that is not a plain base URL."""
-    try:
-        parts = urlsplit((url or "").strip())
-        parts.port  # noqa: B018  raises ValueError on a malformed port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment or "\\" in url:
-        return None
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
-
-
-def api_bases_allowed() -> list[str]:
-    """The base URLs an account may use, all from deployment settings: the one every account uses by
-    default, ``WECHAT_API_BASE_URL_ALLOWED``, and the in-process sandbox where it is enabled."""
-    bases = [settings.WECHAT_API_BASE_URL, *settings.WECHAT_API_BASE_URL_ALLOWED]
-    if settings.SANDBOX_ENABLED:
-        bases.append(settings.SANDBOX_API_BASE_URL)
-    return [base for base in map(_base_normalised, bases) if base]
-
-
-def api_base_allowed(url: str) -> bool:
-    """Whether ``url`` may receive an account's calls, and so its AppSecret."""
-    base = _base_normalised(url)
-    if base is None:
-        return False
-    if base in api_bases_allowed():
-        return True
-    return settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX and LOCAL_SANDBOX.fullmatch(base) is not None
 
 
 def refuse_unless_allowed(account, full_url: str, endpoint: str) -> None:

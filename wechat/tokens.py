@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import http
+from .api import basic
 from .api.endpoints import Endpoint
 from .errors import WeChatError, WeChatRefreshBackoff
 from .models import AccessToken
@@ -236,15 +237,12 @@ def call_with_access_token(account, endpoint: Endpoint, **kwargs) -> dict | byte
 
 def _fetch(account, kind, *, force: bool) -> tuple[str, int]:
     if kind == Kind.JSAPI_TICKET:
-        result = http.call(account, Endpoint.TICKET_GET, params={"type": "jsapi"}, access_token=access_token_get(account=account))
-        return result["ticket"], result.get("expires_in", 7200)
-    if account.use_stable_token:
-        body = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret, "force_refresh": force}
-        result = http.call(account, Endpoint.STABLE_TOKEN, json=body)
+        grant = basic.jsapi_ticket_fetch(account=account, access_token=access_token_get(account=account))
+    elif account.use_stable_token:
+        grant = basic.stable_token_fetch(account=account, force_refresh=force)
     else:
-        params = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret}
-        result = http.call(account, Endpoint.TOKEN, params=params)
-    return result["access_token"], result.get("expires_in", 7200)
+        grant = basic.token_fetch(account=account)
+    return grant.value, grant.expires_in
 
 
 def tokens_due(*, within: int) -> list[AccessToken]:

@@ -9,10 +9,7 @@ from django.utils import timezone
 
 from accounts.models import OfficialAccount
 from followers.models import Follower
-
-# What opens the 48-hour customer-service window (API.md §9).
-INTERACTION_EVENTS = {"subscribe", "click", "scan", "scancode_push", "scancode_waitmsg"}
-FOLLOWER_MESSAGES = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
+from wechat.message_kinds import is_follower_message, is_interaction
 
 
 def _decimal(value, places: int) -> Decimal | None:
@@ -43,9 +40,11 @@ def follower_event_apply(*, inbound) -> bool:
     Returns True after a follow, when the caller should fetch user/info for the rest of the profile.
     """
     openid, account, payload = inbound.openid, inbound.account, inbound.payload or {}
+    # The inbound log stores msg_type lower-cased and event as WeChat spelt it (CLICK, SCAN).
     event = (inbound.event or "").lower() if inbound.msg_type == "event" else ""
+    interaction = is_interaction(msg_type=inbound.msg_type, event=event)
     at = inbound.create_time
-    if not openid or (inbound.msg_type not in FOLLOWER_MESSAGES and inbound.msg_type != "event"):
+    if not openid or not (is_follower_message(inbound.msg_type) or inbound.msg_type == "event"):
         return False
     if event == "subscribe":
         fields = {"subscribed": True, "subscribe_time": at, "unsubscribed_at": None}
@@ -65,11 +64,11 @@ def follower_event_apply(*, inbound) -> bool:
             "location_at": at,
         }
         _follower_touch(account, openid, location)
-    elif event in INTERACTION_EVENTS or inbound.msg_type in FOLLOWER_MESSAGES:
+    elif interaction:
         _follower_touch(account, openid, {})
     else:
         return False  # VIEW, job-finish events (from the 群发助手 account), ...: not a follower's state
-    if event in INTERACTION_EVENTS or inbound.msg_type in FOLLOWER_MESSAGES:
+    if interaction:
         # Only forward: a late, older event must not shorten the customer-service window.
         Follower.objects.filter(account=account, openid=openid).filter(
             Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at)

@@ -14,23 +14,23 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OfficialAccount
 from followers.models import Follower, FollowerOperation, Tag
+from wechat.api import tags as wechat_tags
+from wechat.api import users as wechat_users
 from wechat.errors import WeChatError
-from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
-from .tags import _DB_CHUNK, _chunks, _openid_pages, _record_failure, tag_reserved_check
+from .tags import _DB_CHUNK, _chunks, _record_failure, tag_reserved_check
 
 logger = logging.getLogger(__name__)
 
-TAGGING_BATCH = 50  # tags/members/batchtagging and batchuntagging take at most 50 openids
-BLACKLIST_BATCH = 20  # tags/members/batchblacklist and batchunblacklist take at most 20
-MAX_REMARK_CHARS = 29  # user/info/updateremark: "less than 30 characters"
+TAGGING_BATCH = wechat_tags.TAG_MEMBERS_BATCH  # 50 openids per tagging or untagging call
+BLACKLIST_BATCH = wechat_tags.BLACKLIST_BATCH  # 20 per blacklisting call
+MAX_REMARK_CHARS = wechat_users.REMARK_MAX_CHARS  # "less than 30 characters"
 
 
 def blacklist_pull(*, account: OfficialAccount) -> int:
     """Mark exactly WeChat's blacklisted openids as blacklisted (tags/members/getblacklist). Returns their number."""
-    client = client_for(account)
-    remote = {o for page in _openid_pages(lambda cursor: client.tag.get_black_list(cursor or None)) for o in page}
+    remote = {o for page in wechat_tags.blacklist_iter(account=account) for o in page}
     with transaction.atomic():
         current = set(Follower.objects.filter(account=account, blacklisted=True).values_list("openid", flat=True))
         for chunk in _chunks(sorted(current - remote), _DB_CHUNK):
@@ -173,19 +173,18 @@ def follower_operation_run(*, operation_id: int, last_attempt: bool = True) -> F
     if not claimed.update(sync_status=SyncStatus.SYNCING):
         return None
     operation = FollowerOperation.objects.select_related("account", "tag").get(pk=operation_id)
-    client = client_for(operation.account)
-    kind, openids = operation.kind, operation.openids
+    account, kind, openids = operation.account, operation.kind, operation.openids
     try:
         if kind == FollowerOperation.Kind.TAG:
-            client.tag.tag_user(operation.tag.wechat_id, openids)
+            wechat_tags.tag_members_add(account=account, tag_id=operation.tag.wechat_id, openids=openids)
         elif kind == FollowerOperation.Kind.UNTAG:
-            client.tag.untag_user(operation.tag.wechat_id, openids)
+            wechat_tags.tag_members_remove(account=account, tag_id=operation.tag.wechat_id, openids=openids)
         elif kind == FollowerOperation.Kind.BLACKLIST:
-            client.tag.batch_black_list(openids)
+            wechat_tags.blacklist_add(account=account, openids=openids)
         elif kind == FollowerOperation.Kind.UNBLACKLIST:
-            client.tag.batch_unblack_list(openids)
+            wechat_tags.blacklist_remove(account=account, openids=openids)
         elif kind == FollowerOperation.Kind.REMARK:
-            client.user.update_remark(openids[0], operation.remark)
+            wechat_users.user_remark_set(account=account, openid=openids[0], remark=operation.remark)
     except WeChatError as exc:
         _record_failure(FollowerOperation.objects.filter(pk=operation.pk), exc, last_attempt=last_attempt)
         raise

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from accounts.models import OfficialAccount
 from followers.models import Follower, SyncJob, Tag
+from wechat.api import users as wechat_users
 from wechat.errors import Category, WeChatError, describe
-from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -264,10 +264,10 @@ def _copy_text(columns: list[list]) -> io.StringIO:
 # Calling WeChat
 
 
-def _with_retries(fn, *args):
+def _with_retries(fn, **kwargs):
     for delay in (*RETRY_DELAYS, None):
         try:
-            return fn(*args)
+            return fn(**kwargs)
         except WeChatError as exc:
             if not exc.is_transient or delay is None:
                 raise
@@ -276,10 +276,10 @@ def _with_retries(fn, *args):
     raise AssertionError("unreachable")
 
 
-def _batch_info(client, batch: list[str]) -> tuple[list[dict], int]:
+def _batch_info(account: OfficialAccount, batch: list[str]) -> tuple[list[dict], int]:
     """user/info/batchget for ≤ 100 openids. Returns (parsed users, openids WeChat refused)."""
     try:
-        entries = _with_retries(client.user.get_batch, [{"openid": o, "lang": "zh_CN"} for o in batch])
+        entries = _with_retries(wechat_users.user_info_batch, account=account, openids=batch)
     except WeChatError as exc:
         if exc.errcode != 40003:
             raise
@@ -287,7 +287,7 @@ def _batch_info(client, batch: list[str]) -> tuple[list[dict], int]:
         entries, failed = [], 0
         for openid in batch:
             try:
-                entries.append(_with_retries(client.user.get, openid))
+                entries.append(_with_retries(wechat_users.user_info, account=account, openid=openid))
             except WeChatError as single:
                 if single.errcode != 40003:
                     raise
@@ -300,7 +300,7 @@ class InfoFetcher:
     """user/info for a chunk of openids, 100 per batchget call, on ``workers`` threads.
 
     Against WeChat each call waits ~50 ms on the network, so a million followers (10,000 calls) need
-    calls in parallel. Each thread has its own client and database connection (for the call log),
+    calls in parallel. Each thread has its own HTTP session and database connection (for the call log),
     closed when the fetcher closes. SQLite, which serialises writers anyway, fetches in this thread,
     and so does a caller inside a transaction.
     """
@@ -310,17 +310,10 @@ class InfoFetcher:
         # Other connections cannot see this one's uncommitted rows: inside a transaction, fetch here.
         parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.workers = workers if parallel else 1
-        self.client = client_for(account)
-        self._local = threading.local()
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="follower-sync") if self.workers > 1 else None
 
-    def _thread_client(self):
-        if not hasattr(self._local, "client"):
-            self._local.client = client_for(self.account)
-        return self._local.client
-
     def _fetch(self, batch: list[str]) -> tuple[list[dict], int]:
-        return _batch_info(self._thread_client(), batch)
+        return _batch_info(self.account, batch)
 
     def submit(self, openids: list[str]):
         """Start fetching ``openids`` (on the threads; in sequence: when ``result`` is called)."""
@@ -332,7 +325,7 @@ class InfoFetcher:
     def result(self, pending) -> tuple[list[dict], int]:
         """(parsed users in WeChat's order, openids WeChat refused) of a ``submit``; raises the first batch's error."""
         if self._pool is None:
-            results = [_batch_info(self.client, batch) for batch in pending]
+            results = [_batch_info(self.account, batch) for batch in pending]
         else:
             results = [future.result() for future in pending]
         return [u for users, _ in results for u in users], sum(failed for _, failed in results)
@@ -465,7 +458,6 @@ class _FollowerSync:
     def __init__(self, job: SyncJob):
         self.job = job
         self.account = job.account
-        self.client = client_for(job.account)
         self.tag_map = TagMap(job.account)
         self.fetcher = InfoFetcher(job.account, workers=settings.FOLLOWER_SYNC_WORKERS)
 
@@ -495,10 +487,10 @@ class _FollowerSync:
     def _pages(self) -> None:
         token, offset = self.job.page_token, self.job.page_offset
         while True:
-            page = _with_retries(self.client.user.get_followers, token or None)
-            openids = (page.get("data") or {}).get("openid") or []
-            following = str(page.get("next_openid") or "")
-            total = int(page.get("total") or 0)
+            page = _with_retries(wechat_users.followers_page, account=self.account, next_openid=token)
+            openids = list(page.openids)
+            following = page.next_openid
+            total = page.total or 0
             if not openids:
                 break
             last_page = not following or following == token
@@ -551,7 +543,7 @@ class _FollowerSync:
 def follower_info_refresh(*, account: OfficialAccount, openid: str) -> Follower | None:
     """Fill one follower from user/info (language, unionid, tags, remark...). None if WeChat refuses the openid."""
     try:
-        data = client_for(account).user.get(openid)
+        data = wechat_users.user_info(account=account, openid=openid)
     except WeChatError as exc:
         if exc.errcode == 40003:
             return None

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OfficialAccount
 from followers.models import Follower, Tag
+from wechat.api import tags as wechat_tags
 from wechat.errors import WeChatError
-from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -115,18 +115,18 @@ def tag_delete(*, tag: Tag) -> None:
     tag_reserved_check(tag=tag)
     if tag.wechat_id is not None:
         try:
-            client_for(tag.account).tag.delete(tag.wechat_id)
+            wechat_tags.tag_delete(account=tag.account, tag_id=tag.wechat_id)
         except WeChatError as exc:
             if exc.errcode != 45159:  # 45159: WeChat no longer has it, which is what we want
                 raise
     tag.delete()
 
 
-def _adopt_existing_tag_id(client, name: str) -> int | None:
+def _adopt_existing_tag_id(account, name: str) -> int | None:
     """After a create that timed out or came back 'duplicate': the id WeChat has for this name, if any."""
-    for remote in client.tag.get():
-        if remote["name"] == name:
-            return int(remote["id"])
+    for remote in wechat_tags.tags_list(account=account):
+        if remote.name == name:
+            return remote.id
     return None
 
 
@@ -135,19 +135,18 @@ def tag_sync(*, tag_id: int, last_attempt: bool = True) -> Tag | None:
     if not Tag.objects.filter(pk=tag_id, sync_status=SyncStatus.PENDING).update(sync_status=SyncStatus.SYNCING):
         return None
     tag = Tag.objects.select_related("account").get(pk=tag_id)
-    client = client_for(tag.account)
     try:
         if tag.wechat_id is None:
             try:
-                wechat_id = int(client.tag.create(tag.name)["id"])
+                wechat_id = wechat_tags.tag_create(account=tag.account, name=tag.name)
             except WeChatError as exc:
                 # A create that timed out may have happened: WeChat then answers 45157 for the same name.
-                wechat_id = _adopt_existing_tag_id(client, tag.name) if exc.errcode == 45157 else None
+                wechat_id = _adopt_existing_tag_id(tag.account, tag.name) if exc.errcode == 45157 else None
                 if wechat_id is None:
                     raise
             Tag.objects.filter(pk=tag.pk).update(wechat_id=wechat_id)
         else:
-            client.tag.update(tag.wechat_id, tag.name)
+            wechat_tags.tag_update(account=tag.account, tag_id=tag.wechat_id, name=tag.name)
     except WeChatError as exc:
         _record_failure(Tag.objects.filter(pk=tag.pk), exc, last_attempt=last_attempt)
         raise
@@ -174,12 +173,12 @@ class TagsPullResult:
 
 def tags_pull(*, account: OfficialAccount) -> TagsPullResult:
     """Upsert the account's tags from tags/get by WeChat id, with WeChat's follower counts."""
-    remote = {int(r["id"]): r for r in client_for(account).tag.get()}
+    remote = {r.id: r for r in wechat_tags.tags_list(account=account)}
     with transaction.atomic():
         return _tags_store(account, remote)
 
 
-def _tags_store(account: OfficialAccount, remote: dict[int, dict]) -> TagsPullResult:
+def _tags_store(account: OfficialAccount, remote: dict[int, wechat_tags.RemoteTag]) -> TagsPullResult:
     result = TagsPullResult()
     stale = Tag.objects.filter(account=account, wechat_id__isnull=False).exclude(wechat_id__in=remote)
     result.deleted = stale.count()
@@ -190,7 +189,7 @@ def _tags_store(account: OfficialAccount, remote: dict[int, dict]) -> TagsPullRe
     now = timezone.now()
     renamed, final_names = [], {}
     for wechat_id, row in remote.items():
-        name, count = str(row["name"])[:30], int(row.get("count") or 0)
+        name, count = row.name[:30], row.count
         tag = local.get(wechat_id) or unsent.pop(name, None)
         if tag is None:
             tag = Tag(account=account, wechat_id=wechat_id, name=f"~{wechat_id}", follower_count=count)
@@ -214,20 +213,6 @@ def _tags_store(account: OfficialAccount, remote: dict[int, dict]) -> TagsPullRe
     return result
 
 
-def _openid_pages(fetch_page) -> Iterable[list[str]]:
-    """Page through a next_openid-style listing until WeChat returns an empty page or no next_openid."""
-    cursor = ""
-    while True:
-        page = fetch_page(cursor)
-        got = (page.get("data") or {}).get("openid") or []
-        if got:
-            yield got
-        following = page.get("next_openid") or ""
-        if not got or not following or following == cursor:
-            return
-        cursor = following
-
-
 def _follower_ids(account: OfficialAccount, openids: list[str]) -> set[int]:
     ids: set[int] = set()
     for chunk in _chunks(openids, _DB_CHUNK):
@@ -240,11 +225,10 @@ def tag_members_pull(*, tag: Tag) -> int:
 
     Pages are applied as they come, so memory holds follower ids, not every openid.
     """
-    client = client_for(tag.account)
     through = Follower.tags.through
     members: set[int] = set()
     total = 0
-    for page in _openid_pages(lambda cursor: client.tag.get_tag_users(tag.wechat_id, cursor or None)):
+    for page in wechat_tags.tag_members_iter(account=tag.account, tag_id=tag.wechat_id):
         total += len(page)
         ids = _follower_ids(tag.account, page)
         members |= ids

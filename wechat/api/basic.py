@@ -1,14 +1,15 @@
-"""Access token, stable token, JS-SDK ticket and callback IPs (API.md §3, §10).
+"""Access token, stable token and JS-SDK ticket (API.md §3, §10): how ``wechat.tokens`` gets its values.
 
-The token calls go straight to ``wechat.http``: they are how the token store gets its values, so they never
-ask the store. wechatpy 1.8.18 has no stable_token; it is ours, in the same table.
+These calls go straight to ``wechat.http`` and never ask the token store, so the store can use them without an
+import cycle (calls that need a token, such as the callback IPs, are in ``wechat.api.network``).
+wechatpy 1.8.18 has no stable_token; it is ours, in the same table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wechat import gateway, http
+from wechat import http
 
 from .endpoints import Endpoint
 
@@ -29,7 +30,8 @@ def token_fetch(*, account) -> Grant:
 
 
 def stable_token_fetch(*, account, force_refresh: bool = False) -> Grant:
-    """``cgi-bin/stable_token``: the current token while it is valid, a new one with ``force_refresh``."""
+    """``cgi-bin/stable_token``: the current token while it is valid, a new one with ``force_refresh``.
+    A normal request leaves ``force_refresh`` out, as WeChat's sample does (false is its default)."""
     body = {"grant_type": "client_credential", "appid": account.appid, "secret": account.app_secret}
     if force_refresh:
         body["force_refresh"] = True
@@ -41,8 +43,3 @@ def jsapi_ticket_fetch(*, account, access_token: str) -> Grant:
     """``cgi-bin/ticket/getticket?type=jsapi`` with the given access_token (the token store's own)."""
     result = http.call(account, Endpoint.TICKET_GET, params={"type": "jsapi"}, access_token=access_token)
     return Grant(result["ticket"], int(result.get("expires_in", DEFAULT_EXPIRES_IN)))
-
-
-def callback_ips(*, account) -> list[str]:
-    """The addresses WeChat's callbacks come from."""
-    return list(gateway.call(account, Endpoint.CALLBACK_IP)["ip_list"])

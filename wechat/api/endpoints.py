@@ -166,5 +166,6 @@ class Endpoint(Enum):
 
 
 # Browser-facing URLs (no API call, no access_token): they live here too.
-OAUTH_AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+OAUTH_AUTHORIZE_PATH = "connect/oauth2/authorize"  # under open.weixin.qq.com, or under a sandbox's base URL
+OAUTH_AUTHORIZE_URL = "https://open.weixin.qq.com/" + OAUTH_AUTHORIZE_PATH
 QRCODE_SHOW_URL = "https://mp.weixin.qq.com/cgi-bin/showqrcode"

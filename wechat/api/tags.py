@@ -6,8 +6,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from wechat import gateway
+from wechat.errors import WeChatError
 
 from .endpoints import Endpoint
+
+# How many openids one call takes (the endpoint table's batch limits), for callers that split their lists.
+TAG_MEMBERS_BATCH = Endpoint.TAGS_BATCHTAGGING.value.batch_limit
+BLACKLIST_BATCH = Endpoint.BLACKLIST_ADD.value.batch_limit
 
 
 @dataclass(frozen=True)
@@ -75,29 +80,30 @@ def blacklist_iter(*, account) -> Iterator[list[str]]:
 
 
 def _checked(endpoint: Endpoint, openids: Sequence[str]) -> list[str]:
+    """The list, or WeChat's own refusal (40032) without making the call."""
     limit = endpoint.value.batch_limit
     if not openids or len(openids) > limit:
-        raise ValueError(f"{endpoint.path} takes 1 to {limit} openids, got {len(openids)}")
+        raise WeChatError(40032, f"invalid openid list size: 1 to {limit} openids, got {len(openids)}", endpoint=endpoint.path)
     return list(openids)
 
 
 def tag_members_add(*, account, tag_id: int, openids: Sequence[str]) -> None:
-    """Tag up to 50 followers (ValueError beyond)."""
+    """Tag up to 50 followers (40032 beyond, without a call)."""
     body = {"tagid": int(tag_id), "openid_list": _checked(Endpoint.TAGS_BATCHTAGGING, openids)}
     gateway.call(account, Endpoint.TAGS_BATCHTAGGING, json=body)
 
 
 def tag_members_remove(*, account, tag_id: int, openids: Sequence[str]) -> None:
-    """Untag up to 50 followers (ValueError beyond)."""
+    """Untag up to 50 followers (40032 beyond, without a call)."""
     body = {"tagid": int(tag_id), "openid_list": _checked(Endpoint.TAGS_BATCHUNTAGGING, openids)}
     gateway.call(account, Endpoint.TAGS_BATCHUNTAGGING, json=body)
 
 
 def blacklist_add(*, account, openids: Sequence[str]) -> None:
-    """Blacklist up to 20 followers (ValueError beyond)."""
+    """Blacklist up to 20 followers (40032 beyond, without a call)."""
     gateway.call(account, Endpoint.BLACKLIST_ADD, json={"openid_list": _checked(Endpoint.BLACKLIST_ADD, openids)})
 
 
 def blacklist_remove(*, account, openids: Sequence[str]) -> None:
-    """Take up to 20 followers off the blacklist (ValueError beyond)."""
+    """Take up to 20 followers off the blacklist (40032 beyond, without a call)."""
     gateway.call(account, Endpoint.BLACKLIST_REMOVE, json={"openid_list": _checked(Endpoint.BLACKLIST_REMOVE, openids)})

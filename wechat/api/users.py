@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from wechat import gateway
+from wechat.errors import WeChatError
 
 from .endpoints import Endpoint
 
@@ -80,7 +81,8 @@ def followers_iter(*, account, start: str = "") -> Iterator[OpenidPage]:
 
 
 def user_remark_set(*, account, openid: str, remark: str) -> None:
-    """``user/info/updateremark``; the remark must be under 30 characters (ValueError beyond)."""
+    """``user/info/updateremark``; the remark must be under 30 characters (beyond: WeChat's refusal, 45002,
+    without the call)."""
     if len(remark) > REMARK_MAX_CHARS:
-        raise ValueError(f"a remark is at most {REMARK_MAX_CHARS} characters")
+        raise WeChatError(45002, f"remark too long: at most {REMARK_MAX_CHARS} characters", endpoint=Endpoint.USER_REMARK.path)
     gateway.call(account, Endpoint.USER_REMARK, json={"openid": openid, "remark": remark})

@@ -2,7 +2,7 @@ import pytest
 
 from conftest import sample_json
 from sandbox.endpoints import tags as sandbox_tags
-from sandbox.models import SandboxFollower, SandboxTag
+from sandbox.models import SandboxCall, SandboxFollower, SandboxTag
 from wechat.api import tags
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
@@ -70,8 +70,10 @@ def test_an_unknown_openid_in_a_batch_is_40003(account, followers):
     ],
 )
 def test_batches_over_wechats_limit_are_refused_before_calling(account, call, limit):
-    with pytest.raises(ValueError, match=f"1 to {limit} openids"):
+    with pytest.raises(WeChatError) as refused:
         call(account, [f"o{i}" for i in range(limit + 1)])
+    assert refused.value.errcode == 40032 and f"1 to {limit} openids" in refused.value.errmsg
+    assert not SandboxCall.objects.filter(api__startswith="cgi-bin/tags/members/").exists()
 
 
 def test_blacklist_add_iterate_and_remove(account, followers, received):

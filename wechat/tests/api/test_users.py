@@ -62,8 +62,9 @@ def test_user_remark_set_sends_openid_and_remark(account, followers, received):
 
 
 def test_a_remark_of_30_characters_is_refused_before_calling(account, received):
-    with pytest.raises(ValueError):
+    with pytest.raises(WeChatError) as refused:
         users.user_remark_set(account=account, openid="o1", remark="x" * 30)
+    assert refused.value.errcode == 45002
     assert received(Endpoint.USER_REMARK) == []
 
 

@@ -9,8 +9,9 @@ from wechat import tokens
 from wechat.errors import WeChatError
 from wxsite.admin_utils import wechat_error_message
 
-from .models import OfficialAccount
-from .selectors import accounts_for_user
+from ..models import OfficialAccount
+from ..selectors import accounts_for_user
+from . import wechat  # noqa: F401  (registers the wechat app's models)
 
 logger = logging.getLogger(__name__)
 

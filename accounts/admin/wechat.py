@@ -1,10 +1,11 @@
+"""The wechat app's records (tokens, API call log) in the back office; their admin URLs stay under /admin/wechat/."""
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from wechat.errors import describe
+from wechat.models import AccessToken, ApiCallLog
 from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter
-
-from .errors import describe
-from .models import AccessToken, ApiCallLog
 
 
 @admin.register(AccessToken)
