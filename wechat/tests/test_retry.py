@@ -34,6 +34,7 @@ def waits(policy, **kw):
 
 
 def test_waits_double_from_the_base_up_to_the_cap():
+    assert waits(SEND) == [5, 10, 20, 40, 80]  # customer-service sends waited 1, 2, 4, 8, 16 s before
     assert waits(SYNC) == [5, 10, 20, 40, 80]
     assert waits(JOB) == [60, 120, 240, 480, 960]
     assert waits(PUSH_SLICE) == [10, 20, 40, 80, 160, 320, 600, 600, 600, 600]
@@ -185,3 +186,22 @@ def test_every_policy_is_named_once():
         "job",
         "inbound_effect",
     }
+
+
+def test_each_retrying_task_allows_the_tries_of_its_policy():
+    from celery import current_app
+
+    current_app.loader.import_default_modules()
+    expected = {
+        "accounts.tasks.follower_sync_run": JOB,
+        "accounts.tasks.follower_info_fetch": SYNC,
+        "accounts.tasks.tag_sync": SYNC,
+        "accounts.tasks.follower_operation_run": SYNC,
+        "messaging.tasks.custom_message_send": SEND,
+        "messaging.tasks.customer_service_send": SEND,
+        "messaging.tasks.kf_account_sync": SYNC,
+        "messaging.template_messages.tasks.template_message_send": SEND_IDEMPOTENT,
+        "messaging.template_messages.tasks.template_push_send_batch": PUSH_SLICE,
+    }
+    tries = {name: current_app.tasks[name].max_retries + 1 for name in expected}
+    assert tries == {name: policy.attempts for name, policy in expected.items()}
