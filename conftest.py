@@ -50,6 +50,7 @@ def _eager_json_tasks(monkeypatch, settings):
     translation.activate("en")
     settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 0
     settings.WECHAT_API_CALL_LOG_BATCH = 1
+    settings.WECHAT_RETRY_JITTER = False
     tokens.local_cache_clear()
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)

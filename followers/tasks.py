@@ -2,6 +2,7 @@ from celery import shared_task
 
 from accounts.models import OfficialAccount
 from wechat.errors import WeChatError
+from wechat.retry import JOB, SYNC, is_last_attempt, retry_or_give_up
 
 from .models import Tag
 from .services import operations, sync, tags
@@ -11,18 +12,18 @@ from .services import operations, sync, tags
 # Follower sync: full sync jobs, the nightly schedule, single follower refreshes.
 
 
-@shared_task(name="accounts.tasks.follower_sync_run", bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.follower_sync_run", bind=True, max_retries=JOB.attempts - 1)
 def follower_sync_run(self, job_id: int):
     """Run a queued sync job; a job failed by a transient error is resumed from its cursor later."""
     job = sync.follower_sync_run(job_id=job_id)
     if job is None:
         return None
-    if sync.job_failed_transiently(job) and self.request.retries < self.max_retries:
+    if sync.job_failed_transiently(job) and not is_last_attempt(self, policy=JOB):
         try:
             sync.follower_sync_start(account=job.account, enqueue=False)
         except sync.SyncAlreadyRunning:
             return job.status
-        raise self.retry(countdown=min(1800, 60 * 2**self.request.retries))
+        retry_or_give_up(self, None, policy=JOB)
     return job.status
 
 
@@ -40,13 +41,12 @@ def followers_sync_nightly():
     return sync.followers_sync_every_account()
 
 
-@shared_task(name="accounts.tasks.follower_info_fetch", bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.follower_info_fetch", bind=True, max_retries=SYNC.attempts - 1)
 def follower_info_fetch(self, account_id: int, openid: str):
     try:
         follower = sync.follower_info_refresh(account=OfficialAccount.objects.get(pk=account_id), openid=openid)
     except WeChatError as exc:
-        if exc.is_transient and self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
+        retry_or_give_up(self, exc, policy=SYNC)
         return {"errcode": exc.errcode}
     return follower.pk if follower else None
 
@@ -54,30 +54,26 @@ def follower_info_fetch(self, account_id: int, openid: str):
 # Tags, blacklist and follower changes (tags, blacklist, remarks).
 
 
-def _retry_later(task, exc: WeChatError):
-    """Transient WeChat errors (busy, timeouts) are retried with backoff; the last try records the failure."""
-    if exc.is_transient and task.request.retries < task.max_retries:
-        raise task.retry(exc=exc, countdown=min(300, 5 * 2**task.request.retries))
-    return {"errcode": exc.errcode}
+# Transient WeChat errors (busy, timeouts) are retried with backoff; the last try records the failure on the row.
 
 
-@shared_task(name="accounts.tasks.tag_sync", bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.tag_sync", bind=True, max_retries=SYNC.attempts - 1)
 def tag_sync(self, tag_id: int):
     try:
-        tag = tags.tag_sync(tag_id=tag_id, last_attempt=self.request.retries >= self.max_retries)
+        tag = tags.tag_sync(tag_id=tag_id, last_attempt=is_last_attempt(self, policy=SYNC))
     except WeChatError as exc:
-        return _retry_later(self, exc)
+        retry_or_give_up(self, exc, policy=SYNC)
+        return {"errcode": exc.errcode}
     return tag.wechat_id if tag else None
 
 
-@shared_task(name="accounts.tasks.follower_operation_run", bind=True, max_retries=5)
+@shared_task(name="accounts.tasks.follower_operation_run", bind=True, max_retries=SYNC.attempts - 1)
 def follower_operation_run(self, operation_id: int):
     try:
-        operation = operations.follower_operation_run(
-            operation_id=operation_id, last_attempt=self.request.retries >= self.max_retries
-        )
+        operation = operations.follower_operation_run(operation_id=operation_id, last_attempt=is_last_attempt(self, policy=SYNC))
     except WeChatError as exc:
-        return _retry_later(self, exc)
+        retry_or_give_up(self, exc, policy=SYNC)
+        return {"errcode": exc.errcode}
     return operation.sync_status if operation else None
 
 

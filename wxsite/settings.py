@@ -288,6 +288,8 @@ WECHAT_TOKEN_REFRESH_BACKOFF_MAX_SECONDS = env.float("WECHAT_TOKEN_REFRESH_BACKO
 WECHAT_HTTPS_PROXY = env("WECHAT_HTTPS_PROXY", default="")
 # Seconds a process trusts its last read of an access_token row before reading it again.
 WECHAT_TOKEN_LOCAL_CACHE_SECONDS = env.float("WECHAT_TOKEN_LOCAL_CACHE_SECONDS", default=30.0)
+# Spread retry waits at random (wechat.retry) so that workers failing together do not call again together.
+WECHAT_RETRY_JITTER = env.bool("WECHAT_RETRY_JITTER", default=True)
 # ApiCallLog rows are written in batches of this many (and at least every second, and at the end of
 # each request and task); 1 writes every call at once.
 WECHAT_API_CALL_LOG_BATCH = env.int("WECHAT_API_CALL_LOG_BATCH", default=100)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
@@ -26,6 +26,7 @@ from followers.models import Follower, SyncJob, Tag
 from wechat.api import users as wechat_users
 from wechat.errors import Category, WeChatError, describe
 from wechat.models import SyncStatus
+from wechat.retry import IN_PROCESS, call_with_retry
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,6 @@ BATCHGET_SIZE = 100  # user/info/batchget takes at most 100 openids
 CHUNK_SIZE = 2_000  # followers per committed transaction (and cursor step)
 LEASE = timedelta(minutes=5)
 RESUME_WITHIN = timedelta(days=2)
-# In-call retries of transient errors (-1, 45011, timeouts); after these the job fails and the task retries later.
-RETRY_DELAYS = (0.5, 2.0, 5.0)
 
 
 class SyncAlreadyRunning(Exception):
@@ -265,15 +264,8 @@ def _copy_text(columns: list[list]) -> io.StringIO:
 
 
 def _with_retries(fn, **kwargs):
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            return fn(**kwargs)
-        except WeChatError as exc:
-            if not exc.is_transient or delay is None:
-                raise
-            logger.info("followers.sync_retry", extra={"errcode": exc.errcode, "delay": delay})
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+    """Transient errors (-1, 45011, timeouts) are retried in the call; after that the job fails and its task retries later."""
+    return call_with_retry(partial(fn, **kwargs), policy=IN_PROCESS)
 
 
 def _batch_info(account: OfficialAccount, batch: list[str]) -> tuple[list[dict], int]:

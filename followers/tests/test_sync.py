@@ -1,5 +1,6 @@
 """Full follower sync against the sandbox: counts, fields, tags, unsubscribes, resume, refusals and errors."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ SMALL = 3_000
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch):
-    monkeypatch.setattr(sync, "RETRY_DELAYS", (0, 0, 0))
+    monkeypatch.setattr(sync, "IN_PROCESS", replace(sync.IN_PROCESS, base=0))
 
 
 @pytest.fixture
