@@ -6,9 +6,11 @@ import logging
 
 from django.db import transaction
 
+from wechat.outgoing import custom_payloads
+
 from .matching import rules_changed
 from .models import AutoReplyContent, AutoReplyRule
-from .replies import custom_payloads, reply_from_content
+from .replies import content_message
 from .validation import rule_contents_clean
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ def followup_payloads(rule: AutoReplyRule) -> list[dict]:
     contents = list(rule.contents.order_by("position", "id"))
     payloads = []
     for content in contents[1:]:
-        payloads += custom_payloads(reply_from_content(content))
+        payloads += custom_payloads(content_message(content))
     return payloads
 
 

@@ -12,6 +12,8 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from wechat import outgoing
+
 from . import replies
 from .models import InboundMessage
 
@@ -167,7 +169,7 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
         match = replies.Match(None)
     reply_xml = ""
     if match.reply is not None:
-        reply_xml = replies.render(
+        reply_xml = outgoing.reply_xml(
             match.reply,
             to_user=_text(data.get("FromUserName")),
             from_user=_text(data.get("ToUserName")),
