@@ -7,17 +7,18 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import OfficialAccount
-from messaging.inbound.models import InboundMessage
-from messaging.inbound.services import inbound_received
+from messaging.inbound.effects import effect_register
 
 from .matching import _version_key, local_cache_clear
 from .services import followups_send
 
 
-@receiver(inbound_received, sender=InboundMessage)
-def _inbound_followups(sender, inbound, **kwargs):
+def _inbound_followups(inbound):
     if inbound.matched_rule_id:
         followups_send(inbound=inbound)
+
+
+effect_register(name="autoreply.followups", run=_inbound_followups, order=30)
 
 
 @receiver([post_save, post_delete], sender=OfficialAccount)
