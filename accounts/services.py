@@ -40,8 +40,24 @@ def account_upsert(
         account.verified = verified
     if api_base_url is not None:
         account.api_base_url = api_base_url.strip()
+    account_save(account=account)
+    return account, created
+
+
+def account_clean(*, account: OfficialAccount) -> None:
+    """Every check an account must pass before it is saved; raises ValidationError keyed by field."""
     account.full_clean()
     if account.encrypts and not account.encoding_aes_key:
         raise ValidationError({"encoding_aes_key": "Compatible and safe modes need the 43-character EncodingAESKey."})
+
+
+@transaction.atomic
+def account_save(*, account: OfficialAccount, operators=None, administrators=None) -> OfficialAccount:
+    """Validate and save an account; ``operators``/``administrators`` (users), when given, replace its access lists."""
+    account_clean(account=account)
     account.save()
-    return account, created
+    if operators is not None:
+        account.operators.set(operators)
+    if administrators is not None:
+        account.administrators.set(administrators)
+    return account

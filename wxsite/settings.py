@@ -264,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.mass_tasks.mass_batches_poll",
         "schedule": timedelta(minutes=5),
     },
+    "messaging.inbound_effects_retry_due": {
+        "task": "messaging.inbound.tasks.inbound_effects_retry_due",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # WeChat

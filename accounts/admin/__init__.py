@@ -2,6 +2,7 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +10,7 @@ from wechat import tokens
 from wechat.errors import WeChatError
 from wxsite.admin_utils import wechat_error_message
 
+from .. import services
 from ..models import OfficialAccount
 from ..selectors import accounts_for_user
 from . import wechat  # noqa: F401  (registers the wechat app's models)
@@ -72,6 +74,15 @@ class OfficialAccountForm(forms.ModelForm):
             field = "administrators" if "administrators" in self.fields else "operators"
             self.add_error(field, _("Administrators of an account must also be its operators."))
         return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            try:
+                services.account_clean(account=self.instance)
+            except ValidationError as exc:
+                for field, problems in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, problems)
 
     def _chosen(self, name: str) -> set[int] | None:
         """User ids the account will have in ``name`` after saving (None: the field did not validate)."""
@@ -146,14 +157,18 @@ class OfficialAccountAdmin(admin.ModelAdmin):
             messages.warning(
                 request, _("You may not change %(fields)s of this account; they were left as they were.") % {"fields": labels}
             )
-        super().save_model(request, obj, form, change)
+        # Saved with its access lists in save_related, through the service.
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        operators = form.cleaned_data.get("operators") if "operators" in form.fields else None
+        administrators = form.cleaned_data.get("administrators") if "administrators" in form.fields else None
         if not change and not request.user.is_superuser:
             # Staff allowed to add accounts administer what they add; otherwise it would vanish from their list.
-            form.instance.operators.add(request.user)
-            form.instance.administrators.add(request.user)
+            operators = [*(operators or []), request.user]
+            administrators = [*(administrators or []), request.user]
+        services.account_save(account=form.instance, operators=operators, administrators=administrators)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.display(description=_("callback URL"))
     def callback_url_display(self, obj):

@@ -183,3 +183,47 @@ def test_staff_who_add_an_account_operate_and_administer_it(client, db):
     assert response.status_code == 302, response.content.decode()[:2000]
     account = OfficialAccount.objects.get()
     assert list(account.operators.all()) == [user] and list(account.administrators.all()) == [user]
+
+
+def _account_form(**fields):
+    return {
+        "name": "Shop",
+        "appid": "wx1234567890abcd01",
+        "account_type": "service",
+        "token": "tok123",
+        "encoding_mode": "plain",
+        "encoding_aes_key": "",
+        "app_secret": "s3cret",
+        "default_reply_text": "",
+        "js_domains": "",
+        "api_base_url": "",
+        **fields,
+    }
+
+
+def test_an_account_added_in_the_admin_is_saved_by_the_service(admin_client, monkeypatch):
+    from accounts import services
+
+    saved = []
+    real = services.account_save
+    monkeypatch.setattr(services, "account_save", lambda **kw: saved.append(kw["account"].appid) or real(**kw))
+    response = admin_client.post("/en/admin/accounts/officialaccount/add/", _account_form())
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert saved == ["wx1234567890abcd01"]
+    assert OfficialAccount.objects.get(appid="wx1234567890abcd01").app_secret == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"encoding_mode": "safe", "encoding_aes_key": "tooShort0123"}, "An EncodingAESKey is exactly 43 letters and digits."),
+        ({"encoding_mode": "safe", "encoding_aes_key": ""}, "Compatible and safe modes need the EncodingAESKey."),
+        ({"app_secret": ""}, "The AppSecret is required for a new account."),
+        ({"app_secret": "x" * 129}, "at most 128 characters"),
+    ],
+)
+def test_the_admin_refuses_an_invalid_aes_key_or_secret_with_a_clear_message(admin_client, fields, message):
+    response = admin_client.post("/en/admin/accounts/officialaccount/add/", _account_form(**fields))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not OfficialAccount.objects.filter(appid="wx1234567890abcd01").exists()

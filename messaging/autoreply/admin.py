@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -13,8 +15,18 @@ from django.utils.translation import gettext_lazy as _
 
 from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
-from . import validation
+from . import services
 from .models import AutoReplyContent, AutoReplyRule
+
+
+def _kept_contents(formset) -> list[AutoReplyContent]:
+    """The replies an inline formset keeps, in the order of their position field."""
+    kept = [
+        form.instance
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE") and (form.instance.pk or form.has_changed())
+    ]
+    return sorted(kept, key=lambda content: content.position if content.position is not None else 0)
 
 
 class AutoReplyContentFormSet(forms.BaseInlineFormSet):
@@ -22,15 +34,23 @@ class AutoReplyContentFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        contents = [
-            form.instance
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and (form.instance.pk or form.has_changed())
-        ]
         try:
-            validation.rule_contents_clean(self.instance, contents)
+            services.rule_clean(rule=self.instance, contents=[copy.copy(c) for c in _kept_contents(self)])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from exc
+
+
+class RuleChangelistFormSet(forms.BaseModelFormSet):
+    """A rule switched on in the list passes the same checks as a full save."""
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if "enabled" in form.changed_data and form.instance.enabled and not form.errors:
+                try:
+                    services.rule_enable_clean(rule=form.instance)
+                except ValidationError as exc:
+                    form.add_error(None, exc.messages)
 
 
 class AutoReplyContentInline(admin.StackedInline):
@@ -117,12 +137,39 @@ class AutoReplyRuleAdmin(AccountScopedAdmin):
         url = reverse("admin:inbound_inboundmessage_changelist") + "?" + urlencode({"matched_rule__id__exact": obj.pk})
         return format_html('<a href="{}">{}</a>', url, _("log"))
 
+    def get_changelist_formset(self, request, **kwargs):
+        return super().get_changelist_formset(request, formset=RuleChangelistFormSet, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Saved with its replies in save_related, through the service.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        contents = None
+        for formset in formsets:
+            if isinstance(formset, AutoReplyContentFormSet):
+                contents = _kept_contents(formset)
+                # What the change message (admin history) reads from a formset that saved itself.
+                formset.new_objects = [c for c in contents if c.pk is None]
+                formset.changed_objects = [
+                    (f.instance, f.changed_data) for f in formset.initial_forms if f.instance in contents and f.has_changed()
+                ]
+                formset.deleted_objects = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        services.rule_save(rule=form.instance, contents=contents)
+        form.save_m2m()
+
+    def delete_model(self, request, obj):
+        services.rule_delete(rule=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.rules_delete(rules=queryset)
+
     def _set_enabled(self, request, queryset, enabled: bool):
-        changed = 0
-        for rule in queryset.exclude(enabled=enabled):
-            rule.enabled = enabled
-            rule.save(update_fields=["enabled", "updated_at"])
-            changed += 1
+        try:
+            changed = services.rule_enabled_set(rules=queryset, enabled=enabled)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
         messages.success(request, _("%(n)d rule(s) changed.") % {"n": changed})
 
     @admin.action(description=_("Enable selected rules"))

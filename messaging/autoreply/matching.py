@@ -23,10 +23,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from messaging.inbound.replies import Match, Reply
+from messaging.inbound.replies import Match
+from wechat.outgoing import OutgoingMessage, Text
 
 from .models import AutoReplyRule, AutoReplyVersion
-from .replies import reply_from_content
+from .replies import content_message
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class CompiledRule:
     id: int
     name: str
     mode: str
-    replies: tuple[Reply, ...]
+    replies: tuple[OutgoingMessage, ...]
     window: tuple[dtime, dtime] | None
 
 
@@ -102,10 +103,10 @@ class CompiledRule:
 class RuleMatch:
     rule_id: int
     rule_name: str
-    replies: tuple[Reply, ...]
+    replies: tuple[OutgoingMessage, ...]
     mode: str
 
-    def passive(self) -> Reply | None:
+    def passive(self) -> OutgoingMessage | None:
         if not self.replies:
             return None
         if self.mode == AutoReplyRule.ReplyMode.RANDOM:
@@ -272,7 +273,7 @@ def compile_rules(account_id: int, version: str) -> CompiledRules:
         window = None
         if rule.active_from is not None and rule.active_until is not None and rule.active_from != rule.active_until:
             window = (rule.active_from, rule.active_until)
-        replies = tuple(reply_from_content(c) for c in sorted(rule.contents.all(), key=lambda c: (c.position, c.id)))
+        replies = tuple(content_message(c) for c in sorted(rule.contents.all(), key=lambda c: (c.position, c.id)))
         rank = len(compiled.rules)
         compiled.rules.append(CompiledRule(rule.id, rule.name, rule.reply_mode, replies, window))
         if window:
@@ -429,5 +430,5 @@ def reply_for(account, data: dict) -> Match:
     if found is not None:
         return Match(found.passive(), found.rule_id)
     if str(data.get("MsgType", "")).lower() in FOLLOWER_MESSAGE_TYPES and account.default_reply_text:
-        return Match(Reply.text(account.default_reply_text))
+        return Match(Text(account.default_reply_text))
     return Match(None)

@@ -7,30 +7,18 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import OfficialAccount
-from messaging.inbound.models import InboundMessage
-from messaging.inbound.services import inbound_received
+from messaging.inbound.effects import effect_register
 
-from .matching import _version_key, local_cache_clear, rules_changed
-from .models import AutoReplyContent, AutoReplyRule
+from .matching import _version_key, local_cache_clear
 from .services import followups_send
 
 
-@receiver(inbound_received, sender=InboundMessage)
-def _inbound_followups(sender, inbound, **kwargs):
+def _inbound_followups(inbound):
     if inbound.matched_rule_id:
         followups_send(inbound=inbound)
 
 
-@receiver([post_save, post_delete], sender=AutoReplyRule)
-def _rule_changed(sender, instance, **kwargs):
-    rules_changed(account_id=instance.account_id, deleting="created" not in kwargs)
-
-
-@receiver([post_save, post_delete], sender=AutoReplyContent)
-def _content_changed(sender, instance, **kwargs):
-    account_id = AutoReplyRule.objects.filter(pk=instance.rule_id).values_list("account_id", flat=True).first()
-    if account_id is not None:
-        rules_changed(account_id=account_id, deleting="created" not in kwargs)
+effect_register(name="autoreply.followups", run=_inbound_followups, order=30)
 
 
 @receiver([post_save, post_delete], sender=OfficialAccount)

@@ -6,8 +6,11 @@ import logging
 
 from django.db import transaction
 
+from wechat.outgoing import custom_payloads
+
+from .matching import rules_changed
 from .models import AutoReplyContent, AutoReplyRule
-from .replies import custom_payloads, reply_from_content
+from .replies import content_message
 from .validation import rule_contents_clean
 
 logger = logging.getLogger(__name__)
@@ -19,7 +22,7 @@ def followup_payloads(rule: AutoReplyRule) -> list[dict]:
     contents = list(rule.contents.order_by("position", "id"))
     payloads = []
     for content in contents[1:]:
-        payloads += custom_payloads(reply_from_content(content))
+        payloads += custom_payloads(content_message(content))
     return payloads
 
 
@@ -53,23 +56,77 @@ def followups_send(*, inbound) -> int:
     return len(payloads)
 
 
-def rule_save(*, rule: AutoReplyRule, contents: list[AutoReplyContent]) -> AutoReplyRule:
+def rule_clean(*, rule: AutoReplyRule, contents: list[AutoReplyContent] | None = None) -> None:
+    """Every check a rule (with its replies, when given) must pass before it is saved; raises ValidationError."""
+    rule.full_clean()
+    if contents is not None:
+        for position, content in enumerate(contents):
+            content.position = position
+            content.full_clean(exclude=["rule"])
+        rule_contents_clean(rule, contents)
+
+
+def rule_enable_clean(*, rule: AutoReplyRule) -> None:
+    """A rule switched on must pass the checks of a full save with the replies it has."""
+    rule_clean(rule=rule, contents=list(rule.contents.order_by("position", "id")) if rule.pk else [])
+
+
+def rule_save(*, rule: AutoReplyRule, contents: list[AutoReplyContent] | None = None) -> AutoReplyRule:
     """Validate a rule with its replies and save them together, or save nothing.
 
-    ``contents`` replaces the rule's replies, in the order given.
+    ``contents`` replaces the rule's replies, in the order given; None keeps the replies the rule has.
     """
-    rule.full_clean()
-    for position, content in enumerate(contents):
-        content.position = position
-        content.full_clean(exclude=["rule"])
-    rule_contents_clean(rule, contents)
+    rule_clean(rule=rule, contents=contents)
+    previous_account_id = (
+        AutoReplyRule.objects.filter(pk=rule.pk).values_list("account_id", flat=True).first() if rule.pk else None
+    )
     with transaction.atomic():
         rule.save()
-        rule.contents.exclude(pk__in=[c.pk for c in contents if c.pk]).delete()
-        for content in contents:
-            content.rule = rule
-            content.save()
+        if contents is not None:
+            rule.contents.exclude(pk__in=[c.pk for c in contents if c.pk]).delete()
+            for content in contents:
+                content.rule = rule
+                content.save()
+        rules_changed(account_id=rule.account_id)
+        if previous_account_id is not None and previous_account_id != rule.account_id:
+            rules_changed(account_id=previous_account_id)
     return rule
+
+
+def rule_delete(*, rule: AutoReplyRule) -> None:
+    with transaction.atomic():
+        account_id = rule.account_id
+        rule.delete()
+        rules_changed(account_id=account_id, deleting=True)
+
+
+def rules_delete(*, rules) -> int:
+    """Delete the given rules (a queryset) and bump each account's version once. Returns how many rules."""
+    with transaction.atomic():
+        rows = list(rules.values_list("pk", "account_id"))
+        AutoReplyRule.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        account_ids = {account_id for _, account_id in rows}
+        for account_id in account_ids:
+            rules_changed(account_id=account_id, deleting=True)
+    return len(rows)
+
+
+def rule_enabled_set(*, rules, enabled: bool) -> int:
+    """Enable or disable rules; a rule is enabled only if it passes the save checks. Returns how many changed."""
+    changed = []
+    for rule in rules.exclude(enabled=enabled):
+        rule.enabled = enabled
+        if enabled:
+            rule_enable_clean(rule=rule)
+        changed.append(rule)
+    if not changed:
+        return 0
+    with transaction.atomic():
+        for rule in changed:
+            rule.save(update_fields=["enabled", "updated_at"])
+        for account_id in {rule.account_id for rule in changed}:
+            rules_changed(account_id=account_id)
+    return len(changed)
 
 
 def rule_create(*, account, name: str, trigger: str, replies: list[dict], **fields) -> AutoReplyRule:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import accounts_for_user
 from wechat.crypto import CallbackError, parse_xml
+from wechat.errors import describe
 from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
 from . import selectors
@@ -93,6 +94,7 @@ class InboundMessageAdmin(InboundThreadMixin, AccountScopedAdmin):
         "reply_sent",
         "matched_rule",
         "thread_link",
+        "effect_failures_badge",
     ]
     list_filter = [
         account_scoped_filter("account"),
@@ -113,3 +115,22 @@ class InboundMessageAdmin(InboundThreadMixin, AccountScopedAdmin):
     @admin.display(description=_("content"))
     def short_content(self, obj):
         return (obj.content or obj.event_key)[:60]
+
+    @admin.display(description=_("side effects"))
+    def effect_failures_badge(self, obj):
+        failures = list(obj.effect_failures.all())
+        if not failures:
+            return ""
+        lines = []
+        for failure in failures:
+            meaning = ""
+            if failure.errcode is not None:
+                info = describe(failure.errcode)
+                meaning = f" errcode {failure.errcode}: {info.zh} / {info.en}"
+            state = _("given up") if failure.next_attempt_at is None else _("retrying")
+            lines.append(f"{failure.effect} ({state}, {failure.attempts}×){meaning} {failure.last_error}")
+        return format_html(
+            '<span class="effect-failed" style="background:#ba2121;color:#fff;padding:1px 6px;border-radius:8px" title="{}">{}</span>',
+            "\n".join(lines),
+            _("%(n)d failed") % {"n": len(failures)},
+        )

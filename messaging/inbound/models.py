@@ -52,3 +52,28 @@ class InboundMessage(models.Model):
     def __str__(self):
         label = self.event or self.msg_type
         return f"{self.openid} {label} {self.content[:30]}"
+
+
+class InboundEffectFailure(models.Model):
+    """A side effect of an inbound message that raised; retried by a beat task until it runs or attempts run out."""
+
+    inbound = models.ForeignKey(
+        InboundMessage, on_delete=models.CASCADE, related_name="effect_failures", verbose_name=_("inbound message")
+    )
+    effect = models.CharField(_("side effect"), max_length=64)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    # None: no further attempt (given up).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    errcode = models.IntegerField(_("WeChat errcode"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("first failed at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last failed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("inbound side-effect failure")
+        verbose_name_plural = _("inbound side-effect failures")
+        constraints = [models.UniqueConstraint(fields=["inbound", "effect"], name="uniq_inbound_effect_failure")]
+        indexes = [models.Index(fields=["next_attempt_at"], name="inbound_effect_retry_idx")]
+
+    def __str__(self):
+        return f"{self.effect} of inbound {self.inbound_id}"

@@ -9,17 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import IntegrityError, connection, connections, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
-from . import replies
+from wechat import outgoing
+
+from . import effects, replies
 from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
-
-# Sent by the inbound_dispatch_pending task, after the callback has answered, with ``inbound=InboundMessage``.
-# Apps connect receivers for their side effects (follower updates, job-finish results, ...).
-inbound_received = Signal()
 
 # Sweep requests gathered in this process and sent together after this many seconds.
 DISPATCH_COALESCE_SECONDS = 0.05
@@ -167,7 +164,7 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
         match = replies.Match(None)
     reply_xml = ""
     if match.reply is not None:
-        reply_xml = replies.render(
+        reply_xml = outgoing.reply_xml(
             match.reply,
             to_user=_text(data.get("FromUserName")),
             from_user=_text(data.get("ToUserName")),
@@ -301,15 +298,5 @@ def inbound_dispatch(*, inbound_id: int) -> bool:
     if not claimed:
         return False
     inbound = InboundMessage.objects.select_related("account").get(pk=inbound_id)
-    for receiver, result in inbound_received.send_robust(sender=InboundMessage, inbound=inbound):
-        if isinstance(result, Exception):
-            logger.error(
-                "messaging.side_effect_failed",
-                exc_info=result,
-                extra={
-                    "appid": inbound.account.appid,
-                    "inbound_id": inbound_id,
-                    "receiver": getattr(receiver, "__qualname__", ""),
-                },
-            )
+    effects.effects_run(inbound=inbound)
     return True

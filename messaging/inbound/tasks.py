@@ -13,3 +13,10 @@ def inbound_dispatch_pending(account_id: int):
 @shared_task(name="messaging.tasks.inbound_dispatch_stale")
 def inbound_dispatch_stale():
     return services.inbound_dispatch_stale()
+
+
+@shared_task(name="messaging.inbound.tasks.inbound_effects_retry_due")
+def inbound_effects_retry_due():
+    from . import effects
+
+    return effects.effects_retry_due()

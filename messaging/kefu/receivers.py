@@ -1,12 +1,12 @@
-"""Signal receivers of customer service, connected in KefuConfig.ready()."""
+"""Inbound side effects of customer service, registered when KefuConfig.ready() imports this module."""
 
-from django.dispatch import receiver
-
-from messaging.inbound.services import inbound_received
+from messaging.inbound.effects import effect_register
 
 from .services.conversations import conversation_record_inbound
 
 
-@receiver(inbound_received, dispatch_uid="messaging.customer_service.conversation")
-def _inbound_to_conversation(sender, inbound, **kwargs):
+def _inbound_to_conversation(inbound):
     conversation_record_inbound(inbound=inbound)
+
+
+effect_register(name="kefu.conversation", run=_inbound_to_conversation, order=20)

@@ -1,11 +1,11 @@
-"""Signal receivers of mass sends, connected in MassConfig.ready()."""
+"""Signal receivers and inbound side effects of mass sends, connected in MassConfig.ready()."""
 
 from __future__ import annotations
 
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from messaging.inbound.services import inbound_received
+from messaging.inbound.effects import effect_register
 
 from .models import MassMessage
 from .services.results import mass_job_finished
@@ -18,7 +18,9 @@ def _on_message_deleted(sender, instance, **kwargs):
         PeriodicTask.objects.filter(pk=instance.recurring_task_id).delete()
 
 
-@receiver(inbound_received, dispatch_uid="messaging.mass.job_finished")
-def _on_inbound(sender, inbound, **kwargs):
+def _on_inbound(inbound):
     if (inbound.event or "").upper() == "MASSSENDJOBFINISH":
         mass_job_finished(account=inbound.account, data=inbound.payload)
+
+
+effect_register(name="mass.job_finished", run=_on_inbound, order=40)

@@ -5,8 +5,6 @@ import json
 import pytest
 
 from conftest import sample_json, sample_text
-from messaging.autoreply import replies as autoreply_replies
-from messaging.inbound import replies
 from messaging.kefu.services import conversations as kefu_conversations
 from messaging.kefu.services import outbound as kefu_outbound
 from messaging.mass.models import MassMessage
@@ -55,32 +53,6 @@ EVERY_MESSAGE = [
     TransferCustomerService(),
     TransferCustomerService("test1@test"),
 ]
-
-
-def legacy_reply(message):
-    """The same message as messaging.replies.Reply, the value today's auto-reply builds."""
-    match message:
-        case Text():
-            return replies.Reply.text(message.content)
-        case Image():
-            return replies.Reply.image(message.media_id)
-        case Voice():
-            return replies.Reply.voice(message.media_id)
-        case Video():
-            return replies.Reply.video(message.media_id, message.title, message.description)
-        case Music():
-            return replies.Reply.music(
-                title=message.title,
-                description=message.description,
-                music_url=message.music_url,
-                hq_music_url=message.hq_music_url,
-                thumb_media_id=message.thumb_media_id,
-            )
-        case News():
-            return replies.Reply.news([a.__dict__ for a in message.articles])
-        case TransferCustomerService():
-            return replies.Reply.transfer_customer_service(message.kf_account)
-    return None
 
 
 def legacy_mass(message, *, send_ignore_reprint=False) -> MassMessage:
@@ -150,13 +122,6 @@ def test_transfer_to_an_agent_is_the_sample_byte_for_byte():
     assert xml == sample_text("replies/reply_transfer_customer_service.xml").strip()
 
 
-@pytest.mark.parametrize("message", on(Channel.REPLY), ids=repr)
-@pytest.mark.parametrize("for_event", [False, True])
-def test_reply_xml_is_what_the_auto_reply_renders_today(message, for_event):
-    address = {"to_user": "openid", "from_user": "gh_123", "create_time": 1700000000, "for_event": for_event}
-    assert reply_xml(message, **address) == replies.render(legacy_reply(message), **address)
-
-
 def test_news_replies_carry_one_article_for_a_message_and_eight_for_an_event():
     assert "<ArticleCount>1</ArticleCount>" in reply_xml(News(NINE), to_user="o", from_user="gh")
     assert "<ArticleCount>8</ArticleCount>" in reply_xml(News(NINE), to_user="o", from_user="gh", for_event=True)
@@ -169,11 +134,6 @@ def test_types_a_passive_reply_cannot_carry_are_refused(message):
 
 
 # --- customer-service messages --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("message", [m for m in on(Channel.REPLY) if legacy_reply(m) is not None], ids=repr)
-def test_custom_payloads_are_what_auto_reply_follow_ups_send_today(message):
-    assert custom_payloads(message) == autoreply_replies.custom_payloads(legacy_reply(message))
 
 
 @pytest.mark.parametrize(

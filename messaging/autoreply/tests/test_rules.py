@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conftest import sample_text
 from messaging.autoreply.models import AutoReplyRule
-from messaging.autoreply.services import rule_create
+from messaging.autoreply.services import rule_create, rule_delete, rule_enabled_set, rule_save
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback, reply_plaintext
 
@@ -289,8 +289,7 @@ def test_with_equal_priority_the_older_rule_wins(client, account):
 
 def test_disabled_rule_does_not_answer(client, account):
     rule = keyword_rule(account, "hello", "hi")
-    rule.enabled = False
-    rule.save()
+    rule_enabled_set(rules=AutoReplyRule.objects.filter(pk=rule.pk), enabled=False)
     assert send_text(client, account, "hello") == "success"
 
 
@@ -299,9 +298,9 @@ def test_a_rule_edit_is_seen_by_the_next_message(client, account):
     assert text_of(send_text(client, account, "hello", 1)) == "hi"
     content = rule.contents.get()
     content.text = "hi again"
-    content.save()
+    rule_save(rule=rule, contents=[content])
     assert text_of(send_text(client, account, "hello", 2)) == "hi again"
-    rule.delete()
+    rule_delete(rule=rule)
     assert send_text(client, account, "hello", 3) == "success"
 
 
@@ -366,7 +365,7 @@ def test_retried_message_gets_the_first_reply_even_after_an_edit(client, account
     assert text_of(send_text(client, account, "hello")) == "first"
     content = rule.contents.get()
     content.text = "changed"
-    content.save()
+    rule_save(rule=rule, contents=[content])
     assert text_of(send_text(client, account, "hello")) == "first"
     assert InboundMessage.objects.count() == 1
 

@@ -219,3 +219,107 @@ def test_sandbox_seed_command_runs_the_rules_seeder(db):
     call_command("sandbox_seed")
     assert AutoReplyRule.objects.filter(account__is_sandbox=True, keywords__contains="你好").exists()
     assert InboundMessage.objects.count() == 0
+
+
+@pytest.fixture
+def version_bumps(monkeypatch):
+    from messaging.autoreply import services
+
+    calls = []
+    real = services.rules_changed
+
+    def counting(**kwargs):
+        calls.append(kwargs["account_id"])
+        real(**kwargs)
+
+    monkeypatch.setattr(services, "rules_changed", counting)
+    return calls
+
+
+def test_an_admin_edit_with_two_replies_bumps_the_rules_version_once(admin_client, account, version_bumps):
+    rule = rule_create(
+        account=account, name="r", trigger="keyword", keywords="hi", replies=[{"reply_type": "text", "text": "old"}]
+    )
+    version_bumps.clear()
+    content = rule.contents.get()
+    data = form_data(
+        account,
+        name="r",
+        keywords="hi",
+        replies=[
+            {"reply_type": "text", "text": "new", "id": str(content.pk), "rule": str(rule.pk)},
+            {"reply_type": "text", "text": "second"},
+        ],
+    )
+    data["contents-INITIAL_FORMS"] = "1"
+    response = admin_client.post(f"/en/admin/autoreply/autoreplyrule/{rule.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [c.text for c in rule.contents.order_by("position")] == ["new", "second"]
+    assert version_bumps == [account.pk]
+
+
+def test_an_admin_delete_bumps_the_rules_version(admin_client, account, version_bumps):
+    rule = rule_create(account=account, name="r", trigger="keyword", keywords="hi", replies=[{"reply_type": "text", "text": "x"}])
+    version_bumps.clear()
+    response = admin_client.post(f"/en/admin/autoreply/autoreplyrule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not AutoReplyRule.objects.exists()
+    assert version_bumps == [account.pk]
+
+
+def _rule_without_replies(account):
+    # Stored before replies were required (an older release); a plain model save accepts switching it on.
+    return AutoReplyRule.objects.create(account=account, name="empty", trigger="keyword", keywords="hi", enabled=False)
+
+
+def test_enabling_a_rule_without_replies_from_the_list_is_refused(admin_client, account, version_bumps):
+    rule = _rule_without_replies(account)
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-id": str(rule.pk),
+        "form-0-priority": "0",
+        "form-0-enabled": "on",
+        "_save": "Save",
+    }
+    response = admin_client.post("/en/admin/autoreply/autoreplyrule/", data)
+    assert response.status_code == 200
+    assert "Add at least one reply." in response.content.decode()
+    rule.refresh_from_db()
+    assert rule.enabled is False
+    assert version_bumps == []
+
+
+def test_the_enable_action_refuses_a_rule_without_replies(admin_client, account, version_bumps):
+    rule = _rule_without_replies(account)
+    response = admin_client.post(
+        "/en/admin/autoreply/autoreplyrule/",
+        {"action": "enable_rules", "_selected_action": [rule.pk], "index": "0"},
+        follow=True,
+    )
+    assert "Add at least one reply." in response.content.decode()
+    rule.refresh_from_db()
+    assert rule.enabled is False
+    assert version_bumps == []
+
+
+def test_a_priority_edit_from_the_list_bumps_the_rules_version_once(admin_client, account, version_bumps):
+    rule = rule_create(account=account, name="r", trigger="keyword", keywords="hi", replies=[{"reply_type": "text", "text": "x"}])
+    version_bumps.clear()
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-id": str(rule.pk),
+        "form-0-priority": "5",
+        "form-0-enabled": "on",
+        "_save": "Save",
+    }
+    response = admin_client.post("/en/admin/autoreply/autoreplyrule/", data)
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.priority == 5
+    assert version_bumps == [account.pk]

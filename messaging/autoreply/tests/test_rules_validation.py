@@ -6,6 +6,7 @@ import time
 import pytest
 from django.core.exceptions import ValidationError
 
+from messaging.autoreply.matching import rules_changed
 from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
 from messaging.autoreply.services import rule_create
 from messaging.autoreply.validation import regex_problem
@@ -139,6 +140,7 @@ def stored_without_validation(account, pattern: str, priority: int = 10) -> Auto
         account=account, name="bad", trigger="keyword", keywords=pattern, match_type="regex", priority=priority
     )
     AutoReplyContent.objects.create(rule=rule, reply_type="text", text="never")
+    rules_changed(account_id=account.pk)
     return rule
 
 
