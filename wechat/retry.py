@@ -41,6 +41,7 @@ class RetryPolicy:
     retry_timeouts: bool = False  # only where a repeated call cannot act twice
     fixed: Mapping[int, float] = field(default_factory=dict)  # errcode → wait in seconds (or NEXT_MINUTE)
     other_errors: bool = False  # also retry exceptions that are not WeChatError (a bug, a lost database connection)
+    retry_quota: bool = False  # also retry quota errors (45009 and the like), which only a long wait can clear
 
     def __post_init__(self):
         object.__setattr__(self, "fixed", MappingProxyType(dict(self.fixed)))
@@ -68,7 +69,7 @@ class RetryPolicy:
             return self.other_errors
         if isinstance(exc, WeChatTimeout):
             return self.retry_timeouts
-        return exc.category == Category.TRANSIENT
+        return exc.category == Category.TRANSIENT or (self.retry_quota and exc.category == Category.QUOTA)
 
 
 # Sleeps inside one call: follower sync pages and info batches (reads, so timeouts are retried).
@@ -87,7 +88,9 @@ PUSH_SLICE = RetryPolicy("push_slice", attempts=11, base=10, cap=600)
 # A follower sync job that failed transiently, resumed from its cursor.
 JOB = RetryPolicy("job", attempts=6, base=60, cap=1800)
 # A side effect of an inbound message, counted on its failure row; effects are idempotent per (message, effect).
-INBOUND_EFFECT = RetryPolicy("inbound_effect", attempts=8, base=30, cap=3600, retry_timeouts=True, other_errors=True)
+INBOUND_EFFECT = RetryPolicy(
+    "inbound_effect", attempts=8, base=30, cap=3600, retry_timeouts=True, other_errors=True, retry_quota=True
+)
 
 POLICIES = {p.name: p for p in (IN_PROCESS, SEND, SEND_IDEMPOTENT, SYNC, MASS_BATCH, PUSH_SLICE, JOB, INBOUND_EFFECT)}
 

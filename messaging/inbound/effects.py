@@ -10,21 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from wechat.errors import WeChatError
+from wechat.retry import INBOUND_EFFECT, next_attempt_at
 
 from .models import InboundEffectFailure, InboundMessage
 
 logger = logging.getLogger(__name__)
 
 # Attempts in all (the first run included); then the failure stays, without a next attempt, for an operator to see.
-MAX_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 60
-RETRY_MAX_SECONDS = 3600
+MAX_ATTEMPTS = INBOUND_EFFECT.attempts
 # How long a retry run holds a due row before another run may take it.
 RETRY_LEASE_SECONDS = 300
 
@@ -46,14 +45,6 @@ def effect_register(*, name: str, run: Callable[[InboundMessage], None], order: 
 
 def effects() -> list[Effect]:
     return sorted(_effects.values(), key=lambda effect: (effect.order, effect.name))
-
-
-def next_attempt_at(*, attempts: int, now: datetime | None = None) -> datetime | None:
-    """When to run a failed effect again after ``attempts`` failures; None once they are used up."""
-    if attempts >= MAX_ATTEMPTS:
-        return None
-    delay = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
-    return (now or timezone.now()) + timedelta(seconds=delay)
 
 
 def _run(effect: Effect, inbound: InboundMessage) -> Exception | None:
@@ -88,7 +79,11 @@ def effects_run(*, inbound: InboundMessage) -> int:
         InboundEffectFailure.objects.update_or_create(
             inbound=inbound,
             effect=effect.name,
-            defaults={"attempts": 1, "next_attempt_at": next_attempt_at(attempts=1), **_error_fields(exc)},
+            defaults={
+                "attempts": 1,
+                "next_attempt_at": next_attempt_at(policy=INBOUND_EFFECT, attempts=1, exc=exc),
+                **_error_fields(exc),
+            },
         )
     return failed
 
@@ -107,7 +102,10 @@ def effect_retry(*, failure_id: int) -> bool:
         return True
     attempts = failure.attempts + 1
     InboundEffectFailure.objects.filter(pk=failure.pk).update(
-        attempts=attempts, next_attempt_at=next_attempt_at(attempts=attempts), updated_at=timezone.now(), **_error_fields(exc)
+        attempts=attempts,
+        next_attempt_at=next_attempt_at(policy=INBOUND_EFFECT, attempts=attempts, exc=exc),
+        updated_at=timezone.now(),
+        **_error_fields(exc),
     )
     return False
 

@@ -9,6 +9,7 @@ from wechat import retry
 from wechat.errors import CONNECTION_ERROR, WeChatError, WeChatTimeout
 from wechat.retry import (
     IN_PROCESS,
+    INBOUND_EFFECT,
     JOB,
     MASS_BATCH,
     PUSH_SLICE,
@@ -72,6 +73,13 @@ def test_transient_errors_are_retried_auth_quota_and_permanent_ones_are_not():
     assert not SEND.should_retry(DAILY_QUOTA, 1)
     assert not SEND.should_retry(NOT_FOLLOWING, 1)
     assert not SEND.should_retry(ValueError("bug"), 1)
+
+
+def test_inbound_effects_wait_out_a_daily_quota_and_retry_any_error_but_permanent_ones():
+    assert INBOUND_EFFECT.should_retry(DAILY_QUOTA, 1)
+    assert INBOUND_EFFECT.should_retry(ValueError("lost connection"), 1)
+    assert not INBOUND_EFFECT.should_retry(NOT_FOLLOWING, 1)
+    assert not INBOUND_EFFECT.should_retry(DAILY_QUOTA, INBOUND_EFFECT.attempts)
 
 
 def test_timeouts_are_retried_only_by_policies_for_idempotent_calls():
