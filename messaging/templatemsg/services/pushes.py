@@ -19,7 +19,7 @@ from wechat.errors import WeChatError
 from ..models import MessageTemplate, TemplateMessage, TemplatePush
 from ..selectors import audience_openids
 from . import dispatch as sending
-from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors
+from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors, template_content
 
 logger = logging.getLogger(__name__)
 
@@ -268,9 +268,7 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     if not rows:
         _push_finish_if_done(push_id)
         return summary
-    target = push.request_body()
-    template_id = push.template.template_id
-    bodies = {pk: {"touser": openid, "template_id": template_id, "client_msg_id": cmid, **target} for pk, openid, cmid in rows}
+    receivers = {pk: (pk, openid, cmid) for pk, openid, cmid in rows}
     limiter = sending.RateLimiter(f"push{push_id}", push.rate_limit)
     concurrency = settings.TEMPLATE_PUSH_CONCURRENCY
     rounds = settings.TEMPLATE_PUSH_TRANSIENT_ROUNDS
@@ -278,14 +276,16 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     def still_sending() -> bool:
         return TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING).exists()
 
-    pending = list(bodies)
+    pending = list(receivers)
     sent: dict[int, str] = {}
     failed: dict[int, WeChatError] = {}
     stop_error: WeChatError | None = None
     for round_no in range(rounds):
         results = sending.send_all(
             account=push.account,
-            items=((pk, bodies[pk]) for pk in pending),
+            template_id=push.template.template_id,
+            content=template_content(push),
+            items=(receivers[pk] for pk in pending),
             concurrency=min(concurrency, len(pending)),
             limiter=limiter,
             keep_going=still_sending,
