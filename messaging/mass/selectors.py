@@ -9,6 +9,9 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from wechat.api.mass import MassTarget, ToAll, ToOpenids, ToTag
+from wechat.outgoing import Images, MpNews, OutgoingMessage, Text, Video, Voice, WxCard
+
 from .models import MassBatch, MassMessage
 
 PER_FOLLOWER_MONTHLY = 4  # service accounts: mass messages a follower receives per month (API.md §8)
@@ -140,3 +143,33 @@ def mass_message_progress(message: MassMessage) -> tuple[int, int]:
     """(batches settled, batches) while sending; (sent, filtered) once WeChat reported."""
     statuses = list(message.batches.values_list("status", flat=True))
     return sum(1 for s in statuses if s in MassBatch.SETTLED), len(statuses)
+
+
+def message_value(message: MassMessage) -> OutgoingMessage:
+    """What a mass message sends, as the one outgoing-message value (``wechat.outgoing``)."""
+    t = message.msgtype
+    if t == MassMessage.MsgType.TEXT:
+        return Text(message.content)
+    if t == MassMessage.MsgType.IMAGE:
+        return Images(
+            tuple(message.media_ids),
+            recommend=message.recommend,
+            need_open_comment=message.need_open_comment,
+            only_fans_can_comment=message.only_fans_can_comment,
+        )
+    if t == MassMessage.MsgType.VOICE:
+        return Voice(message.media_id)
+    if t == MassMessage.MsgType.VIDEO:
+        return Video(message.media_id, title=message.video_title, description=message.video_description)
+    if t == MassMessage.MsgType.MPNEWS:
+        return MpNews(message.media_id)
+    return WxCard(message.card_id)
+
+
+def batch_target(batch: MassBatch) -> MassTarget:
+    """Who one batch goes to: its OpenID list, a tag, or everyone."""
+    if batch.openids:
+        return ToOpenids(tuple(batch.openids))
+    if batch.tag_wechat_id is not None:
+        return ToTag(batch.tag_wechat_id)
+    return ToAll()
