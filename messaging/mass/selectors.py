@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from followers import selectors as followers_selectors
 from wechat.api.mass import MassTarget, ToAll, ToOpenids, ToTag
 from wechat.outgoing import Images, MpNews, OutgoingMessage, Text, Video, Voice, WxCard
 
@@ -21,23 +22,22 @@ SUBSCRIPTION_DAILY = 1  # subscription accounts: successful mass sends per day
 
 
 def _followers(account):
-    from followers.models import Follower
+    return followers_selectors.audience(account=account)
 
-    return Follower.objects.filter(account=account, subscribed=True, blacklisted=False)
+
+def _date(value) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
 
 
 def _filtered_followers(message: MassMessage):
     spec = message.follower_filter or {}
-    qs = _followers(message.account)
-    if spec.get("tag"):
-        qs = qs.filter(tags__pk=spec["tag"])
-    if spec.get("subscribe_scene"):
-        qs = qs.filter(subscribe_scene=spec["subscribe_scene"])
-    if spec.get("subscribed_after"):
-        qs = qs.filter(subscribe_time__date__gte=date.fromisoformat(str(spec["subscribed_after"])))
-    if spec.get("subscribed_before"):
-        qs = qs.filter(subscribe_time__date__lte=date.fromisoformat(str(spec["subscribed_before"])))
-    return qs
+    return followers_selectors.audience(
+        account=message.account,
+        tag=spec.get("tag") or None,
+        subscribe_scene=spec.get("subscribe_scene") or "",
+        subscribed_after=_date(spec.get("subscribed_after")),
+        subscribed_before=_date(spec.get("subscribed_before")),
+    )
 
 
 def audience_openids(message: MassMessage) -> list[str] | None:
@@ -45,7 +45,7 @@ def audience_openids(message: MassMessage) -> list[str] | None:
     if message.audience == MassMessage.Audience.OPENIDS:
         return list(dict.fromkeys(message.openids or []))
     if message.audience == MassMessage.Audience.FILTER:
-        return list(_filtered_followers(message).order_by("id").values_list("openid", flat=True).distinct())
+        return list(followers_selectors.audience_openids(queryset=_filtered_followers(message)))
     return None
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from followers.models import Follower
 from messaging.inbound.models import InboundMessage
 from messaging.templatemsg import services
 from messaging.templatemsg.models import TemplateMessage, TemplatePush
@@ -78,6 +79,22 @@ def test_push_to_all_and_to_an_openid_list(account, sandbox_app, template, djang
     )
     assert listed.total == 2
     assert deliveries_per_openid(sandbox_app)[everyone[0]] == 2  # one per push
+
+
+def test_pushes_skip_blacklisted_followers_as_mass_sends_do(
+    account, sandbox_app, template, tag, django_capture_on_commit_callbacks
+):
+    members = add_followers(account, sandbox_app, 4, tag=tag)
+    others = add_followers(account, sandbox_app, 2, prefix="oOther")
+    Follower.objects.filter(account=account, openid__in=[members[0], others[0]]).update(blacklisted=True)
+
+    to_tag = create_push(account, template, django_capture_on_commit_callbacks, tag=tag)
+    to_all = create_push(account, template, django_capture_on_commit_callbacks, audience=TemplatePush.Audience.ALL)
+
+    assert (to_tag.total, to_all.total) == (3, 4)
+    reached = deliveries_per_openid(sandbox_app)
+    assert members[0] not in reached and others[0] not in reached
+    assert reached[members[1]] == 2 and reached[others[1]] == 1
 
 
 def test_expansion_is_idempotent(account, sandbox_app, template, tag):
