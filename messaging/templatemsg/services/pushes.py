@@ -124,6 +124,69 @@ def template_push_create(
     return push
 
 
+class PushStarted(ValidationError):
+    """The push left 'scheduled' before the edit was written."""
+
+
+PUSH_EDITABLE_FIELDS = (
+    "account",
+    "name",
+    "template",
+    "data",
+    "url",
+    "miniprogram_appid",
+    "miniprogram_pagepath",
+    "audience",
+    "tag",
+    "openids",
+    "scheduled_at",
+    "rate_limit",
+)
+
+
+def template_push_update(*, push: TemplatePush, **fields) -> TemplatePush:
+    """Edit a push that has not started, with the validation of ``template_push_create``.
+
+    The write is a conditional update on 'scheduled', so an edit never lands on a push a worker has just
+    claimed; that case raises PushStarted (a ValidationError) and changes nothing. A push due now is started after commit.
+    """
+    unknown = set(fields) - set(PUSH_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    values = {name: fields.get(name, getattr(push, name)) for name in PUSH_EDITABLE_FIELDS}
+    audience = values["audience"]
+    normalised = template_push_validate(
+        account=values["account"],
+        template=values["template"],
+        data=values["data"],
+        audience=audience,
+        tag=values["tag"],
+        openids=values["openids"],
+        url=values["url"] or "",
+        miniprogram_appid=values["miniprogram_appid"] or "",
+        miniprogram_pagepath=values["miniprogram_pagepath"] or "",
+        rate_limit=values["rate_limit"],
+    )
+    values.update(
+        name=values["name"] or values["template"].title,
+        data=normalised,
+        url=values["url"] or "",
+        miniprogram_appid=values["miniprogram_appid"] or "",
+        miniprogram_pagepath=values["miniprogram_pagepath"] or "",
+        tag=values["tag"] if audience == TemplatePush.Audience.TAG else None,
+        openids=_clean_openids(values["openids"]) if audience == TemplatePush.Audience.OPENIDS else [],
+        scheduled_at=values["scheduled_at"] or timezone.now(),
+        rate_limit=values["rate_limit"] or settings.TEMPLATE_PUSH_RATE_LIMIT,
+    )
+    updated = TemplatePush.objects.filter(pk=push.pk, status=PushStatus.SCHEDULED).update(**values)
+    if not updated:
+        raise PushStarted(_("This push has started; it can no longer be edited."))
+    push.refresh_from_db()
+    if push.scheduled_at <= timezone.now():
+        template_push_enqueue_start(push=push)
+    return push
+
+
 def template_push_enqueue_start(*, push: TemplatePush) -> None:
     transaction.on_commit(lambda: _enqueue_start(push.pk))
 
