@@ -58,6 +58,8 @@ def audience_size(message: MassMessage) -> int:
             return 0
         local = _followers(message.account).filter(tags=message.tag).count()
         return local or message.tag.follower_count
+    if message.audience == MassMessage.Audience.FILTER:
+        return _filtered_followers(message).count()
     return len(audience_openids(message) or [])
 
 
