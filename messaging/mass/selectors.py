@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from django.db.models import Sum
+from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -98,22 +98,54 @@ def mass_quota_for(*, message: MassMessage, now: datetime | None = None) -> dict
 def _followers_at_monthly_limit(message: MassMessage, month_batches) -> int:
     """How many of the audience already got 4 mass messages this month, by our own records.
 
-    All-follower and tag sends count for the followers who are (now) subscribed / in the tag.
+    All-follower and tag sends count for the followers who are (now) subscribed / in the tag. For a follower
+    audience the count is one SQL query; only an operator's OpenID list is counted here.
     """
-    from followers.models import Follower
-
     sends_all = month_batches.filter(message__audience=MassMessage.Audience.ALL).count()
     per_tag = Counter(month_batches.filter(tag_wechat_id__isnull=False).values_list("tag_wechat_id", flat=True))
     per_openid: Counter = Counter()
     for ids in month_batches.exclude(openids=[]).values_list("openids", flat=True).iterator():
         per_openid.update(ids)
-    if message.audience in (MassMessage.Audience.ALL, MassMessage.Audience.TAG):
-        qs = _followers(message.account)
-        if message.audience == MassMessage.Audience.TAG:
-            qs = qs.filter(tags=message.tag) if message.tag else qs.none()
-        audience = list(qs.values_list("openid", flat=True))
+    if message.audience == MassMessage.Audience.OPENIDS:
+        return _openids_at_monthly_limit(message, audience_openids(message) or [], sends_all, per_tag, per_openid)
+    if message.audience == MassMessage.Audience.TAG:
+        followers = _followers(message.account).filter(tags=message.tag) if message.tag else _followers(message.account).none()
+    elif message.audience == MassMessage.Audience.FILTER:
+        followers = _filtered_followers(message)
     else:
-        audience = audience_openids(message) or []
+        followers = _followers(message.account)
+    if sends_all >= PER_FOLLOWER_MONTHLY:
+        return followers.count()
+    if not per_tag and not per_openid:
+        return 0
+    received = Value(sends_all)
+    if per_tag:
+        received = received + Coalesce(Subquery(_tag_sends(per_tag)), Value(0))
+    if per_openid:
+        by_count: dict[int, list[str]] = {}
+        for openid, n in per_openid.items():
+            by_count.setdefault(n, []).append(openid)
+        received = received + Case(*(When(openid__in=ids, then=Value(n)) for n, ids in by_count.items()), default=Value(0))
+    return followers.alias(received=received).filter(received__gte=PER_FOLLOWER_MONTHLY).count()
+
+
+def _tag_sends(per_tag: Counter):
+    """Per follower (OuterRef "pk"): the tag sends of the month that reached their tags."""
+    from followers.models import Follower
+
+    through = Follower.tags.through
+    sends = Case(*(When(tag__wechat_id=w, then=Value(n)) for w, n in per_tag.items()), default=Value(0))
+    return (
+        through.objects.filter(follower_id=OuterRef("pk"), tag__wechat_id__in=list(per_tag))
+        .values("follower_id")
+        .annotate(total=Sum(sends))
+        .values("total")
+    )
+
+
+def _openids_at_monthly_limit(message: MassMessage, audience: list[str], sends_all: int, per_tag, per_openid) -> int:
+    from followers.models import Follower
+
     if sends_all >= PER_FOLLOWER_MONTHLY:
         return len(audience)
     tags_of: dict[str, list[int]] = {}

@@ -224,6 +224,38 @@ def test_subscription_account_gets_45028_on_the_second_send_of_the_day(make_acco
     assert deliveries(app).count() == 2
 
 
+def test_the_monthly_limit_adds_all_tag_and_list_sends_per_follower(account, sandbox_app):
+    tag = make_tag(account)
+    ids = make_followers(account, sandbox_app, 2, tag=tag) + make_followers(account, sandbox_app, 2, start=2)
+
+    def sent(audience, index, **batch):
+        earlier = text_message(account, title=f"earlier {index}", audience=audience, tag=tag, openids=ids[:2])
+        MassBatch.objects.create(
+            message=earlier,
+            index=0,
+            clientmsgid=f"c{index}",
+            status=MassBatch.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            **batch,
+        )
+
+    sent("tag", 1, tag_wechat_id=tag.wechat_id)
+    sent("tag", 2, tag_wechat_id=tag.wechat_id)
+    sent("all", 3)
+    sent("openids", 4, openids=[ids[0], ids[2]])
+    # This month: ids[0] 2 + 1 + 1 = 4 (at the limit), ids[1] 3, ids[2] 2, ids[3] 1.
+    for audience, fields, at_limit in [
+        ("all", {}, 1),
+        ("tag", {"tag": tag}, 1),
+        ("openids", {"openids": ids[:3]}, 1),
+        ("filter", {"follower_filter": {"tag": tag.pk}}, 1),
+    ]:
+        message = text_message(account, title=f"next {audience}", audience=audience, **fields)
+        assert mass_selectors.mass_quota_for(message=message)["at_limit"] == at_limit, audience
+    sent("openids", 5, openids=[ids[1], ids[3]])
+    assert mass_selectors.mass_quota_for(message=text_message(account, title="last"))["at_limit"] == 2
+
+
 def test_subscription_account_may_not_send_to_an_openid_list(make_account):
     account = make_account(account_type="subscription")
     with pytest.raises(ValidationError) as exc:
