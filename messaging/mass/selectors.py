@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from django.db.models import Sum
+from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from followers import selectors as followers_selectors
+from wechat.api.mass import MassTarget, ToAll, ToOpenids, ToTag
+from wechat.outgoing import Images, MpNews, OutgoingMessage, Text, Video, Voice, WxCard
 
 from .models import MassBatch, MassMessage
 
@@ -18,23 +22,22 @@ SUBSCRIPTION_DAILY = 1  # subscription accounts: successful mass sends per day
 
 
 def _followers(account):
-    from followers.models import Follower
+    return followers_selectors.audience(account=account)
 
-    return Follower.objects.filter(account=account, subscribed=True, blacklisted=False)
+
+def _date(value) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
 
 
 def _filtered_followers(message: MassMessage):
     spec = message.follower_filter or {}
-    qs = _followers(message.account)
-    if spec.get("tag"):
-        qs = qs.filter(tags__pk=spec["tag"])
-    if spec.get("subscribe_scene"):
-        qs = qs.filter(subscribe_scene=spec["subscribe_scene"])
-    if spec.get("subscribed_after"):
-        qs = qs.filter(subscribe_time__date__gte=date.fromisoformat(str(spec["subscribed_after"])))
-    if spec.get("subscribed_before"):
-        qs = qs.filter(subscribe_time__date__lte=date.fromisoformat(str(spec["subscribed_before"])))
-    return qs
+    return followers_selectors.audience(
+        account=message.account,
+        tag=spec.get("tag") or None,
+        subscribe_scene=spec.get("subscribe_scene") or "",
+        subscribed_after=_date(spec.get("subscribed_after")),
+        subscribed_before=_date(spec.get("subscribed_before")),
+    )
 
 
 def audience_openids(message: MassMessage) -> list[str] | None:
@@ -42,7 +45,7 @@ def audience_openids(message: MassMessage) -> list[str] | None:
     if message.audience == MassMessage.Audience.OPENIDS:
         return list(dict.fromkeys(message.openids or []))
     if message.audience == MassMessage.Audience.FILTER:
-        return list(_filtered_followers(message).order_by("id").values_list("openid", flat=True).distinct())
+        return list(followers_selectors.audience_openids(queryset=_filtered_followers(message)))
     return None
 
 
@@ -55,6 +58,8 @@ def audience_size(message: MassMessage) -> int:
             return 0
         local = _followers(message.account).filter(tags=message.tag).count()
         return local or message.tag.follower_count
+    if message.audience == MassMessage.Audience.FILTER:
+        return _filtered_followers(message).count()
     return len(audience_openids(message) or [])
 
 
@@ -93,22 +98,54 @@ def mass_quota_for(*, message: MassMessage, now: datetime | None = None) -> dict
 def _followers_at_monthly_limit(message: MassMessage, month_batches) -> int:
     """How many of the audience already got 4 mass messages this month, by our own records.
 
-    All-follower and tag sends count for the followers who are (now) subscribed / in the tag.
+    All-follower and tag sends count for the followers who are (now) subscribed / in the tag. For a follower
+    audience the count is one SQL query; only an operator's OpenID list is counted here.
     """
-    from followers.models import Follower
-
     sends_all = month_batches.filter(message__audience=MassMessage.Audience.ALL).count()
     per_tag = Counter(month_batches.filter(tag_wechat_id__isnull=False).values_list("tag_wechat_id", flat=True))
     per_openid: Counter = Counter()
     for ids in month_batches.exclude(openids=[]).values_list("openids", flat=True).iterator():
         per_openid.update(ids)
-    if message.audience in (MassMessage.Audience.ALL, MassMessage.Audience.TAG):
-        qs = _followers(message.account)
-        if message.audience == MassMessage.Audience.TAG:
-            qs = qs.filter(tags=message.tag) if message.tag else qs.none()
-        audience = list(qs.values_list("openid", flat=True))
+    if message.audience == MassMessage.Audience.OPENIDS:
+        return _openids_at_monthly_limit(message, audience_openids(message) or [], sends_all, per_tag, per_openid)
+    if message.audience == MassMessage.Audience.TAG:
+        followers = _followers(message.account).filter(tags=message.tag) if message.tag else _followers(message.account).none()
+    elif message.audience == MassMessage.Audience.FILTER:
+        followers = _filtered_followers(message)
     else:
-        audience = audience_openids(message) or []
+        followers = _followers(message.account)
+    if sends_all >= PER_FOLLOWER_MONTHLY:
+        return followers.count()
+    if not per_tag and not per_openid:
+        return 0
+    received = Value(sends_all)
+    if per_tag:
+        received = received + Coalesce(Subquery(_tag_sends(per_tag)), Value(0))
+    if per_openid:
+        by_count: dict[int, list[str]] = {}
+        for openid, n in per_openid.items():
+            by_count.setdefault(n, []).append(openid)
+        received = received + Case(*(When(openid__in=ids, then=Value(n)) for n, ids in by_count.items()), default=Value(0))
+    return followers.alias(received=received).filter(received__gte=PER_FOLLOWER_MONTHLY).count()
+
+
+def _tag_sends(per_tag: Counter):
+    """Per follower (OuterRef "pk"): the tag sends of the month that reached their tags."""
+    from followers.models import Follower
+
+    through = Follower.tags.through
+    sends = Case(*(When(tag__wechat_id=w, then=Value(n)) for w, n in per_tag.items()), default=Value(0))
+    return (
+        through.objects.filter(follower_id=OuterRef("pk"), tag__wechat_id__in=list(per_tag))
+        .values("follower_id")
+        .annotate(total=Sum(sends))
+        .values("total")
+    )
+
+
+def _openids_at_monthly_limit(message: MassMessage, audience: list[str], sends_all: int, per_tag, per_openid) -> int:
+    from followers.models import Follower
+
     if sends_all >= PER_FOLLOWER_MONTHLY:
         return len(audience)
     tags_of: dict[str, list[int]] = {}
@@ -140,3 +177,33 @@ def mass_message_progress(message: MassMessage) -> tuple[int, int]:
     """(batches settled, batches) while sending; (sent, filtered) once WeChat reported."""
     statuses = list(message.batches.values_list("status", flat=True))
     return sum(1 for s in statuses if s in MassBatch.SETTLED), len(statuses)
+
+
+def message_value(message: MassMessage) -> OutgoingMessage:
+    """What a mass message sends, as the one outgoing-message value (``wechat.outgoing``)."""
+    t = message.msgtype
+    if t == MassMessage.MsgType.TEXT:
+        return Text(message.content)
+    if t == MassMessage.MsgType.IMAGE:
+        return Images(
+            tuple(message.media_ids),
+            recommend=message.recommend,
+            need_open_comment=message.need_open_comment,
+            only_fans_can_comment=message.only_fans_can_comment,
+        )
+    if t == MassMessage.MsgType.VOICE:
+        return Voice(message.media_id)
+    if t == MassMessage.MsgType.VIDEO:
+        return Video(message.media_id, title=message.video_title, description=message.video_description)
+    if t == MassMessage.MsgType.MPNEWS:
+        return MpNews(message.media_id)
+    return WxCard(message.card_id)
+
+
+def batch_target(batch: MassBatch) -> MassTarget:
+    """Who one batch goes to: its OpenID list, a tag, or everyone."""
+    if batch.openids:
+        return ToOpenids(tuple(batch.openids))
+    if batch.tag_wechat_id is not None:
+        return ToTag(batch.tag_wechat_id)
+    return ToAll()

@@ -50,15 +50,6 @@ class TemplateTarget(models.Model):
     class Meta:
         abstract = True
 
-    def request_body(self) -> dict:
-        """The part of a message/template/send body shared by every receiver."""
-        body = {"data": self.data}
-        if self.url:
-            body["url"] = self.url
-        if self.miniprogram_appid:
-            body["miniprogram"] = {"appid": self.miniprogram_appid, "pagepath": self.miniprogram_pagepath}
-        return body
-
 
 class TemplatePush(TemplateTarget):
     """A template message pushed to a group of followers (定时模板消息推送)."""

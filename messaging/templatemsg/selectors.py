@@ -1,22 +1,17 @@
 """Template message reads: who a push reaches."""
 
-from followers.models import Follower
+from followers import selectors as followers_selectors
 
 from .models import TemplatePush
 
 
 def audience_openids(push: TemplatePush):
-    """The receivers' OpenIDs, streamed."""
+    """The receivers' OpenIDs, streamed: an operator's list as given, else the followers the push's audience
+    reaches (subscribed, not blacklisted)."""
     if push.audience == TemplatePush.Audience.OPENIDS:
         yield from push.openids
         return
-    followers = Follower.objects.filter(account_id=push.account_id, subscribed=True)
-    if push.audience == TemplatePush.Audience.TAG:
-        if push.tag_id is None:
-            return
-        followers = followers.filter(tags=push.tag_id)
-    # Keyset pages rather than one long cursor: each page is a short indexed query, whatever the table's size.
-    last = 0
-    while page := list(followers.filter(pk__gt=last).order_by("pk").values_list("pk", "openid")[:5000]):
-        last = page[-1][0]
-        yield from (openid for _pk, openid in page)
+    if push.audience == TemplatePush.Audience.TAG and push.tag_id is None:
+        return
+    tag = push.tag_id if push.audience == TemplatePush.Audience.TAG else None
+    yield from followers_selectors.audience_openids(queryset=followers_selectors.audience(account=push.account_id, tag=tag))

@@ -80,9 +80,10 @@ def mass_send(
     return _accepted(result, duplicate=False)
 
 
-def mass_preview(*, account, openid: str, message: OutgoingMessage) -> None:
+def mass_preview(*, account, openid: str, message: OutgoingMessage, send_ignore_reprint: bool = False) -> None:
     """Send the message to one follower's phone first (about 100 previews a day)."""
-    gateway.call(account, Endpoint.MASS_PREVIEW, json={"touser": openid, **mass_payload(message)})
+    body = {"touser": openid, **mass_payload(message, send_ignore_reprint=send_ignore_reprint)}
+    gateway.call(account, Endpoint.MASS_PREVIEW, json=body)
 
 
 def _msg_id(msg_id: str) -> int | str:

@@ -7,8 +7,6 @@ import pytest
 from conftest import sample_json, sample_text
 from messaging.kefu.services import conversations as kefu_conversations
 from messaging.kefu.services import outbound as kefu_outbound
-from messaging.mass.models import MassMessage
-from messaging.mass.services import compose as mass_compose
 from wechat.outgoing import (
     SUPPORTED,
     Article,
@@ -53,32 +51,6 @@ EVERY_MESSAGE = [
     TransferCustomerService(),
     TransferCustomerService("test1@test"),
 ]
-
-
-def legacy_mass(message, *, send_ignore_reprint=False) -> MassMessage:
-    t = MassMessage.MsgType
-    match message:
-        case Text():
-            return MassMessage(msgtype=t.TEXT, content=message.content)
-        case Images():
-            return MassMessage(
-                msgtype=t.IMAGE,
-                media_ids=list(message.media_ids),
-                recommend=message.recommend,
-                need_open_comment=message.need_open_comment,
-                only_fans_can_comment=message.only_fans_can_comment,
-            )
-        case Voice():
-            return MassMessage(msgtype=t.VOICE, media_id=message.media_id)
-        case Video():
-            return MassMessage(
-                msgtype=t.VIDEO, media_id=message.media_id, video_title=message.title, video_description=message.description
-            )
-        case MpNews():
-            return MassMessage(msgtype=t.MPNEWS, media_id=message.media_id, send_ignore_reprint=send_ignore_reprint)
-        case WxCard():
-            return MassMessage(msgtype=t.CARD, card_id=message.card_id)
-    raise AssertionError(message)
 
 
 def on(channel):
@@ -176,14 +148,6 @@ def test_mass_image_sets_are_refused_as_customer_service_messages():
 
 
 # --- mass sends -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("message", on(Channel.MASS), ids=repr)
-@pytest.mark.parametrize("ignore_reprint", [False, True])
-def test_mass_payload_is_what_mass_sends_send_today_byte_for_byte(message, ignore_reprint):
-    ours = mass_payload(message, send_ignore_reprint=ignore_reprint)
-    today = mass_compose._payload(legacy_mass(message, send_ignore_reprint=ignore_reprint))
-    assert json.dumps(ours, ensure_ascii=False) == json.dumps(today, ensure_ascii=False)
 
 
 def test_mass_payload_to_all_is_the_sample():

@@ -15,9 +15,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wechat.api import mass as mass_api
 from wechat.errors import WeChatError
 
 from ..models import MassBatch, MassMessage, MassMessageEvent
+from ..selectors import message_value
 
 logger = logging.getLogger(__name__)
 
@@ -172,62 +174,6 @@ def _transition(message_id: int, from_: tuple, to: str, *, actor=None, actor_lab
     return None
 
 
-def _payload(message: MassMessage) -> dict:
-    t = message.msgtype
-    if t == MassMessage.MsgType.TEXT:
-        return {"msgtype": "text", "text": {"content": message.content}}
-    if t == MassMessage.MsgType.IMAGE:
-        return {
-            "msgtype": "image",
-            "images": {
-                "media_ids": list(message.media_ids),
-                "recommend": message.recommend,
-                "need_open_comment": int(message.need_open_comment),
-                "only_fans_can_comment": int(message.only_fans_can_comment),
-            },
-        }
-    if t == MassMessage.MsgType.VOICE:
-        return {"msgtype": "voice", "voice": {"media_id": message.media_id}}
-    if t == MassMessage.MsgType.VIDEO:
-        video = {"media_id": message.media_id}
-        if message.video_title:
-            video["title"] = message.video_title
-        if message.video_description:
-            video["description"] = message.video_description
-        return {"msgtype": "mpvideo", "mpvideo": video}
-    if t == MassMessage.MsgType.MPNEWS:
-        return {
-            "msgtype": "mpnews",
-            "mpnews": {"media_id": message.media_id},
-            "send_ignore_reprint": int(message.send_ignore_reprint),
-        }
-    return {"msgtype": "wxcard", "wxcard": {"card_id": message.card_id}}
-
-
-def _request(batch: MassBatch) -> tuple[str, dict]:
-    body = _payload(batch.message)
-    body["clientmsgid"] = batch.clientmsgid
-    if batch.openids:
-        return "message/mass/send", {"touser": list(batch.openids), **body}
-    if batch.tag_wechat_id is not None:
-        return "message/mass/sendall", {"filter": {"is_to_all": False, "tag_id": batch.tag_wechat_id}, **body}
-    return "message/mass/sendall", {"filter": {"is_to_all": True}, **body}
-
-
-def error_body(exc: WeChatError) -> dict:
-    """The JSON WeChat answered with an error (45065 carries the existing msg_id there)."""
-    if exc.response:
-        return exc.response
-    response = getattr(exc.__cause__, "response", None)
-    if response is None:
-        return {}
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _int(value) -> int | None:
     try:
         return int(str(value).strip())
@@ -237,19 +183,19 @@ def _int(value) -> int | None:
 
 def mass_message_preview(*, message: MassMessage, openids: list[str], actor=None) -> list[tuple[str, WeChatError | None]]:
     """POST mass/preview to each operator OpenID. Returns each OpenID with its error (None when sent)."""
-    from wechat.gateway import client_for
-
     valid, invalid = openids_parse("\n".join(openids))
     if invalid or not valid:
         raise ValidationError(
             _("Enter one or more OpenIDs to preview to (invalid: %(list)s).") % {"list": ", ".join(invalid[:5])}
         )
     mass_message_validate(message)
-    client = client_for(message.account)
+    value = message_value(message)
     results: list[tuple[str, WeChatError | None]] = []
     for openid in valid:
         try:
-            client.post("message/mass/preview", data={"touser": openid, **_payload(message)})
+            mass_api.mass_preview(
+                account=message.account, openid=openid, message=value, send_ignore_reprint=message.send_ignore_reprint
+            )
             results.append((openid, None))
         except WeChatError as exc:
             results.append((openid, exc))
@@ -260,20 +206,14 @@ def mass_message_preview(*, message: MassMessage, openids: list[str], actor=None
 
 def mass_message_delete_article(*, message: MassMessage, article_idx: int = 0, actor=None) -> int:
     """mass/delete for each accepted batch of an article or video send. Returns how many were deleted."""
-    from wechat.gateway import client_for
-
     if message.msgtype not in DELETABLE_TYPES:
         raise ValidationError(_("Only article (mpnews) and video mass sends can be deleted."))
     batches = list(message.batches.filter(status__in=MassBatch.OK, deleted_at__isnull=True).exclude(msg_id=""))
     if not batches:
         raise ValidationError(_("Nothing to delete: no batch of this message was accepted by WeChat."))
-    client = client_for(message.account)
     deleted = 0
     for batch in batches:
-        body = {"msg_id": _int(batch.msg_id) or batch.msg_id}
-        if article_idx:
-            body["article_idx"] = article_idx
-        client.post("message/mass/delete", data=body)
+        mass_api.mass_delete(account=message.account, msg_id=batch.msg_id, article_idx=article_idx)
         if not article_idx:
             MassBatch.objects.filter(pk=batch.pk).update(deleted_at=timezone.now(), msg_status="DELETE")
         deleted += 1
@@ -282,15 +222,11 @@ def mass_message_delete_article(*, message: MassMessage, article_idx: int = 0, a
     return deleted
 
 
-def mass_speed_get(*, account) -> dict:
-    from wechat.gateway import client_for
-
-    return client_for(account).post("message/mass/speed/get", data={})
+def mass_speed_get(*, account) -> mass_api.MassSpeed:
+    return mass_api.mass_speed_get(account=account)
 
 
 def mass_speed_set(*, account, speed: int) -> None:
-    from wechat.gateway import client_for
-
     if speed not in SPEED_LEVELS:
         raise ValidationError(_("Speed is a level from 0 (fastest, ~80万/min) to 4 (slowest, ~10万/min)."))
-    client_for(account).post("message/mass/speed/set", data={"speed": speed})
+    mass_api.mass_speed_set(account=account, speed=speed)

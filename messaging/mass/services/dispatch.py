@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.inbound.models import InboundMessage
+from wechat.api import mass as mass_api
 from wechat.errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError
 
 from ..models import MassBatch, MassMessage
-from ..selectors import audience_openids, audience_size
-from .compose import LEASE, MIN_OPENIDS, _log, _request, clientmsgid_for, error_body
+from ..selectors import audience_openids, audience_size, batch_target, message_value
+from .compose import LEASE, MIN_OPENIDS, _log, clientmsgid_for
 from .results import mass_job_finished, mass_message_settle
 from .schedule import _enqueue_batch
 
@@ -177,8 +178,6 @@ def mass_batch_send(*, batch_id: int) -> dict:
     that safe, and the batch's lease lets the beat recover it if that task is lost. An unknown batch is only
     called again while WeChat still remembers its clientmsgid.
     """
-    from wechat.gateway import client_for
-
     now = timezone.now()
     if not MassMessage.objects.filter(batches__pk=batch_id, status=MassMessage.Status.SENDING).exists():
         return {"status": "not_claimed"}
@@ -193,18 +192,21 @@ def mass_batch_send(*, batch_id: int) -> dict:
         return {"status": "not_claimed"}
     batch = MassBatch.objects.select_related("message__account").get(pk=batch_id)
     message = batch.message
-    path, body = _request(batch)
     try:
-        result = client_for(message.account).post(path, data=body)
+        accepted = mass_api.mass_send(
+            account=message.account,
+            message=message_value(message),
+            target=batch_target(batch),
+            clientmsgid=batch.clientmsgid,
+            send_ignore_reprint=message.send_ignore_reprint,
+        )
     except WeChatError as exc:
-        if exc.errcode == 45065:
-            result = error_body(exc)
-            logger.info("mass_send.duplicate_clientmsgid", extra={"batch_id": batch_id, "msg_id": result.get("msg_id")})
-        else:
-            return _batch_call_failed(batch, exc)
-    _batch_submitted(batch, result)
+        return _batch_call_failed(batch, exc)
+    if accepted.duplicate:
+        logger.info("mass_send.duplicate_clientmsgid", extra={"batch_id": batch_id, "msg_id": accepted.msg_id})
+    _batch_submitted(batch, accepted)
     mass_message_settle(message_id=message.pk)
-    return {"status": "submitted", "msg_id": str(result.get("msg_id", ""))}
+    return {"status": "submitted", "msg_id": accepted.msg_id}
 
 
 def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
@@ -256,12 +258,12 @@ def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
     return result
 
 
-def _batch_submitted(batch: MassBatch, result: dict) -> None:
-    msg_id = str(result.get("msg_id") or "")
+def _batch_submitted(batch: MassBatch, accepted: mass_api.MassAccepted) -> None:
+    msg_id = accepted.msg_id
     MassBatch.objects.filter(pk=batch.pk).update(
         status=MassBatch.Status.SUBMITTED,
         msg_id=msg_id,
-        msg_data_id=str(result.get("msg_data_id") or ""),
+        msg_data_id=accepted.msg_data_id,
         errcode=None,
         errmsg="",
         outcome_unknown=False,

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wechat.api import mass as mass_api
 from wechat.errors import WeChatError
 
 from ..models import MassBatch, MassMessage
@@ -255,15 +256,12 @@ def mass_batches_poll(*, now: datetime | None = None, limit: int = 200) -> int:
 
 
 def mass_batch_poll(*, batch: MassBatch) -> str:
-    from wechat.gateway import client_for
-
     MassBatch.objects.filter(pk=batch.pk).update(polled_at=timezone.now())
     try:
-        result = client_for(batch.message.account).post("message/mass/get", data={"msg_id": _int(batch.msg_id) or batch.msg_id})
+        msg_status = mass_api.mass_status(account=batch.message.account, msg_id=batch.msg_id)
     except WeChatError as exc:
         MassBatch.objects.filter(pk=batch.pk).update(errmsg=exc.display[:255])
         return ""
-    msg_status = str(result.get("msg_status", ""))
     fields = {"msg_status": msg_status[:32]}
     if msg_status in ("SEND_SUCCESS", "DELETE"):
         fields.update(status=MassBatch.Status.FINISHED, finished_at=timezone.now())

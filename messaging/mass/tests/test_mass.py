@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,10 @@ from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
 from sandbox.models import SandboxCall, SandboxDelivery, SandboxFault, SandboxFollower
+from wechat.api import mass as mass_api
+from wechat.api.endpoints import Endpoint
+from wechat.api.mass import MassSpeed, ToAll
+from wechat.outgoing import Text, mass_payload
 
 S = MassMessage.Status
 
@@ -145,8 +150,6 @@ def test_timeout_before_the_call_took_effect_sends_once_on_retry(account, sandbo
 def test_killed_worker_is_recovered_by_the_next_beat_tick_without_duplicates(
     account, sandbox_app, django_capture_on_commit_callbacks
 ):
-    from wechat.gateway import client_for
-
     make_followers(account, sandbox_app, 3)
     message = text_message(account)
     mass.mass_message_schedule(message=message)  # not captured: the dispatch never ran
@@ -154,8 +157,12 @@ def test_killed_worker_is_recovered_by_the_next_beat_tick_without_duplicates(
     batch = message.batches.get()
     # A worker claimed the batch, its call reached WeChat, then the worker was killed before recording anything.
     MassBatch.objects.filter(pk=batch.pk).update(status=MassBatch.Status.SENDING, attempts=1)
-    path, body = mass._request(batch)
-    first = client_for(account).post(path, data=body)
+    first = mass_api.mass_send(
+        account=account,
+        message=mass_selectors.message_value(message),
+        target=mass_selectors.batch_target(batch),
+        clientmsgid=batch.clientmsgid,
+    )
     MassBatch.objects.filter(pk=batch.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -163,7 +170,7 @@ def test_killed_worker_is_recovered_by_the_next_beat_tick_without_duplicates(
     assert result["recovered"] == 1
     batch.refresh_from_db()
     message.refresh_from_db()
-    assert batch.msg_id == str(first["msg_id"])
+    assert batch.msg_id == first.msg_id
     assert batch.status in MassBatch.OK
     assert message.status == S.SENT
     assert deliveries(sandbox_app).count() == 3
@@ -215,6 +222,38 @@ def test_subscription_account_gets_45028_on_the_second_send_of_the_day(make_acco
     assert second.errcode == 45028
     assert "45028" in second.last_error and "没有群发配额" in second.last_error and "No mass-send quota" in second.last_error
     assert deliveries(app).count() == 2
+
+
+def test_the_monthly_limit_adds_all_tag_and_list_sends_per_follower(account, sandbox_app):
+    tag = make_tag(account)
+    ids = make_followers(account, sandbox_app, 2, tag=tag) + make_followers(account, sandbox_app, 2, start=2)
+
+    def sent(audience, index, **batch):
+        earlier = text_message(account, title=f"earlier {index}", audience=audience, tag=tag, openids=ids[:2])
+        MassBatch.objects.create(
+            message=earlier,
+            index=0,
+            clientmsgid=f"c{index}",
+            status=MassBatch.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            **batch,
+        )
+
+    sent("tag", 1, tag_wechat_id=tag.wechat_id)
+    sent("tag", 2, tag_wechat_id=tag.wechat_id)
+    sent("all", 3)
+    sent("openids", 4, openids=[ids[0], ids[2]])
+    # This month: ids[0] 2 + 1 + 1 = 4 (at the limit), ids[1] 3, ids[2] 2, ids[3] 1.
+    for audience, fields, at_limit in [
+        ("all", {}, 1),
+        ("tag", {"tag": tag}, 1),
+        ("openids", {"openids": ids[:3]}, 1),
+        ("filter", {"follower_filter": {"tag": tag.pk}}, 1),
+    ]:
+        message = text_message(account, title=f"next {audience}", audience=audience, **fields)
+        assert mass_selectors.mass_quota_for(message=message)["at_limit"] == at_limit, audience
+    sent("openids", 5, openids=[ids[1], ids[3]])
+    assert mass_selectors.mass_quota_for(message=text_message(account, title="last"))["at_limit"] == 2
 
 
 def test_subscription_account_may_not_send_to_an_openid_list(make_account):
@@ -285,16 +324,13 @@ def test_unknown_openid_in_a_batch_fails_that_batch_only(account, sandbox_app, d
 
 
 def test_same_clientmsgid_twice_is_45065_with_the_first_msg_id(account, sandbox_app):
-    from wechat.errors import WeChatError
-    from wechat.gateway import client_for
-
     make_followers(account, sandbox_app, 2)
-    body = {**sample_json("api/mass_sendall_request_text_to_all.json")}
-    first = client_for(account).post("message/mass/sendall", data=body)
-    with pytest.raises(WeChatError) as exc:
-        client_for(account).post("message/mass/sendall", data=body)
-    assert exc.value.errcode == 45065
-    assert str(mass.error_body(exc.value)["msg_id"]) == str(first["msg_id"])
+    send = {"account": account, "message": Text("CONTENT"), "target": ToAll(), "clientmsgid": "send-2024-05-01-all-text-1"}
+    first = mass_api.mass_send(**send)
+    again = mass_api.mass_send(**send)
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert again.msg_id == first.msg_id
+    assert list(SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).values_list("errcode", flat=True)) == [0, 45065]
     assert deliveries(sandbox_app).count() == 2
 
 
@@ -547,9 +583,9 @@ def test_delete_of_a_sent_article(account, sandbox_app):
 
 
 def test_speed_get_and_set(account, sandbox_app):
-    assert set(mass.mass_speed_get(account=account)) == set(sample_json("api/message_mass_speed_get_response.json"))
+    assert set(asdict(mass.mass_speed_get(account=account))) == set(sample_json("api/message_mass_speed_get_response.json"))
     mass.mass_speed_set(account=account, speed=sample_json("api/mass_speed_set_request.json")["speed"])
-    assert mass.mass_speed_get(account=account) == {"speed": 1, "realspeed": 60}
+    assert mass.mass_speed_get(account=account) == MassSpeed(speed=1, realspeed=60)
     with pytest.raises(ValidationError):
         mass.mass_speed_set(account=account, speed=7)
 
@@ -600,15 +636,18 @@ def test_sandbox_seed_adds_one_demo_draft(account, sandbox_app):
 
 
 def test_payloads_of_every_type_follow_the_documented_shapes(account):
+    def payload(message):
+        return mass_payload(mass_selectors.message_value(message), send_ignore_reprint=message.send_ignore_reprint)
+
     images = MassMessage(
         account=account, msgtype="image", media_ids=["aaa", "bbb", "ccc"], recommend="xxx", need_open_comment=True
     )
     sample = sample_json("api/mass_sendall_request_images.json")
-    assert mass._payload(images) == {"msgtype": sample["msgtype"], "images": sample["images"]}
+    assert payload(images) == {"msgtype": sample["msgtype"], "images": sample["images"]}
     article = MassMessage(account=account, msgtype="mpnews", media_id="123dsdajkasd231jhksad")
     sample = sample_json("api/mass_sendall_request_mpnews_by_tag.json")
-    assert mass._payload(article) == {k: sample[k] for k in ("msgtype", "mpnews", "send_ignore_reprint")}
-    assert mass._payload(MassMessage(msgtype="voice", media_id="v")) == {"msgtype": "voice", "voice": {"media_id": "v"}}
+    assert payload(article) == {k: sample[k] for k in ("msgtype", "mpnews", "send_ignore_reprint")}
+    assert payload(MassMessage(msgtype="voice", media_id="v")) == {"msgtype": "voice", "voice": {"media_id": "v"}}
     video = MassMessage(msgtype="mpvideo", media_id="m", video_title="T")
-    assert mass._payload(video) == {"msgtype": "mpvideo", "mpvideo": {"media_id": "m", "title": "T"}}
-    assert mass._payload(MassMessage(msgtype="wxcard", card_id="c")) == {"msgtype": "wxcard", "wxcard": {"card_id": "c"}}
+    assert payload(video) == {"msgtype": "mpvideo", "mpvideo": {"media_id": "m", "title": "T"}}
+    assert payload(MassMessage(msgtype="wxcard", card_id="c")) == {"msgtype": "wxcard", "wxcard": {"card_id": "c"}}

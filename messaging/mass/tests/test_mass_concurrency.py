@@ -7,10 +7,12 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
 from messaging.mass.tests.test_mass import make_followers, text_message
 from sandbox.models import SandboxCall, SandboxDelivery
+from wechat.api import mass as mass_api
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -76,8 +78,6 @@ def test_concurrent_senders_make_one_call_per_batch(account, sandbox_app):
 
 
 def test_two_overlapping_beat_sweeps_reconcile_a_crashed_batch_once(account, sandbox_app):
-    from wechat.gateway import client_for
-
     ids = make_followers(account, sandbox_app, 3)
     message = text_message(account)
     MassMessage.objects.filter(pk=message.pk).update(status="sending", started_at=timezone.now())
@@ -86,8 +86,12 @@ def test_two_overlapping_beat_sweeps_reconcile_a_crashed_batch_once(account, san
     MassBatch.objects.filter(pk=batch.pk).update(
         status="sending", attempts=1, first_called_at=timezone.now(), lease_until=timezone.now() - timedelta(seconds=1)
     )
-    path, body = mass._request(batch)
-    client_for(account).post(path, data=body)
+    mass_api.mass_send(
+        account=account,
+        message=mass_selectors.message_value(message),
+        target=mass_selectors.batch_target(batch),
+        clientmsgid=batch.clientmsgid,
+    )
 
     results = run_in_threads(2, lambda: mass.mass_dispatch_due()["recovered"])
 

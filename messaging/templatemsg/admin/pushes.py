@@ -132,13 +132,16 @@ class TemplatePushAdmin(AccountScopedAdmin):
     def save_model(self, request, obj, form, change):
         c = form.cleaned_data
         if change:
-            if not TemplatePush.objects.filter(pk=obj.pk, status=PushStatus.SCHEDULED).exists():
+            current = TemplatePush.objects.filter(pk=obj.pk, status=PushStatus.SCHEDULED).first()
+            if current is None:
                 raise PermissionDenied
-            obj.openids = c.get("openids") or []
-            obj.tag = c.get("tag") if obj.audience == TemplatePush.Audience.TAG else None
-            obj.save()
-            if obj.scheduled_at <= timezone.now():
-                services.template_push_enqueue_start(push=obj)
+            try:
+                services.template_push_update(
+                    push=current, **{name: c[name] for name in services.PUSH_EDITABLE_FIELDS if name in c}
+                )
+            except services.PushStarted as exc:  # it started between the form and the save
+                raise PermissionDenied from exc
+            obj.refresh_from_db()
             return
         push = services.template_push_create(
             account=c["account"],

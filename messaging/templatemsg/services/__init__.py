@@ -14,6 +14,8 @@ from .messages import (
     template_messages_dispatch_stale,
 )
 from .pushes import (
+    PUSH_EDITABLE_FIELDS,
+    PushStarted,
     push_client_msg_id,
     template_push_cancel,
     template_push_create,
@@ -24,6 +26,7 @@ from .pushes import (
     template_push_run,
     template_push_send_batch,
     template_push_start,
+    template_push_update,
     template_push_validate,
     template_pushes_dispatch_due,
 )
@@ -32,7 +35,9 @@ from .templates import industry_get, industry_set, message_template_add, message
 __all__ = [
     "ENQUEUE_GRACE",
     "JOB_FINISH_STATUSES",
+    "PUSH_EDITABLE_FIELDS",
     "STALE_CLAIM",
+    "PushStarted",
     "PushStatus",
     "Status",
     "industry_get",
@@ -56,6 +61,7 @@ __all__ = [
     "template_push_run",
     "template_push_send_batch",
     "template_push_start",
+    "template_push_update",
     "template_push_validate",
     "template_pushes_dispatch_due",
 ]

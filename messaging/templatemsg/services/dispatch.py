@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from django.core.cache import cache
 from django.db import connections
 
+from wechat.api import templates as templates_api
 from wechat.errors import Category, WeChatError
-from wechat.gateway import client_for
 
-SEND_PATH = "message/template/send"
 # Errors that will hit every remaining receiver too: stop the push instead of burning through it.
 PUSH_STOPPING_ERRCODES = frozenset({40037, 40164, 48001, 48004, 89503, 89506, 89507})
 
@@ -60,12 +59,15 @@ class RateLimiter:
 def send_all(
     *,
     account,
-    items: Iterable[tuple[int, dict]],
+    template_id: str,
+    content: Mapping,
+    items: Iterable[tuple[int, str, str]],
     concurrency: int,
     limiter: RateLimiter | None = None,
     keep_going: Callable[[], bool] | None = None,
 ) -> dict[int, str | WeChatError]:
-    """Send each (key, body); returns key → msgid or the WeChatError. Keys not in the result were not attempted
+    """Send ``content`` (``template_content``) with ``template_id`` to each (key, openid, client_msg_id); returns
+    key → msgid or the WeChatError. Keys not in the result were not attempted
     (the push was stopped, by an error that stops pushes or by ``keep_going`` turning false)."""
     results: dict[int, str | WeChatError] = {}
     source = iter(items)
@@ -88,17 +90,18 @@ def send_all(
         return item
 
     def work():
-        client = client_for(account)
+        # One sender per thread, reused for every message the thread sends.
+        send = templates_api.template_sender(account=account)
         while (item := next_item()) is not None:
-            key, body = item
+            key, openid, client_msg_id = item
             try:
-                answer = client.post(SEND_PATH, data=body)
+                msgid = send(openid=openid, template_id=template_id, client_msg_id=client_msg_id, **content)
             except WeChatError as exc:
                 results[key] = exc
                 if stops_push(exc):
                     stop.set()
             else:
-                results[key] = str(answer.get("msgid", ""))
+                results[key] = msgid
 
     if concurrency <= 1:
         work()

@@ -20,10 +20,9 @@ from django.utils.translation import gettext as _
 from messaging.enqueue import task_enqueue
 from messaging.inbound.models import InboundMessage
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
-from messaging.templatemsg.services import dispatch as sending
 from messaging.templatemsg.validation import client_msg_id_validate, data_validate, target_validate
+from wechat.api import templates as templates_api
 from wechat.errors import WeChatError
-from wechat.gateway import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -183,13 +182,12 @@ def _claim_filter(now):
     return Q(status=Status.QUEUED) | Q(status=Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
 
 
-def _body_for(message: TemplateMessage, target) -> dict:
-    return {
-        "touser": message.openid,
-        "template_id": message.wechat_template_id,
-        "client_msg_id": message.client_msg_id,
-        **target.request_body(),
-    }
+def template_content(target: TemplateMessage | TemplatePush) -> dict:
+    """What every receiver of a message or push is sent: ``template_send`` keyword arguments."""
+    miniprogram = None
+    if target.miniprogram_appid:
+        miniprogram = {"appid": target.miniprogram_appid, "pagepath": target.miniprogram_pagepath}
+    return {"data": target.data, "url": target.url, "miniprogram": miniprogram}
 
 
 def template_message_send(*, message_id: int) -> TemplateMessage | None:
@@ -209,7 +207,13 @@ def template_message_send(*, message_id: int) -> TemplateMessage | None:
     message = TemplateMessage.objects.select_related("account", "push").get(pk=message_id)
     target = message.push or message
     try:
-        answer = client_for(message.account).post(sending.SEND_PATH, data=_body_for(message, target))
+        msgid = templates_api.template_send(
+            account=message.account,
+            openid=message.openid,
+            template_id=message.wechat_template_id,
+            client_msg_id=message.client_msg_id,
+            **template_content(target),
+        )
     except WeChatError as exc:
         if exc.is_transient:
             TemplateMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
@@ -221,7 +225,6 @@ def template_message_send(*, message_id: int) -> TemplateMessage | None:
         )
         message.refresh_from_db()
         return message
-    msgid = str(answer.get("msgid", ""))
     TemplateMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
         status=Status.SENT, msgid=msgid, sent_at=timezone.now(), errcode=None, error=""
     )

@@ -19,7 +19,7 @@ from wechat.errors import WeChatError
 from ..models import MessageTemplate, TemplateMessage, TemplatePush
 from ..selectors import audience_openids
 from . import dispatch as sending
-from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors
+from .messages import STALE_CLAIM, PushStatus, Status, _apply_early_results, _content_errors, template_content
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,69 @@ def template_push_create(
         rate_limit=rate_limit or settings.TEMPLATE_PUSH_RATE_LIMIT,
         created_by=created_by,
     )
+    if push.scheduled_at <= timezone.now():
+        template_push_enqueue_start(push=push)
+    return push
+
+
+class PushStarted(ValidationError):
+    """The push left 'scheduled' before the edit was written."""
+
+
+PUSH_EDITABLE_FIELDS = (
+    "account",
+    "name",
+    "template",
+    "data",
+    "url",
+    "miniprogram_appid",
+    "miniprogram_pagepath",
+    "audience",
+    "tag",
+    "openids",
+    "scheduled_at",
+    "rate_limit",
+)
+
+
+def template_push_update(*, push: TemplatePush, **fields) -> TemplatePush:
+    """Edit a push that has not started, with the validation of ``template_push_create``.
+
+    The write is a conditional update on 'scheduled', so an edit never lands on a push a worker has just
+    claimed; that case raises PushStarted (a ValidationError) and changes nothing. A push due now is started after commit.
+    """
+    unknown = set(fields) - set(PUSH_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    values = {name: fields.get(name, getattr(push, name)) for name in PUSH_EDITABLE_FIELDS}
+    audience = values["audience"]
+    normalised = template_push_validate(
+        account=values["account"],
+        template=values["template"],
+        data=values["data"],
+        audience=audience,
+        tag=values["tag"],
+        openids=values["openids"],
+        url=values["url"] or "",
+        miniprogram_appid=values["miniprogram_appid"] or "",
+        miniprogram_pagepath=values["miniprogram_pagepath"] or "",
+        rate_limit=values["rate_limit"],
+    )
+    values.update(
+        name=values["name"] or values["template"].title,
+        data=normalised,
+        url=values["url"] or "",
+        miniprogram_appid=values["miniprogram_appid"] or "",
+        miniprogram_pagepath=values["miniprogram_pagepath"] or "",
+        tag=values["tag"] if audience == TemplatePush.Audience.TAG else None,
+        openids=_clean_openids(values["openids"]) if audience == TemplatePush.Audience.OPENIDS else [],
+        scheduled_at=values["scheduled_at"] or timezone.now(),
+        rate_limit=values["rate_limit"] or settings.TEMPLATE_PUSH_RATE_LIMIT,
+    )
+    updated = TemplatePush.objects.filter(pk=push.pk, status=PushStatus.SCHEDULED).update(**values)
+    if not updated:
+        raise PushStarted(_("This push has started; it can no longer be edited."))
+    push.refresh_from_db()
     if push.scheduled_at <= timezone.now():
         template_push_enqueue_start(push=push)
     return push
@@ -268,9 +331,7 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     if not rows:
         _push_finish_if_done(push_id)
         return summary
-    target = push.request_body()
-    template_id = push.template.template_id
-    bodies = {pk: {"touser": openid, "template_id": template_id, "client_msg_id": cmid, **target} for pk, openid, cmid in rows}
+    receivers = {pk: (pk, openid, cmid) for pk, openid, cmid in rows}
     limiter = sending.RateLimiter(f"push{push_id}", push.rate_limit)
     concurrency = settings.TEMPLATE_PUSH_CONCURRENCY
     rounds = settings.TEMPLATE_PUSH_TRANSIENT_ROUNDS
@@ -278,14 +339,16 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     def still_sending() -> bool:
         return TemplatePush.objects.filter(pk=push_id, status=PushStatus.SENDING).exists()
 
-    pending = list(bodies)
+    pending = list(receivers)
     sent: dict[int, str] = {}
     failed: dict[int, WeChatError] = {}
     stop_error: WeChatError | None = None
     for round_no in range(rounds):
         results = sending.send_all(
             account=push.account,
-            items=((pk, bodies[pk]) for pk in pending),
+            template_id=push.template.template_id,
+            content=template_content(push),
+            items=(receivers[pk] for pk in pending),
             concurrency=min(concurrency, len(pending)),
             limiter=limiter,
             keep_going=still_sending,

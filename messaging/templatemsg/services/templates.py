@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from messaging.templatemsg.models import MessageTemplate
 from messaging.templatemsg.validation import keywords_from_content
-from wechat.gateway import client_for
+from wechat.api import templates as templates_api
 
 from .messages import PushStatus
 
@@ -19,24 +19,20 @@ logger = logging.getLogger(__name__)
 
 def message_templates_pull(*, account) -> dict:
     """Upsert the account's private templates from WeChat and remove the ones deleted there."""
-    answer = client_for(account).get("template/get_all_private_template")
     now = timezone.now()
     seen = []
-    for item in answer.get("template_list") or []:
-        template_id = str(item.get("template_id") or "")
-        if not template_id:
-            continue
-        seen.append(template_id)
-        content = item.get("content") or ""
+    for remote in templates_api.templates_list(account=account):
+        seen.append(remote.template_id)
+        content = remote.content
         MessageTemplate.objects.update_or_create(
             account=account,
-            template_id=template_id,
+            template_id=remote.template_id,
             defaults={
-                "title": (item.get("title") or "")[:128],
-                "primary_industry": (item.get("primary_industry") or "")[:64],
-                "deputy_industry": (item.get("deputy_industry") or "")[:64],
+                "title": remote.title[:128],
+                "primary_industry": remote.primary_industry[:64],
+                "deputy_industry": remote.deputy_industry[:64],
                 "content": content,
-                "example": item.get("example") or "",
+                "example": remote.example,
                 "keywords": keywords_from_content(content),
                 "sync_status": "synced",
                 "synced_at": now,
@@ -57,12 +53,8 @@ def message_template_add(*, account, template_id_short: str, keyword_names: list
     template_id_short = (template_id_short or "").strip()
     if not template_id_short:
         raise ValidationError({"template_id_short": _("Enter the template's library number, e.g. TM00015.")})
-    body: dict = {"template_id_short": template_id_short}
     names = [name.strip() for name in keyword_names or [] if name.strip()]
-    if names:
-        body["keyword_name_list"] = names
-    answer = client_for(account).post("template/api_add_template", data=body)
-    template_id = answer["template_id"]
+    template_id = templates_api.template_add(account=account, template_id_short=template_id_short, keyword_names=names)
     message_templates_pull(account=account)
     template, _created = MessageTemplate.objects.get_or_create(
         account=account, template_id=template_id, defaults={"sync_status": "synced", "synced_at": timezone.now()}
@@ -76,18 +68,16 @@ def message_template_delete(*, template: MessageTemplate) -> None:
     """Delete at WeChat, then here. Raises ValidationError while a scheduled push still needs it."""
     if template.pushes.filter(status__in=[PushStatus.SCHEDULED, PushStatus.SENDING, PushStatus.STOPPED]).exists():
         raise ValidationError(_("A push that has not finished uses this template; cancel it first."))
-    client_for(template.account).post("template/del_private_template", data={"template_id": template.template_id})
+    templates_api.template_delete(account=template.account, template_id=template.template_id)
     if template.pushes.exists():
         MessageTemplate.objects.filter(pk=template.pk).update(sync_status="failed", last_error=_("Deleted at WeChat"))
     else:
         template.delete()
 
 
-def industry_get(*, account) -> dict:
-    return client_for(account).get("template/get_industry")
+def industry_get(*, account) -> templates_api.Industry:
+    return templates_api.industry_get(account=account)
 
 
-def industry_set(*, account, industry_id1: int, industry_id2: int) -> dict:
-    return client_for(account).post(
-        "template/api_set_industry", data={"industry_id1": str(industry_id1), "industry_id2": str(industry_id2)}
-    )
+def industry_set(*, account, industry_id1: int, industry_id2: int) -> None:
+    templates_api.industry_set(account=account, industry_id1=industry_id1, industry_id2=industry_id2)

@@ -236,3 +236,58 @@ def test_a_scheduled_push_can_be_edited_in_the_admin(client, boss, account, sand
     assert (push.name, push.openids, push.rate_limit) == ("改名", ["o1", "o2"], 50)
     assert push.data["thing1"] == {"value": "牛奶"}
     assert push.status == TemplatePush.Status.SCHEDULED
+
+
+def test_an_invalid_edit_of_a_scheduled_push_is_refused_and_changes_nothing(client, boss, account, sandbox_app):
+    template = seed_template(sandbox_app, account)
+    push = TemplatePush.objects.create(
+        account=account,
+        name="p",
+        template=template,
+        data=ORDER_DATA,
+        audience="openids",
+        openids=["o1"],
+        scheduled_at="2030-01-01T00:00Z",
+    )
+    form = {
+        "name": "改名",
+        "account": account.pk,
+        "template": template.pk,
+        "data": json.dumps({**ORDER_DATA, "thing1": {"value": "一" * 21}}, ensure_ascii=False),
+        "audience": "openids",
+        "openids": "o1\no2",
+        "scheduled_at_0": "2030-01-01",
+        "scheduled_at_1": "08:00:00",
+        "rate_limit": 50,
+    }
+    text = page_text(client.post(f"{PUSHES_URL}{push.pk}/change/", form))
+    assert "thing1: At most 20 characters" in text
+    push.refresh_from_db()
+    assert (push.name, push.openids, push.data) == ("p", ["o1"], ORDER_DATA)
+
+
+def test_an_edit_is_normalised_as_a_new_push_is(client, boss, account, sandbox_app):
+    template = seed_template(sandbox_app, account)
+    push = TemplatePush.objects.create(
+        account=account,
+        name="p",
+        template=template,
+        data=ORDER_DATA,
+        audience="openids",
+        openids=["o1"],
+        scheduled_at="2030-01-01T00:00Z",
+    )
+    form = {
+        "name": "p",
+        "account": account.pk,
+        "template": template.pk,
+        "data": json.dumps(ORDER_DATA, ensure_ascii=False),
+        "audience": "openids",
+        "openids": "o1\n o2 \no1",
+        "scheduled_at_0": "2030-01-01",
+        "scheduled_at_1": "08:00:00",
+        "rate_limit": 50,
+    }
+    client.post(f"{PUSHES_URL}{push.pk}/change/", form, follow=True)
+    push.refresh_from_db()
+    assert push.openids == ["o1", "o2"]

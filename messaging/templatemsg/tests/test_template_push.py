@@ -7,9 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.utils import timezone
 
+from followers.models import Follower
 from messaging.inbound.models import InboundMessage
 from messaging.templatemsg import services
 from messaging.templatemsg.models import TemplateMessage, TemplatePush
@@ -78,6 +80,22 @@ def test_push_to_all_and_to_an_openid_list(account, sandbox_app, template, djang
     )
     assert listed.total == 2
     assert deliveries_per_openid(sandbox_app)[everyone[0]] == 2  # one per push
+
+
+def test_pushes_skip_blacklisted_followers_as_mass_sends_do(
+    account, sandbox_app, template, tag, django_capture_on_commit_callbacks
+):
+    members = add_followers(account, sandbox_app, 4, tag=tag)
+    others = add_followers(account, sandbox_app, 2, prefix="oOther")
+    Follower.objects.filter(account=account, openid__in=[members[0], others[0]]).update(blacklisted=True)
+
+    to_tag = create_push(account, template, django_capture_on_commit_callbacks, tag=tag)
+    to_all = create_push(account, template, django_capture_on_commit_callbacks, audience=TemplatePush.Audience.ALL)
+
+    assert (to_tag.total, to_all.total) == (3, 4)
+    reached = deliveries_per_openid(sandbox_app)
+    assert members[0] not in reached and others[0] not in reached
+    assert reached[members[1]] == 2 and reached[others[1]] == 1
 
 
 def test_expansion_is_idempotent(account, sandbox_app, template, tag):
@@ -314,3 +332,55 @@ def test_results_arriving_after_the_last_batch_reach_the_totals(
     services.template_pushes_dispatch_due()
     push.refresh_from_db()
     assert (push.sent_count, push.success_count, push.failed_count) == (3, 2, 1)
+
+
+def test_an_edit_is_validated_as_a_new_push_and_changes_nothing_when_invalid(account, sandbox_app, template):
+    push = services.template_push_create(
+        account=account,
+        name="p",
+        template=template,
+        data=ORDER_DATA,
+        audience="openids",
+        openids=["o1"],
+        scheduled_at=timezone.now() + timedelta(days=1),
+    )
+    before = (push.data, push.rate_limit)
+    with pytest.raises(ValidationError) as refused:
+        services.template_push_update(push=push, data={**ORDER_DATA, "thing1": {"value": "一" * 21}}, rate_limit=0)
+    assert set(refused.value.message_dict) == {"data", "rate_limit"}
+    push.refresh_from_db()
+    assert (push.data, push.rate_limit) == before
+
+
+def test_an_edit_never_lands_on_a_push_that_has_started(account, sandbox_app, template):
+    push = services.template_push_create(
+        account=account,
+        name="p",
+        template=template,
+        data=ORDER_DATA,
+        audience="openids",
+        openids=["o1"],
+        scheduled_at=timezone.now() + timedelta(days=1),
+    )
+    TemplatePush.objects.filter(pk=push.pk).update(status=PushStatus.SENDING)  # a worker claimed it meanwhile
+    with pytest.raises(services.PushStarted):
+        services.template_push_update(push=push, name="改名", openids=["o1", "o2"])
+    push.refresh_from_db()
+    assert (push.name, push.openids, push.status) == ("p", ["o1"], PushStatus.SENDING)
+
+
+def test_an_edit_that_makes_a_push_due_starts_it(account, sandbox_app, template, django_capture_on_commit_callbacks):
+    openids = add_followers(account, sandbox_app, 2)
+    push = services.template_push_create(
+        account=account,
+        name="p",
+        template=template,
+        data=ORDER_DATA,
+        audience="openids",
+        openids=openids[:1],
+        scheduled_at=timezone.now() + timedelta(days=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.template_push_update(push=push, openids=openids, scheduled_at=timezone.now())
+    push.refresh_from_db()
+    assert (push.status, push.total) == (PushStatus.SENT, 2)

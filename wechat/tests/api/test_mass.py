@@ -93,6 +93,15 @@ def test_preview_sends_the_samples_body(account, followers, received):
     assert received(Endpoint.MASS_PREVIEW) == [{**sample_json("api/mass_preview_request_text.json"), "touser": openid}]
 
 
+def test_preview_of_an_article_carries_send_ignore_reprint(account, followers, received):
+    (openid,) = followers(1)
+    with pytest.raises(WeChatError):  # the sandbox knows no such article: the body is recorded all the same
+        mass.mass_preview(account=account, openid=openid, message=MpNews("mp"), send_ignore_reprint=True)
+    assert received(Endpoint.MASS_PREVIEW) == [
+        {"touser": openid, "msgtype": "mpnews", "mpnews": {"media_id": "mp"}, "send_ignore_reprint": 1}
+    ]
+
+
 def test_status_and_delete_of_a_sent_message(account, followers, received):
     followers(2)
     accepted = mass.mass_send(account=account, message=Text("x"), target=mass.ToAll(), clientmsgid="m-5-b-0")
