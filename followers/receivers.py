@@ -4,20 +4,17 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from accounts.signals import oauth_login
-from messaging.inbound.effects import effect_register
 
 from .services import events, oauth_link
 
 
 def follower_event(inbound):
+    """Inbound effect (registered by messaging.inbound, the layer above): update the follower from the event."""
     if events.follower_event_apply(inbound=inbound):
         from .tasks import follower_info_fetch
 
         account_id, openid = inbound.account_id, inbound.openid
         transaction.on_commit(lambda: follower_info_fetch.delay(account_id, openid))
-
-
-effect_register(name="followers.event", run=follower_event, order=10)
 
 
 @receiver(oauth_login, dispatch_uid="followers.oauth_link")

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import wechat_error_message
 from wechat import tokens
 from wechat.errors import WeChatError
-from wxsite.admin_utils import wechat_error_message
 
 from .. import services
 from ..models import OfficialAccount

@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import ReadOnlyAdmin, account_scoped_filter
 from wechat.errors import describe
 from wechat.models import AccessToken, ApiCallLog
-from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter
 
 
 @admin.register(AccessToken)

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from accounts.models import OfficialAccount
 from followers import selectors, tasks
 from followers.models import Follower, Tag
 from followers.services import operations
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
 from .tags import PullFromWeChatMixin, TagListFilter, _validation_messages
 

@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, sync_badge
 from followers.models import FollowerOperation
 from followers.services import operations
 from wechat.models import SyncStatus
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge
 
 
 @admin.register(FollowerOperation)

@@ -6,10 +6,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import OfficialAccountAdmin
+from accounts.admin_base import ReadOnlyAdmin, account_scoped_filter, progress_bar, sync_badge
 from followers.models import SyncJob
 from followers.services import sync
 from wechat.errors import describe
-from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter, progress_bar, sync_badge
 
 _STATUS_COLOURS = {
     SyncJob.Status.QUEUED: "pending",

@@ -7,12 +7,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 from accounts.selectors import accounts_for_user
 from followers import selectors, tasks
 from followers.models import Tag
 from followers.services import tags as tag_services
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 
 # Tags (用户标签), followers (粉丝) and the changes sent to WeChat for them.
 

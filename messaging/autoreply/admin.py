@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 
 from . import services
 from .models import AutoReplyContent, AutoReplyRule

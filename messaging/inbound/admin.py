@@ -10,10 +10,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from accounts.selectors import accounts_for_user
 from wechat.crypto import CallbackError, parse_xml
 from wechat.errors import describe
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
 from . import selectors
 from .models import InboundMessage

@@ -8,3 +8,6 @@ class InboundConfig(AppConfig):
     name = "messaging.inbound"
     label = "inbound"
     verbose_name = _("Inbound messages")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

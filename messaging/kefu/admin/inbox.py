@@ -14,12 +14,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin
 from accounts.selectors import accounts_for_user
 from followers.models import Follower
 from messaging.kefu import selectors as kefu_selectors
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation
-from wxsite.admin_utils import AccountScopedAdmin
 
 from .outbound import STATUS_COLOURS
 

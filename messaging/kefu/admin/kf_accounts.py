@@ -13,11 +13,11 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 from accounts.selectors import accounts_for_user
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import KfAccount
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 
 KF_PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,10}@[A-Za-z0-9_-]{1,30}$")
 

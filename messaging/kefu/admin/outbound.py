@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import ReadOnlyAdmin, account_scoped_filter, badge
 from messaging.kefu.models import OutboundMessage
-from wxsite.admin_utils import ReadOnlyAdmin, account_scoped_filter, badge
 
 STATUS_COLOURS = {"queued": "#b7791f", "sending": "#2b6cb0", "sent": "#2f855a", "failed": "#c53030", "unknown": "#6b46c1"}
 

@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import sync_badge
 from messaging.mass.models import MassBatch, MassMessageEvent
-from wxsite.admin_utils import sync_badge
 
 BATCH_COLOURS = {
     "pending": "pending",

@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 from accounts.selectors import accounts_for_user
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 
 from .forms import MassMessageForm
 from .inlines import MassBatchInline, MassMessageEventInline

@@ -7,10 +7,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from accounts.selectors import accounts_for_user
 from messaging.templatemsg import services
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter
 
 from .common import JSONDataField, form_errors_add, status_badge
 

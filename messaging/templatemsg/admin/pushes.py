@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
 from followers.models import Tag
 from messaging.templatemsg import services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, progress_bar
 
 from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge
 

@@ -9,12 +9,12 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 from messaging.templatemsg import services
 from messaging.templatemsg.models import MessageTemplate
 from wechat.errors import WeChatError
-from wxsite.admin_utils import AccountScopedAdmin, account_scoped_filter, sync_badge, wechat_error_message
 
 from .common import wechat_error_text
 
