@@ -16,14 +16,6 @@ def tags_assignable(*, account) -> QuerySet:
     return Tag.objects.filter(account=account, wechat_id__isnull=False).exclude(wechat_id__in=Tag.RESERVED_IDS)
 
 
-def follower_thread(*, follower, limit: int = 50) -> list:
-    """The follower's latest inbound messages and events, oldest first."""
-    from messaging.inbound.models import InboundMessage
-
-    latest = InboundMessage.objects.filter(account_id=follower.account_id, openid=follower.openid).order_by("-received_at", "-id")
-    return list(reversed(latest[:limit]))
-
-
 FOLLOWER_CSV_HEADER = [
     "appid",
     "openid",

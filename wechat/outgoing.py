@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from wechat.crypto import parse_xml
+
 # News in a passive reply: one article when answering a message, up to eight when answering an event.
 MAX_NEWS_FOR_MESSAGE = 1
 MAX_NEWS_FOR_EVENT = 8
@@ -226,6 +228,51 @@ def reply_xml(
         "</xml>",
     ]
     return "\n".join(lines)
+
+
+def reply_from_xml(xml: str) -> OutgoingMessage:
+    """The message a stored passive reply carries (what ``reply_xml`` wrote), for threads and logs.
+    Raises ``UnsupportedMessage`` for a type this module does not build and ``CallbackError`` for bad XML."""
+    data = parse_xml(xml, max_bytes=1 << 20)
+    kind = str(data.get("MsgType") or "")
+
+    def part(name: str) -> Mapping[str, Any]:
+        value = data.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    def text(mapping: Mapping[str, Any], key: str) -> str:
+        return str(mapping.get(key) or "")
+
+    if kind == "text":
+        return Text(text(data, "Content"))
+    if kind in ("image", "voice"):
+        media_id = text(part(kind.capitalize()), "MediaId")
+        return Image(media_id) if kind == "image" else Voice(media_id)
+    if kind == "video":
+        video = part("Video")
+        return Video(text(video, "MediaId"), text(video, "Title"), text(video, "Description"))
+    if kind == "music":
+        music = part("Music")
+        return Music(
+            title=text(music, "Title"),
+            description=text(music, "Description"),
+            music_url=text(music, "MusicUrl"),
+            hq_music_url=text(music, "HQMusicUrl"),
+            thumb_media_id=text(music, "ThumbMediaId"),
+        )
+    if kind == "news":
+        items = part("Articles").get("item") or []
+        items = items if isinstance(items, list) else [items]
+        return News(
+            tuple(
+                Article(title=text(i, "Title"), description=text(i, "Description"), url=text(i, "Url"), picurl=text(i, "PicUrl"))
+                for i in items
+                if isinstance(i, Mapping)
+            )
+        )
+    if kind == "transfer_customer_service":
+        return TransferCustomerService(text(part("TransInfo"), "KfAccount"))
+    raise UnsupportedMessage(f"unknown reply type {kind!r}")
 
 
 # --- Customer-service JSON -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
@@ -160,26 +160,13 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
             _("map (OpenStreetMap)"),
         )
 
-    @admin.display(description=_("latest messages"))
+    @admin.display(description=_("conversation"))
     def message_thread(self, obj):
-        thread = selectors.follower_thread(follower=obj)
-        if not thread:
-            return _("No messages yet.")
-        rows = format_html_join(
-            "",
-            '<tr><td style="white-space:nowrap">{}</td><td>{}</td><td>{}</td><td><a href="{}">#{}</a></td></tr>',
-            (
-                (
-                    timezone.localtime(m.received_at).strftime("%Y-%m-%d %H:%M:%S"),
-                    m.event or m.msg_type,
-                    (m.content or m.event_key)[:200],
-                    reverse("admin:inbound_inboundmessage_change", args=[m.pk]),
-                    m.pk,
-                )
-                for m in thread
-            ),
+        # The one thread view is customer service's; linked by URL name, followers do not import messaging.
+        url = reverse("admin:kefu_conversation_thread", args=[obj.account_id, obj.openid])
+        return format_html(
+            '<a class="follower-thread" href="{}">{}</a>', url, _("Messages, replies and customer-service messages (消息记录) →")
         )
-        return format_html('<table class="follower-thread">{}</table>', rows)
 
     def save_model(self, request, obj, form, change):
         if "remark" in form.changed_data:

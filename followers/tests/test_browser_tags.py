@@ -60,10 +60,11 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
         create_time=timezone.now(),
     )
     page.goto(f"{live_server.url}/admin/followers/follower/{first.pk}/change/")
-    page.wait_for_selector("table.follower-thread")
-    assert "你好，请问怎么报名？" in page.inner_text("table.follower-thread")
     assert "openstreetmap.org" in page.inner_html(".field-location")
     page.screenshot(path=str(SCREENSHOTS / "tags_follower_detail.png"), full_page=True)
+    page.click("a.follower-thread")
+    page.wait_for_selector("#kf-thread")
+    assert "你好，请问怎么报名？" in page.inner_text("#kf-thread")
 
     assert {str(pk) for pk in tag.followers.values_list("pk", flat=True)} == chosen
     assert Tag.objects.get(pk=tag.pk).follower_count == 3

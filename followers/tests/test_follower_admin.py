@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 from django.utils import timezone
 
 from followers.models import Follower, FollowerOperation, Tag
@@ -207,7 +208,11 @@ def test_the_detail_page_shows_tags_location_and_messages(admin_client, account,
     )
     page = admin_client.get(f"{LIST}{follower.pk}/change/").content.decode()
     assert "广东" in page and "23.137466" in page and "openstreetmap.org/?mlat=23.137466&amp;mlon=113.352425" in page
-    assert page.index("你好") < page.index("查询订单") and "别人的" not in page
+    # The messages are in the one thread view of customer service, linked by URL name.
+    thread_url = reverse("admin:kefu_conversation_thread", args=[account.pk, follower.openid])
+    assert thread_url in page
+    thread = admin_client.get(thread_url, follow=True).content.decode()
+    assert thread.index("你好") < thread.index("查询订单") and "别人的" not in thread
 
 
 def test_editing_the_remark_syncs_it_to_wechat(admin_client, people, django_capture_on_commit_callbacks):

@@ -77,8 +77,6 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(_("last message"), db_index=True)
     last_preview = models.CharField(_("last message"), max_length=120, blank=True)
     last_from_follower = models.BooleanField(_("last message from the follower"), default=True)
-    # Newest message, menu click, follow or scan (API.md §9): the start of the 48-hour window.
-    last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True)
     unread_count = models.PositiveIntegerField(_("unread"), default=0)
     last_read_at = models.DateTimeField(_("last read at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

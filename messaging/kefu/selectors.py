@@ -1,59 +1,59 @@
-"""Customer service reads: the 48-hour reply window, conversations, a follower's thread."""
+"""Customer service reads: the one 48-hour reply window, conversations, a follower's thread."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from followers.models import Follower
 from messaging.inbound.models import InboundMessage
+from wechat.crypto import CallbackError
+from wechat.message_kinds import CUSTOMER_SERVICE_WINDOW, is_interaction
+from wechat.outgoing import OutgoingMessage, TransferCustomerService, UnsupportedMessage, reply_from_xml, summary
 
 from .models import Conversation, KfAccount, OutboundMessage
 
-WINDOW = timedelta(hours=48)
+# Events shown in a follower's thread besides the interactions (lower case: compared on the lower-cased event).
+THREAD_EVENTS = frozenset(
+    {
+        "subscribe",
+        "click",
+        "scan",
+        "scancode_push",
+        "scancode_waitmsg",
+        "unsubscribe",
+        "view",
+        "pic_sysphoto",
+        "pic_photo_or_album",
+        "pic_weixin",
+        "location_select",
+        "view_miniprogram",
+    }
+)
 
 
-# Follower actions that open the 48-hour window (API.md §9). WeChat's case, plus lower case to be safe.
-INTERACTION_EVENTS = ["subscribe", "CLICK", "SCAN", "scancode_push", "scancode_waitmsg", "click", "scan"]
+def is_thread_item(inbound: InboundMessage) -> bool:
+    """A follower's message, or an event of theirs worth showing (not location reports or job-finish events)."""
+    return inbound.msg_type != "event" or (inbound.event or "").lower() in THREAD_EVENTS
 
 
-# Events shown in a follower's thread besides the interactions.
-THREAD_EVENTS = [
-    *INTERACTION_EVENTS,
-    "unsubscribe",
-    "VIEW",
-    "view",
-    "pic_sysphoto",
-    "pic_photo_or_album",
-    "pic_weixin",
-    "location_select",
-    "view_miniprogram",
-]
+def thread_filter() -> Q:
+    """``is_thread_item`` as a query, on the lower-cased event."""
+    return ~Q(msg_type="event") | Q(event_lower__in=THREAD_EVENTS)
 
 
-def _is_thread_item(inbound: InboundMessage) -> bool:
-    return inbound.msg_type != "event" or inbound.event in THREAD_EVENTS
+def is_window_interaction(inbound: InboundMessage) -> bool:
+    return is_interaction(msg_type=inbound.msg_type, event=inbound.event)
 
 
-def _is_interaction(inbound: InboundMessage) -> bool:
-    return inbound.msg_type != "event" or inbound.event in INTERACTION_EVENTS
-
-
-def interaction_filter() -> Q:
-    return ~Q(msg_type="event") | Q(event__in=INTERACTION_EVENTS)
-
-
-def last_interaction_at(*, account, openid: str) -> datetime | None:
-    """The newest message, menu click, follow or scan of the follower: the start of the 48-hour window."""
-    return (
-        InboundMessage.objects.filter(account=account, openid=openid)
-        .filter(interaction_filter())
-        .aggregate(at=Max("create_time"))["at"]
-    )
+# --- The 48-hour window ------------------------------------------------------------------------------
+# The stored fact is Follower.last_interaction_at (moved forward by followers.services.events); the rule is here.
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class ReplyWindow:
 
     @property
     def closes_at(self) -> datetime | None:
-        return self.last_interaction_at + WINDOW if self.last_interaction_at else None
+        return self.last_interaction_at + CUSTOMER_SERVICE_WINDOW if self.last_interaction_at else None
 
     @property
     def is_open(self) -> bool:
@@ -101,19 +101,33 @@ class ReplyWindow:
         ) % {"at": timezone.localtime(self.last_interaction_at).strftime("%Y-%m-%d %H:%M")}
 
 
+def last_interaction_at(*, account, openid: str) -> datetime | None:
+    """The follower's newest message, menu click, follow or scan: the start of the 48-hour window."""
+    return Follower.objects.filter(account=account, openid=openid).values_list("last_interaction_at", flat=True).first()
+
+
 def reply_window(*, account, openid: str, now: datetime | None = None) -> ReplyWindow:
     return ReplyWindow(last_interaction_at(account=account, openid=openid), now or timezone.now())
 
 
-def window_for_conversation(conversation: Conversation, now: datetime | None = None) -> ReplyWindow:
-    return ReplyWindow(conversation.last_interaction_at, now or timezone.now())
+def reply_windows(*, conversations, now: datetime | None = None) -> dict[int, ReplyWindow]:
+    """The window of each conversation of ``conversations_for_accounts`` (annotated), by conversation id."""
+    now = now or timezone.now()
+    return {c.pk: ReplyWindow(c.follower_last_interaction_at, now) for c in conversations}
+
+
+# --- Conversations -----------------------------------------------------------------------------------
 
 
 def conversations_for_accounts(*, accounts, search: str = "", unread_only: bool = False) -> QuerySet[Conversation]:
-    qs = Conversation.objects.filter(account__in=accounts).select_related("account").order_by("-last_message_at", "-id")
+    followers = Follower.objects.filter(account_id=OuterRef("account_id"), openid=OuterRef("openid"))
+    qs = (
+        Conversation.objects.filter(account__in=accounts)
+        .select_related("account")
+        .annotate(follower_last_interaction_at=Subquery(followers.values("last_interaction_at")[:1]))
+        .order_by("-last_message_at", "-id")
+    )
     if search:
-        from followers.models import Follower
-
         remarked = Follower.objects.filter(account__in=accounts, remark__icontains=search).values("openid")
         qs = qs.filter(Q(openid__icontains=search) | Q(openid__in=remarked))
     if unread_only:
@@ -121,35 +135,78 @@ def conversations_for_accounts(*, accounts, search: str = "", unread_only: bool 
     return qs
 
 
-@dataclass(frozen=True)
-class ThreadItem:
-    at: datetime
-    inbound: InboundMessage | None = None
-    outbound: OutboundMessage | None = None
-
-
-def conversation_thread(*, conversation: Conversation, limit: int = 200) -> list[ThreadItem]:
-    """The newest ``limit`` follower messages and customer-service messages, oldest first."""
-    inbound = (
-        InboundMessage.objects.filter(account_id=conversation.account_id, openid=conversation.openid)
-        .filter(~Q(msg_type="event") | Q(event__in=THREAD_EVENTS))
-        .order_by("-create_time", "-id")[:limit]
-    )
-    outbound = OutboundMessage.objects.filter(account_id=conversation.account_id, openid=conversation.openid).select_related(
-        "operator"
-    )[:limit]
-    items = [ThreadItem(at=m.create_time, inbound=m) for m in inbound]
-    items += [ThreadItem(at=m.created_at, outbound=m) for m in outbound]
-    items.sort(key=lambda item: item.at)
-    return items[-limit:]
+def conversation_for_follower(*, account, openid: str) -> Conversation | None:
+    return Conversation.objects.filter(account=account, openid=openid).first()
 
 
 def kf_accounts_for_reply(*, account) -> QuerySet[KfAccount]:
     return KfAccount.objects.filter(account=account, exists_at_wechat=True, delete_requested=False).order_by("kf_account")
 
 
-def follower_label(*, account, openid: str) -> str:
-    from followers.models import Follower
+def follower_remarks(*, conversations) -> dict[tuple[int, str], str]:
+    """The remark (备注名) of each conversation's follower that has one, by (account id, OpenID)."""
+    rows = (
+        Follower.objects.filter(
+            account_id__in={c.account_id for c in conversations}, openid__in=[c.openid for c in conversations]
+        )
+        .exclude(remark="")
+        .values_list("account_id", "openid", "remark")
+    )
+    return {(account_id, openid): remark for account_id, openid, remark in rows}
 
+
+def follower_label(*, account, openid: str) -> str:
     remark = Follower.objects.filter(account=account, openid=openid).values_list("remark", flat=True).first()
     return remark or openid
+
+
+# --- A follower's thread -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassiveReply:
+    """What the callback answered to an inbound message (keyword, welcome, menu or default reply)."""
+
+    message: OutgoingMessage | None
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    at: datetime
+    inbound: InboundMessage | None = None
+    outbound: OutboundMessage | None = None
+    reply: PassiveReply | None = None
+
+
+def _passive_reply(reply_xml: str) -> PassiveReply | None:
+    if not reply_xml or reply_xml == "success":
+        return None
+    try:
+        message = reply_from_xml(reply_xml)
+    except (CallbackError, UnsupportedMessage):
+        return PassiveReply(None, reply_xml[:200], "?")
+    if isinstance(message, TransferCustomerService):
+        return PassiveReply(message, message.kf_account or str(_("any agent")), message.kind)
+    return PassiveReply(message, summary(message), message.kind)
+
+
+def follower_thread(*, account, openid: str, limit: int = 200, events: str = "thread") -> list[ThreadItem]:
+    """Everything the follower and the account exchanged, oldest first: the follower's messages and events, the
+    passive reply each got (keyword, welcome, menu or default reply), and customer-service messages with their status.
+
+    ``events="thread"`` keeps the follower's own events (follows, menu clicks, scans); ``"all"`` shows every event.
+    At most the newest ``limit`` inbound and ``limit`` outbound rows are read; the newest ``limit`` items are returned.
+    """
+    inbound = InboundMessage.objects.filter(account=account, openid=openid).select_related("matched_rule")
+    if events == "thread":
+        inbound = inbound.annotate(event_lower=Lower("event")).filter(thread_filter())
+    items = [
+        ThreadItem(at=m.create_time, inbound=m, reply=_passive_reply(m.reply_xml))
+        for m in inbound.order_by("-create_time", "-id")[:limit]
+    ]
+    outbound = OutboundMessage.objects.filter(account=account, openid=openid).select_related("operator")[:limit]
+    items += [ThreadItem(at=m.created_at, outbound=m) for m in outbound]
+    items.sort(key=lambda item: (item.at, item.outbound is not None))
+    return items[-limit:]

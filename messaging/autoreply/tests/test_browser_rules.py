@@ -59,11 +59,11 @@ def _operator_creates_a_rule_and_the_follower_gets_the_reply(live_server, page):
     assert "请问营业时间？" in chat
     assert "我们每天 9:00–18:00 营业。" in chat
 
-    # The message log's conversation thread shows the exchange and the rule that answered.
+    # The follower's thread (customer service's one thread view) shows the exchange and the rule that answered.
     from sandbox.simulator import DEFAULT_OPENID
 
-    page.goto(f"{live_server.url}/admin/inbound/inboundmessage/thread/{account.pk}/{DEFAULT_OPENID}/")
-    thread = page.inner_text("#thread")
+    page.goto(f"{live_server.url}/admin/kefu/conversation/thread/{account.pk}/{DEFAULT_OPENID}/")
+    thread = page.inner_text("#kf-thread")
     page.screenshot(path=str(SCREENSHOTS / "rules_admin_thread.png"), full_page=True)
     assert thread.index("请问营业时间？") < thread.index("我们每天 9:00–18:00 营业。")
     assert "营业时间 Opening hours" in thread

@@ -148,7 +148,7 @@ def test_operator_sees_only_rules_of_their_accounts(client, make_account):
     client.force_login(user)
     page = client.get("/en/admin/autoreply/autoreplyrule/").content.decode()
     assert "mine-rule" in page and "other-rule" not in page
-    assert client.get(f"/en/admin/inbound/inboundmessage/thread/{other.pk}/o1/").status_code == 404
+    assert client.get(f"/en/admin/kefu/conversation/thread/{other.pk}/o1/").status_code == 404
 
 
 def _message(client, account, openid, content, msg_id):
@@ -173,21 +173,6 @@ def test_message_log_filters_by_matched_rule_and_follower(admin_client, client, 
     assert "oBob" in by_follower and "oAlice" not in by_follower
     by_type = admin_client.get(url, {"msg_type__exact": "text", "account__id__exact": account.pk})
     assert by_type.status_code == 200
-
-
-def test_conversation_thread_lists_one_follower_oldest_first_with_replies(admin_client, client, account):
-    rule_create(
-        account=account, name="greet", trigger="keyword", keywords="hi", replies=[{"reply_type": "text", "text": "hello!"}]
-    )
-    _message(client, account, "oAlice", "hi", 1)
-    _message(client, account, "oAlice", "second message", 2)
-    _message(client, account, "oBob", "not alice", 3)
-    page = admin_client.get(f"/en/admin/inbound/inboundmessage/thread/{account.pk}/oAlice/").content.decode()
-    assert page.index(">hi</span>") < page.index("hello!") < page.index("second message")
-    assert "not alice" not in page
-    assert "greet" in page
-    changelist = admin_client.get("/en/admin/inbound/inboundmessage/").content.decode()
-    assert f"/inboundmessage/thread/{account.pk}/oAlice/" in changelist
 
 
 def test_sandbox_seeder_creates_the_demo_rules_once(account):

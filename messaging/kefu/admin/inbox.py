@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin
 from accounts.selectors import accounts_for_user
-from followers.models import Follower
 from messaging.kefu import selectors as kefu_selectors
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation
+from wechat.outgoing import Article, Image, MiniProgramPage, News, OutgoingMessage, Text, custom_payloads, summary
 
 from .outbound import STATUS_COLOURS
 
@@ -67,10 +67,26 @@ class ReplyForm(forms.Form):
             raise ValidationError(window.explanation)
         return cleaned
 
+    def message(self) -> OutgoingMessage:
+        data = self.cleaned_data
+        kind = data["kind"]
+        if kind == "text":
+            return Text(data["content"])
+        if kind == "image":
+            return Image(data["media_id"])
+        if kind == "news":
+            fields = {k: data.get(k) or "" for k in ("title", "description", "url", "picurl")}
+            return News((Article(**fields),))
+        if kind == "miniprogrampage":
+            return MiniProgramPage(
+                appid=data["appid"], pagepath=data["pagepath"], title=data["mp_title"], thumb_media_id=data["thumb_media_id"]
+            )
+        raise ValueError(f"unknown reply kind {kind!r}")
+
     def payload(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["title"] = data["mp_title"] if data["kind"] == "miniprogrampage" else data["title"]
-        return customer_service.reply_payload(kind=data["kind"], fields=data)
+        """The one customer-service message the reply is (a single-article news, text, image or card)."""
+        (payload,) = custom_payloads(self.message())
+        return payload
 
 
 @admin.register(Conversation)
@@ -87,7 +103,13 @@ class ConversationAdmin(AccountScopedAdmin):
 
     def get_urls(self):
         typing = path("<int:object_id>/typing/", self.admin_site.admin_view(self.typing_view), name="kefu_conversation_typing")
-        return [typing, *super().get_urls()]
+        # A follower's thread by account and OpenID: what the message log and the follower page link to.
+        thread = path(
+            "thread/<int:account_id>/<str:openid>/",
+            self.admin_site.admin_view(self.follower_thread_view),
+            name="kefu_conversation_thread",
+        )
+        return [typing, thread, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
@@ -102,18 +124,13 @@ class ConversationAdmin(AccountScopedAdmin):
         )
         page = Paginator(qs, self.list_per_page).get_page(request.GET.get("p"))
         conversations = list(page.object_list)
-        remarks = dict(
-            Follower.objects.filter(
-                account_id__in={c.account_id for c in conversations}, openid__in=[c.openid for c in conversations]
-            )
-            .exclude(remark="")
-            .values_list("openid", "remark")
-        )
+        remarks = kefu_selectors.follower_remarks(conversations=conversations)
+        windows = kefu_selectors.reply_windows(conversations=conversations)
         rows = [
             {
                 "conversation": c,
-                "label": remarks.get(c.openid, ""),
-                "window": kefu_selectors.window_for_conversation(c),
+                "label": remarks.get((c.account_id, c.openid), ""),
+                "window": windows[c.pk],
                 "url": reverse("admin:kefu_conversation_change", args=[c.pk]),
             }
             for c in conversations
@@ -161,23 +178,42 @@ class ConversationAdmin(AccountScopedAdmin):
                     return HttpResponseRedirect(request.path)
         else:
             form = ReplyForm(conversation=conversation)
-        items = kefu_selectors.conversation_thread(conversation=conversation)
+        items = kefu_selectors.follower_thread(account=conversation.account, openid=conversation.openid)
         if request.method == "GET":
             shown = [item.at for item in items if item.inbound is not None]
             customer_service.conversation_mark_read(conversation=conversation, up_to=max(shown, default=None))
-        window = kefu_selectors.reply_window(account=conversation.account, openid=conversation.openid)
+        context = {
+            "conversation": conversation,
+            "form": form,
+            "typing_url": reverse("admin:kefu_conversation_typing", args=[conversation.pk]),
+            **(extra_context or {}),
+        }
+        return self._thread_response(request, conversation.account, conversation.openid, items, can_reply, context)
+
+    def follower_thread_view(self, request, account_id: int, openid: str):
+        """The conversation page of a follower; read-only for a follower who has no conversation in the inbox."""
+        account = get_object_or_404(accounts_for_user(request.user), pk=account_id)
+        conversation = kefu_selectors.conversation_for_follower(account=account, openid=openid)
+        if conversation is not None:
+            return HttpResponseRedirect(reverse("admin:kefu_conversation_change", args=[conversation.pk]))
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        items = kefu_selectors.follower_thread(account=account, openid=openid)
+        return self._thread_response(request, account, openid, items, False, {})
+
+    def _thread_response(self, request, account, openid: str, items, can_reply: bool, extra: dict):
+        window = kefu_selectors.reply_window(account=account, openid=openid)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": kefu_selectors.follower_label(account=conversation.account, openid=conversation.openid),
-            "conversation": conversation,
+            "title": kefu_selectors.follower_label(account=account, openid=openid),
+            "account": account,
+            "openid": openid,
             "items": [_thread_row(item) for item in items],
             "window": window,
-            "form": form,
             "can_reply": can_reply and window.is_open,
-            "typing_url": reverse("admin:kefu_conversation_typing", args=[conversation.pk]),
             "inbox_url": reverse("admin:kefu_conversation_changelist"),
-            **(extra_context or {}),
+            **extra,
         }
         return TemplateResponse(request, "admin/kefu/inbox/thread.html", context)
 
@@ -194,7 +230,13 @@ class ConversationAdmin(AccountScopedAdmin):
 def _thread_row(item: kefu_selectors.ThreadItem) -> dict:
     if item.inbound is not None:
         m = item.inbound
-        return {"at": item.at, "side": "in", "kind": m.event or m.msg_type, "text": _inbound_text(m), "payload": m.payload}
+        row = {"at": item.at, "side": "in", "kind": m.event or m.msg_type, "text": _inbound_text(m), "payload": m.payload}
+        if item.reply is not None:
+            row["reply"] = item.reply
+            row["rule"] = m.matched_rule
+        elif m.matched_rule is not None:
+            row["rule"] = m.matched_rule
+        return row
     m = item.outbound
     body = m.payload.get(m.msgtype) or {}
     info = m.error_info
@@ -202,7 +244,7 @@ def _thread_row(item: kefu_selectors.ThreadItem) -> dict:
         "at": item.at,
         "side": "out",
         "kind": m.msgtype,
-        "text": customer_service.outbound_preview(m.payload),
+        "text": summary(m.payload),
         "body": body,
         "outbound": m,
         "status_colour": STATUS_COLOURS.get(m.status, "#4a5568"),

@@ -1,6 +1,6 @@
 """Customer service (客服消息) writes: outbound messages, conversations, kf accounts."""
 
-from .conversations import conversation_mark_read, conversation_record_inbound, conversations_backfill, outbound_preview
+from .conversations import conversation_mark_read, conversation_record_inbound, conversations_backfill
 from .kf_accounts import (
     kf_account_delete_request,
     kf_account_save,
@@ -17,7 +17,6 @@ from .outbound import (
     outbound_create,
     outbound_give_up,
     outbound_send,
-    reply_payload,
     typing_request,
     typing_send,
 )
@@ -38,9 +37,7 @@ __all__ = [
     "operator_reply_queue",
     "outbound_create",
     "outbound_give_up",
-    "outbound_preview",
     "outbound_send",
-    "reply_payload",
     "typing_request",
     "typing_send",
 ]

@@ -6,13 +6,15 @@ import itertools
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from messaging.inbound.models import InboundMessage
+from wechat.outgoing import summary
 
 from ..models import Conversation, OutboundMessage
-from ..selectors import THREAD_EVENTS, _is_interaction, _is_thread_item, interaction_filter
+from ..selectors import is_thread_item, thread_filter
 
 
 def _inbound_preview(inbound: InboundMessage) -> str:
@@ -24,25 +26,14 @@ def _inbound_preview(inbound: InboundMessage) -> str:
     return f"[{inbound.msg_type}] {inbound.content}".strip()
 
 
-def outbound_preview(payload: dict) -> str:
-    msgtype = payload.get("msgtype", "")
-    body = payload.get(msgtype) or {}
-    if msgtype == "text":
-        return str(body.get("content", ""))
-    if msgtype == "news":
-        articles = body.get("articles") or [{}]
-        return f"[news] {articles[0].get('title', '')}"
-    if msgtype == "miniprogrampage":
-        return f"[miniprogrampage] {body.get('title', '')}"
-    return f"[{msgtype}]"
-
-
 def conversation_record_inbound(*, inbound: InboundMessage) -> Conversation | None:
-    """Put a follower's message or event in their conversation, count it unread, and move the 48-hour window."""
-    if not inbound.openid or not _is_thread_item(inbound):
+    """Put a follower's message or event in their conversation and count it unread.
+
+    The 48-hour window is not moved here: its one fact, Follower.last_interaction_at, is moved by the followers app.
+    """
+    if not inbound.openid or not is_thread_item(inbound):
         return None
     at = inbound.create_time
-    interaction_at = at if _is_interaction(inbound) else None
     unread = 1 if inbound.msg_type != "event" else 0
     conversation, created = Conversation.objects.get_or_create(
         account_id=inbound.account_id,
@@ -50,7 +41,6 @@ def conversation_record_inbound(*, inbound: InboundMessage) -> Conversation | No
         defaults={
             "last_message_at": at,
             "last_preview": _inbound_preview(inbound)[:120],
-            "last_interaction_at": interaction_at,
             "unread_count": unread,
         },
     )
@@ -62,11 +52,6 @@ def conversation_record_inbound(*, inbound: InboundMessage) -> Conversation | No
         row.filter(last_message_at__lte=at).update(
             last_message_at=at, last_preview=_inbound_preview(inbound)[:120], last_from_follower=True
         )
-        if interaction_at:
-            row.filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=interaction_at)).update(
-                last_interaction_at=interaction_at
-            )
-    # Follower.last_interaction_at is moved by the followers' own receiver (accounts.receivers).
     return conversation
 
 
@@ -75,14 +60,15 @@ def conversations_backfill(*, account, batch_size: int = 2000) -> int:
     existing = set(Conversation.objects.filter(account=account).values_list("openid", flat=True))
     threads = (
         InboundMessage.objects.filter(account=account)
-        .filter(~Q(msg_type="event") | Q(event__in=THREAD_EVENTS))
+        .annotate(event_lower=Lower("event"))
+        .filter(thread_filter())
         .exclude(openid="")
         .values("openid")
-        .annotate(last=Max("create_time"), interaction=Max("create_time", filter=interaction_filter()))
+        .annotate(last=Max("create_time"))
         .order_by()
     )
     missing = (
-        Conversation(account=account, openid=t["openid"], last_message_at=t["last"], last_interaction_at=t["interaction"])
+        Conversation(account=account, openid=t["openid"], last_message_at=t["last"])
         for t in threads.iterator()
         if t["openid"] not in existing
     )
@@ -112,7 +98,7 @@ def conversation_mark_read(*, conversation: Conversation, up_to: datetime | None
 
 
 def _conversation_touch_outbound(outbound: OutboundMessage) -> None:
-    preview = outbound_preview(outbound.payload)[:120]
+    preview = summary(outbound.payload)[:120]
     conversation, created = Conversation.objects.get_or_create(
         account_id=outbound.account_id,
         openid=outbound.openid,

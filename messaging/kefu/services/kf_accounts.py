@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from wechat.api import kf as kf_api
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
 
@@ -58,48 +59,43 @@ def kf_account_sync(*, kf_account_id: int) -> KfAccount | None:
     'already exists' / 'no such account' answers to a repeated step count as done. A transient error puts
     the row back to pending and is re-raised for the task to retry; a permanent one is kept in last_error.
     """
-    from wechat.gateway import client_for
-
     if not KfAccount.objects.filter(pk=kf_account_id, sync_status=SyncStatus.PENDING).update(sync_status=SyncStatus.SYNCING):
         return None
     kf = KfAccount.objects.select_related("account").get(pk=kf_account_id)
-    client = client_for(kf.account)
+    account = kf.account
     try:
         if kf.delete_requested:
             if kf.exists_at_wechat:
                 try:
-                    client.get(client.api_url("customservice/kfaccount/del"), params={"kf_account": kf.kf_account})
+                    kf_api.kf_delete(account=account, kf_account=kf.kf_account)
                 except WeChatError as exc:
                     if exc.errcode != 65401:  # already gone at WeChat
                         raise
             kf.delete()
             return None
-        body = {"kf_account": kf.kf_account, "nickname": kf.nickname}
+        names = {"account": account, "kf_account": kf.kf_account, "nickname": kf.nickname}
         if not kf.exists_at_wechat:
             try:
-                client.post(client.api_url("customservice/kfaccount/add"), data=body)
+                kf_api.kf_add(**names)
             except WeChatError as exc:
                 if exc.errcode != 65406:  # created by an earlier attempt whose answer was lost
                     raise
-                client.post(client.api_url("customservice/kfaccount/update"), data=body)
+                kf_api.kf_update(**names)
             _kf_update(kf, exists_at_wechat=True)
         else:
-            client.post(client.api_url("customservice/kfaccount/update"), data=body)
+            kf_api.kf_update(**names)
         if kf.avatar_pending and kf.avatar:
             with kf.avatar.open("rb") as media:
-                client.customservice.upload_headimg(kf.kf_account, media)
+                kf_api.kf_avatar_upload(account=account, kf_account=kf.kf_account, image=media)
             _kf_update(kf, avatar_pending=False)
         if kf.invite_pending and kf.invite_wx:
             try:
-                client.post(
-                    client.api_url("customservice/kfaccount/inviteworker"),
-                    data={"kf_account": kf.kf_account, "invite_wx": kf.invite_wx},
-                )
+                kf_api.kf_invite(account=account, kf_account=kf.kf_account, invite_wx=kf.invite_wx)
             except WeChatError as exc:
                 if exc.errcode != 65411:  # the invitation of an earlier attempt is still waiting
                     raise
             _kf_update(kf, invite_pending=False, invite_status=KfAccount.InviteStatus.WAITING)
-        for entry in client.customservice.get_accounts():
+        for entry in kf_api.kf_list(account=account):
             if entry.get("kf_account") == kf.kf_account:
                 _kf_update(kf, **_kf_fields_from_wechat(entry))
     except WeChatError as exc:
@@ -135,11 +131,8 @@ def _kf_fields_from_wechat(entry: dict) -> dict:
 
 def kf_accounts_pull(*, account) -> int:
     """Refresh the kf accounts from WeChat (getkflist + getonlinekflist). Local edits not yet synced are kept."""
-    from wechat.gateway import client_for
-
-    client = client_for(account)
-    kf_list = client.customservice.get_accounts()
-    online = {o.get("kf_account"): o for o in client.customservice.get_online_accounts()}
+    kf_list = kf_api.kf_list(account=account)
+    online = {o.get("kf_account"): o for o in kf_api.kf_online_list(account=account)}
     now = timezone.now()
     seen = set()
     with transaction.atomic():

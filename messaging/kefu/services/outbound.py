@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from wechat.api import kf
 from wechat.errors import WeChatError, WeChatTimeout
 
 from ..models import OutboundMessage
@@ -25,21 +26,6 @@ TYPING_INTERVAL_SECONDS = 10
 
 class ReplyWindowClosed(Exception):
     """The follower's last interaction is older than 48 hours: WeChat would refuse with 45015."""
-
-
-def reply_payload(*, kind: str, fields: dict) -> dict:
-    """WeChat's message/custom/send body (without touser) for an operator reply."""
-    if kind == "text":
-        return {"msgtype": "text", "text": {"content": fields["content"]}}
-    if kind == "image":
-        return {"msgtype": "image", "image": {"media_id": fields["media_id"]}}
-    if kind == "news":
-        article = {k: fields.get(k, "") for k in ("title", "description", "url", "picurl")}
-        return {"msgtype": "news", "news": {"articles": [article]}}
-    if kind == "miniprogrampage":
-        card = {k: fields.get(k, "") for k in ("appid", "pagepath", "title", "thumb_media_id")}
-        return {"msgtype": "miniprogrampage", "miniprogrampage": card}
-    raise ValueError(f"unknown reply kind {kind!r}")
 
 
 def outbound_create(
@@ -76,8 +62,6 @@ def outbound_send(*, outbound: OutboundMessage) -> dict:
     Records the outcome on the row and re-raises WeChat's error: transient ones leave the row queued for a
     retry, a timeout leaves it 'unknown' (WeChat may have delivered it; it is not resent).
     """
-    from wechat.gateway import client_for
-
     claimed = OutboundMessage.objects.filter(pk=outbound.pk, status=OutboundMessage.Status.QUEUED).update(
         status=OutboundMessage.Status.SENDING, attempts=F("attempts") + 1
     )
@@ -91,11 +75,8 @@ def outbound_send(*, outbound: OutboundMessage) -> dict:
     if not claimed:
         logger.info("customer_service.send_skipped", extra={"outbound_id": outbound.pk, "status": outbound.status})
         return {"errcode": outbound.errcode or 0, "errmsg": "not queued", "status": outbound.status}
-    body = {"touser": outbound.openid, **outbound.payload}
-    if outbound.kf_account:
-        body["customservice"] = {"kf_account": outbound.kf_account}
     try:
-        result = client_for(outbound.account).post("message/custom/send", data=body)
+        kf.custom_send(account=outbound.account, openid=outbound.openid, payload=outbound.payload, kf_account=outbound.kf_account)
     except WeChatError as exc:
         if isinstance(exc, WeChatTimeout):
             status = OutboundMessage.Status.UNKNOWN
@@ -111,7 +92,7 @@ def outbound_send(*, outbound: OutboundMessage) -> dict:
     OutboundMessage.objects.filter(pk=outbound.pk).update(
         status=OutboundMessage.Status.SENT, sent_at=timezone.now(), errcode=None, errmsg=""
     )
-    return result
+    return {"errcode": 0, "errmsg": "ok"}
 
 
 def outbound_give_up(*, outbound_id: int, exc: WeChatError) -> None:
@@ -157,11 +138,9 @@ def typing_request(*, account, openid: str) -> bool:
 
 
 def typing_send(*, account, openid: str) -> bool:
-    """POST message/custom/typing. Cosmetic: a refusal is logged, never retried."""
-    from wechat.gateway import client_for
-
+    """Show typing on the phone. Cosmetic: a refusal is logged, never retried."""
     try:
-        client_for(account).post("message/custom/typing", data={"touser": openid, "command": "Typing"})
+        kf.custom_typing(account=account, openid=openid)
     except WeChatError as exc:
         logger.info("customer_service.typing_failed", extra={"appid": account.appid, "errcode": exc.errcode})
         return False
@@ -169,7 +148,7 @@ def typing_send(*, account, openid: str) -> bool:
 
 
 def custom_message_send(*, account, openid: str, payload: dict, kf_account: str = "", outbound=None) -> dict:
-    """POST message/custom/send. ``payload`` is WeChat's body without ``touser``: {"msgtype": ..., <msgtype>: {...}}.
+    """Send one customer-service message. ``payload`` is one of ``wechat.outgoing.custom_payloads``.
 
     Each message is recorded as an ``OutboundMessage`` (pass ``outbound`` to send one already recorded), so the
     follower's thread in the inbox shows it with its status. WeChat's errors are recorded there and re-raised.

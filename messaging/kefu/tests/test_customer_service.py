@@ -13,6 +13,7 @@ from messaging.kefu.models import Conversation, OutboundMessage
 from messaging.kefu.tasks import custom_message_send
 from sandbox import phone
 from sandbox.models import SandboxCall, SandboxDelivery, SandboxFault
+from wechat.outgoing import Article, Image, MiniProgramPage, News, Text, custom_payloads, summary
 
 OPENID = "oFollower000000000000000001"
 OTHER = "oFollower000000000000000002"
@@ -44,7 +45,7 @@ def test_follower_messages_build_a_conversation_with_unread_count(sandbox_app, d
     conversation = Conversation.objects.get(openid=OPENID)
     assert conversation.unread_count == 2
     assert conversation.last_preview == "想问个问题"
-    assert conversation.last_interaction_at is not None
+    assert Follower.objects.get(openid=OPENID).last_interaction_at is not None
 
 
 def test_inbox_lists_newest_conversation_first(sandbox_app, django_capture_on_commit_callbacks):
@@ -117,29 +118,28 @@ def test_window_counts_from_the_newest_interaction(account, sandbox_app, django_
 
 
 @pytest.mark.parametrize(
-    ("kind", "fields"),
+    "message",
     [
-        ("text", {"content": "您好，我们已收到"}),
-        ("image", {"media_id": "MEDIA_ID_123"}),
-        ("news", {"title": "新品", "description": "看看", "url": "https://example.com/a", "picurl": "https://example.com/p.jpg"}),
-        (
-            "miniprogrampage",
-            {"appid": "wx0123456789abcdef", "pagepath": "pages/index", "title": "小程序", "thumb_media_id": "T1"},
-        ),
+        Text("您好，我们已收到"),
+        Image("MEDIA_ID_123"),
+        News((Article(title="新品", description="看看", url="https://example.com/a", picurl="https://example.com/p.jpg"),)),
+        MiniProgramPage(appid="wx0123456789abcdef", pagepath="pages/index", title="小程序", thumb_media_id="T1"),
     ],
+    ids=lambda message: message.kind,
 )
 def test_operator_reply_of_each_type_reaches_the_phone(
-    account, sandbox_app, admin_user, kind, fields, django_capture_on_commit_callbacks
+    account, sandbox_app, admin_user, message, django_capture_on_commit_callbacks
 ):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    payload = customer_service.reply_payload(kind=kind, fields=fields)
+    kind = message.kind
+    (payload,) = custom_payloads(message)
     outbound = reply(account, payload, django_capture_on_commit_callbacks, user=admin_user)
     assert outbound.status == OutboundMessage.Status.SENT and outbound.sent_at is not None
     assert outbound.operator == admin_user and outbound.source == OutboundMessage.Source.OPERATOR
     delivery = SandboxDelivery.objects.get(app=sandbox_app, channel="custom")
     assert delivery.openid == OPENID and delivery.msgtype == kind
     assert delivery.payload[kind] == payload[kind]
-    assert Conversation.objects.get(openid=OPENID).last_preview == customer_service.outbound_preview(payload)
+    assert Conversation.objects.get(openid=OPENID).last_preview == summary(message)
 
 
 def test_reply_as_a_kf_account_carries_customservice(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -148,7 +148,7 @@ def test_reply_as_a_kf_account_carries_customservice(account, sandbox_app, djang
         customer_service.operator_reply_queue(
             account=account,
             openid=OPENID,
-            payload=customer_service.reply_payload(kind="text", fields={"content": "hi"}),
+            payload=custom_payloads(Text("hi"))[0],
             operator=None,
             kf_account="kefu1@gh_7f083739789a",
         )
@@ -166,6 +166,7 @@ def test_reply_outside_48_hours_is_refused_before_calling_wechat(account, sandbo
         raw_xml="<xml/>",
         create_time=timezone.now() - timedelta(hours=49),
     )
+    Follower.objects.create(account=account, openid=OPENID, last_interaction_at=timezone.now() - timedelta(hours=49))
     with pytest.raises(customer_service.ReplyWindowClosed) as refused:
         customer_service.operator_reply_queue(
             account=account, openid=OPENID, payload={"msgtype": "text", "text": {"content": "x"}}, operator=None
@@ -301,7 +302,6 @@ def test_backfill_creates_conversations_for_older_messages(account):
     assert customer_service.conversations_backfill(account=account) == 1
     conversation = Conversation.objects.get(openid=OPENID)
     assert conversation.last_message_at == now - timedelta(hours=2)
-    assert conversation.last_interaction_at == now - timedelta(hours=60)
     assert conversation.unread_count == 0
     assert not Conversation.objects.filter(openid="gh_massassistant").exists()
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from followers.models import Follower
 from messaging.inbound.models import InboundMessage
 from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
 from sandbox import phone
@@ -84,6 +85,7 @@ def test_form_refuses_a_reply_outside_48_hours_with_an_explanation(admin_client,
         raw_xml="<xml/>",
         create_time=timezone.now() - timedelta(hours=50),
     )
+    Follower.objects.create(account=account, openid=OPENID, last_interaction_at=timezone.now() - timedelta(hours=50))
     conversation = Conversation.objects.create(account=account, openid=OPENID, last_message_at=timezone.now())
     page = admin_client.get(thread_url(conversation, "/en")).content.decode()
     assert 'id="kf-closed"' in page and 'id="kf-reply"' not in page

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from conftest import SCREENSHOTS, browser_test
+from followers.models import Follower
 from messaging.inbound.models import InboundMessage
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation, OutboundMessage
@@ -82,6 +83,7 @@ def test_operator_answers_a_follower_from_the_inbox(live_server, transactional_d
         raw_xml="<xml/>",
         create_time=timezone.now() - timedelta(days=3),
     )
+    Follower.objects.create(account=account, openid=old, last_interaction_at=timezone.now() - timedelta(days=3))
     customer_service.conversations_backfill(account=account)
     page.goto(f"{live_server.url}/en/admin/kefu/conversation/")
     assert "Over 48 hours" in page.inner_text(f"tr[data-openid='{old}']")
