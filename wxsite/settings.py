@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.mass_tasks.mass_dispatch_due",
         "schedule": timedelta(minutes=1),
     },
+    "messaging.idempotency_keys_prune": {
+        "task": "messaging.mass_tasks.idempotency_keys_prune",
+        "schedule": timedelta(days=1),
+    },
     "messaging.mass_batches_poll": {
         "task": "messaging.mass_tasks.mass_batches_poll",
         "schedule": timedelta(minutes=5),
@@ -307,6 +311,8 @@ WECHAT_CALLBACK_ACCOUNT_CACHE_SIZE = env.int("WECHAT_CALLBACK_ACCOUNT_CACHE_SIZE
 WECHAT_CALLBACK_ACCOUNT_CACHE_SECONDS = env.float("WECHAT_CALLBACK_ACCOUNT_CACHE_SECONDS", default=10.0)
 WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS = env.float("WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS", default=2.0)
 WECHAT_API_CALL_LOG_DAYS = env.int("WECHAT_API_CALL_LOG_DAYS", default=30)
+# Days an Idempotency-Key answer of the send APIs is kept (a retry with the key within them gets the first answer).
+API_IDEMPOTENCY_KEY_DAYS = env.int("API_IDEMPOTENCY_KEY_DAYS", default=7)
 # Parallel user/info calls of one follower sync.
 FOLLOWER_SYNC_WORKERS = env.int("FOLLOWER_SYNC_WORKERS", default=4)
 # Mass sends: a 'sending' claim older than this belongs to a dead worker; job results are polled after this.

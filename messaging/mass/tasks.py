@@ -39,3 +39,9 @@ def mass_message_recur(template_id: int):
     """Run by a django-celery-beat PeriodicTask (crontab): send a fresh copy of the template message."""
     run = mass.mass_message_run_recurring(template_id=template_id)
     return run.pk if run else None
+
+
+@shared_task(name="messaging.mass_tasks.idempotency_keys_prune")
+def idempotency_keys_prune():
+    """Beat, daily: forget Idempotency-Key answers past their retention."""
+    return mass.idempotency_keys_prune()

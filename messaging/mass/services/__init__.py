@@ -33,6 +33,7 @@ from .dispatch import (
     mass_dispatch_due,
     mass_message_dispatch,
 )
+from .keys import idempotency_keys_prune
 from .recurrence import RECURRING_TASK, mass_message_recurrence_clear, mass_message_recurrence_set, mass_message_run_recurring
 from .results import (
     job_status_meaning,
@@ -56,6 +57,7 @@ __all__ = [
     "SPEED_LEVELS",
     "batches_split",
     "clientmsgid_for",
+    "idempotency_keys_prune",
     "job_status_meaning",
     "mass_batch_poll",
     "mass_batch_send",

@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 
 from messaging.mass import services as mass
 from messaging.mass.models import IdempotencyKey, MassMessage
-from messaging.mass.tasks import mass_dispatch_due, mass_message_dispatch
+from messaging.mass.tasks import idempotency_keys_prune, mass_dispatch_due, mass_message_dispatch
 from messaging.mass.tests.test_mass import make_followers
 from messaging.mass.tests.test_mass_api import api, url  # noqa: F401
 from messaging.templatemsg import tasks as template_tasks
@@ -175,3 +175,15 @@ def test_template_same_key_with_another_body_is_422(account, sandbox_app, templa
     )
     assert other.status_code == 422
     assert TemplateMessage.objects.count() == 1
+
+
+def test_keys_past_their_retention_are_pruned_by_beat_and_newer_ones_kept(api, account, sandbox_app, settings):  # noqa: F811
+    settings.API_IDEMPOTENCY_KEY_DAYS = 7
+    client = api(accounts=[account])
+    later = {**SEND_NOW, "scheduled_at": (timezone.now() + timedelta(hours=1)).isoformat()}
+    client.post(url(account), later, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    client.post(url(account), {**later, "title": "newer"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=8))
+
+    assert idempotency_keys_prune.delay().get() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
