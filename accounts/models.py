@@ -52,7 +52,7 @@ class OfficialAccount(models.Model):
     use_stable_token = models.BooleanField(
         _("use stable_token"),
         default=True,
-        help_text=_("Fetch access_token with /cgi-bin/stable_token, which does not evict tokens held elsewhere."),
+        help_text=_("Fetch access_token with the stable_token interface, which does not evict tokens held elsewhere."),
     )
     # Receives the AppSecret: set by superusers only, and only to a base URL the deployment allows.
     api_base_url = models.URLField(

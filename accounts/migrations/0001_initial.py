@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('encoding_mode', models.CharField(choices=[('plain', 'Plaintext (明文模式)'), ('compatible', 'Compatible (兼容模式)'), ('safe', 'Safe (安全模式)')], default='plain', max_length=16, verbose_name='encoding mode')),
                 ('account_type', models.CharField(choices=[('subscription', 'Subscription account (订阅号)'), ('service', 'Service account (服务号)')], default='service', max_length=16, verbose_name='account type')),
                 ('verified', models.BooleanField(default=False, verbose_name='verified (已认证)')),
-                ('use_stable_token', models.BooleanField(default=True, help_text='Fetch access_token with /cgi-bin/stable_token, which does not evict tokens held elsewhere.', verbose_name='use stable_token')),
+                ('use_stable_token', models.BooleanField(default=True, help_text='Fetch access_token with the stable_token interface, which does not evict tokens held elsewhere.', verbose_name='use stable_token')),
                 ('api_base_url', models.URLField(blank=True, help_text='Leave empty for WeChat itself. The sandbox account points at the offline sandbox.', verbose_name='API base URL')),
                 ('default_reply_text', models.TextField(blank=True, help_text="Sent when a follower's message matches nothing else. Empty: answer 'success' (no reply).", verbose_name='default text reply')),
                 ('js_domains', models.TextField(blank=True, help_text='One domain per line, as set in the WeChat console (JS接口安全域名 / 网页授权域名).', verbose_name='JS-SDK / OAuth domains')),
