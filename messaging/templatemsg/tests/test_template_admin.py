@@ -208,9 +208,8 @@ def test_template_pages_in_chromium(live_server, transactional_db, make_account,
     page.screenshot(path=str(SCREENSHOTS / "template_push_add_en.png"), full_page=True)
 
 
-def test_a_scheduled_push_can_be_edited_in_the_admin(client, boss, account, sandbox_app):
-    template = seed_template(sandbox_app, account)
-    push = TemplatePush.objects.create(
+def _scheduled_push(*, account, template) -> TemplatePush:
+    return TemplatePush.objects.create(
         account=account,
         name="p",
         template=template,
@@ -219,17 +218,26 @@ def test_a_scheduled_push_can_be_edited_in_the_admin(client, boss, account, sand
         openids=["o1"],
         scheduled_at="2030-01-01T00:00Z",
     )
-    form = {
-        "name": "改名",
-        "account": account.pk,
-        "template": template.pk,
-        "data": json.dumps({**ORDER_DATA, "thing1": {"value": "牛奶"}}, ensure_ascii=False),
+
+
+def _edit_form(push, *, name, data, openids) -> dict:
+    """The change form of a scheduled push as an operator posts it."""
+    return {
+        "name": name,
+        "account": push.account_id,
+        "template": push.template_id,
+        "data": json.dumps(data, ensure_ascii=False),
         "audience": "openids",
-        "openids": "o1\no2",
+        "openids": openids,
         "scheduled_at_0": "2030-01-01",
         "scheduled_at_1": "08:00:00",
         "rate_limit": 50,
     }
+
+
+def test_a_scheduled_push_can_be_edited_in_the_admin(client, boss, account, sandbox_app):
+    push = _scheduled_push(account=account, template=seed_template(sandbox_app, account))
+    form = _edit_form(push, name="改名", data={**ORDER_DATA, "thing1": {"value": "牛奶"}}, openids="o1\no2")
     response = client.post(f"{PUSHES_URL}{push.pk}/change/", form, follow=True)
     assert response.status_code == 200
     push.refresh_from_db()
@@ -239,27 +247,8 @@ def test_a_scheduled_push_can_be_edited_in_the_admin(client, boss, account, sand
 
 
 def test_an_invalid_edit_of_a_scheduled_push_is_refused_and_changes_nothing(client, boss, account, sandbox_app):
-    template = seed_template(sandbox_app, account)
-    push = TemplatePush.objects.create(
-        account=account,
-        name="p",
-        template=template,
-        data=ORDER_DATA,
-        audience="openids",
-        openids=["o1"],
-        scheduled_at="2030-01-01T00:00Z",
-    )
-    form = {
-        "name": "改名",
-        "account": account.pk,
-        "template": template.pk,
-        "data": json.dumps({**ORDER_DATA, "thing1": {"value": "一" * 21}}, ensure_ascii=False),
-        "audience": "openids",
-        "openids": "o1\no2",
-        "scheduled_at_0": "2030-01-01",
-        "scheduled_at_1": "08:00:00",
-        "rate_limit": 50,
-    }
+    push = _scheduled_push(account=account, template=seed_template(sandbox_app, account))
+    form = _edit_form(push, name="改名", data={**ORDER_DATA, "thing1": {"value": "一" * 21}}, openids="o1\no2")
     text = page_text(client.post(f"{PUSHES_URL}{push.pk}/change/", form))
     assert "thing1: At most 20 characters" in text
     push.refresh_from_db()
@@ -267,27 +256,8 @@ def test_an_invalid_edit_of_a_scheduled_push_is_refused_and_changes_nothing(clie
 
 
 def test_an_edit_is_normalised_as_a_new_push_is(client, boss, account, sandbox_app):
-    template = seed_template(sandbox_app, account)
-    push = TemplatePush.objects.create(
-        account=account,
-        name="p",
-        template=template,
-        data=ORDER_DATA,
-        audience="openids",
-        openids=["o1"],
-        scheduled_at="2030-01-01T00:00Z",
-    )
-    form = {
-        "name": "p",
-        "account": account.pk,
-        "template": template.pk,
-        "data": json.dumps(ORDER_DATA, ensure_ascii=False),
-        "audience": "openids",
-        "openids": "o1\n o2 \no1",
-        "scheduled_at_0": "2030-01-01",
-        "scheduled_at_1": "08:00:00",
-        "rate_limit": 50,
-    }
+    push = _scheduled_push(account=account, template=seed_template(sandbox_app, account))
+    form = _edit_form(push, name="p", data=ORDER_DATA, openids="o1\n o2 \no1")
     client.post(f"{PUSHES_URL}{push.pk}/change/", form, follow=True)
     push.refresh_from_db()
     assert push.openids == ["o1", "o2"]
