@@ -47,7 +47,13 @@ def account_scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedField
     return (field_path, AccountScopedRelatedFilter)
 
 
-class AccountScopedAdmin(admin.ModelAdmin):
+# The admin's base classes: every app's admin builds on these three, so the look changes in one place.
+ModelAdmin = admin.ModelAdmin
+TabularInline = admin.TabularInline
+StackedInline = admin.StackedInline
+
+
+class AccountScopedAdmin(ModelAdmin):
     """Operators see only rows of the accounts they are granted (``account_field`` names the FK path)."""
 
     account_field = "account"

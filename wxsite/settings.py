@@ -96,12 +96,15 @@ INSTALLED_APPS = [
     "wechat",
     "accounts",
     "followers",
+    "media_assets",
     "messaging",  # migration history only; the models live in the apps below
     "messaging.inbound",
     "messaging.autoreply",
     "messaging.kefu",
     "messaging.mass",
     "messaging.templatemsg",
+    "menus",
+    "qrcodes",
     "sandbox",
 ]
 

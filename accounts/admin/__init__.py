@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import wechat_error_message
+from accounts.admin_base import ModelAdmin, wechat_error_message
 from wechat import tokens
 from wechat.errors import WeChatError
 
@@ -95,7 +95,7 @@ class OfficialAccountForm(forms.ModelForm):
 
 
 @admin.register(OfficialAccount)
-class OfficialAccountAdmin(admin.ModelAdmin):
+class OfficialAccountAdmin(ModelAdmin):
     form = OfficialAccountForm
     list_display = ["name", "appid", "account_type", "verified", "encoding_mode", "token_state", "callback_url_display"]
     list_filter = ["account_type", "verified", "encoding_mode"]

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
+from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scoped_filter
 
 from . import services
 from .models import AutoReplyContent, AutoReplyRule
@@ -53,7 +53,7 @@ class RuleChangelistFormSet(forms.BaseModelFormSet):
                     form.add_error(None, exc.messages)
 
 
-class AutoReplyContentInline(admin.StackedInline):
+class AutoReplyContentInline(StackedInline):
     model = AutoReplyContent
     formset = AutoReplyContentFormSet
     extra = 1

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import sync_badge
+from accounts.admin_base import TabularInline, sync_badge
 from messaging.mass.models import MassBatch, MassMessageEvent
 
 BATCH_COLOURS = {
@@ -20,7 +20,7 @@ BATCH_COLOURS = {
 }
 
 
-class MassBatchInline(admin.TabularInline):
+class MassBatchInline(TabularInline):
     model = MassBatch
     extra = 0
     can_delete = False
@@ -77,7 +77,7 @@ class MassBatchInline(admin.TabularInline):
         return text
 
 
-class MassMessageEventInline(admin.TabularInline):
+class MassMessageEventInline(TabularInline):
     model = MassMessageEvent
     extra = 0
     can_delete = False
