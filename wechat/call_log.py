@@ -3,6 +3,9 @@
 The buffer is process-wide (threads of a pool share it) and is flushed when it holds
 ``WECHAT_API_CALL_LOG_BATCH`` rows, when its oldest row is a second old, at the end of every request
 and Celery task, and at exit. A crash can lose at most that last second of call records.
+
+Threads of a sending pool record inside ``deferred()``: they never flush, so they never open a database
+connection of their own; the thread that runs the pool flushes (``flush_due``) while it waits for them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import atexit
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 from celery.signals import task_postrun, worker_process_shutdown
 from django.conf import settings
@@ -25,6 +29,21 @@ MAX_AGE_SECONDS = 1.0
 _lock = threading.Lock()
 _rows: list[ApiCallLog] = []
 _oldest = 0.0
+_thread = threading.local()
+
+
+@contextmanager
+def deferred():
+    """Calls recorded in this block are only buffered; another thread flushes them."""
+    _thread.deferred = True
+    try:
+        yield
+    finally:
+        _thread.deferred = False
+
+
+def _due() -> bool:
+    return bool(_rows) and (len(_rows) >= settings.WECHAT_API_CALL_LOG_BATCH or time.monotonic() - _oldest >= MAX_AGE_SECONDS)
 
 
 def record(**fields) -> None:
@@ -33,9 +52,16 @@ def record(**fields) -> None:
         if not _rows:
             _oldest = time.monotonic()
         _rows.append(ApiCallLog(**fields))
-        due = len(_rows) >= settings.WECHAT_API_CALL_LOG_BATCH or time.monotonic() - _oldest >= MAX_AGE_SECONDS
+        due = _due() and not getattr(_thread, "deferred", False)
     if due:
         flush()
+
+
+def flush_due() -> int:
+    """Flush if the buffer is full or its oldest row is a second old."""
+    with _lock:
+        due = _due()
+    return flush() if due else 0
 
 
 def flush(**_signal_kwargs) -> int:

@@ -3,6 +3,11 @@
 Each effect runs in its own savepoint, so one failing leaves the others' work in place. A failure is stored as an
 ``InboundEffectFailure`` and run again by the ``inbound_effects_retry_due`` beat task with a growing delay. An effect
 runs again only after it raised (its savepoint rolled back), so it is applied once.
+
+System events that arrive by the thousand (TEMPLATESENDJOBFINISH after a push) may also have a *bulk* effect: a sweep
+hands every pending event of that kind to it at once, so their results cost one UPDATE per sweep instead of a dozen
+statements per event. Such an event must be one no per-message effect acts on but its own; if the bulk effect
+fails, the sweep runs the events one by one through the per-message effects, with their retries.
 """
 
 from __future__ import annotations
@@ -41,6 +46,41 @@ _effects: dict[str, Effect] = {}
 def effect_register(*, name: str, run: Callable[[InboundMessage], None], order: int) -> None:
     """Register ``run(inbound)``, called once for every inbound message (lower ``order`` first). Idempotent per name."""
     _effects[name] = Effect(name=name, run=run, order=order)
+
+
+@dataclass(frozen=True)
+class BulkEffect:
+    name: str
+    event: str
+    run: Callable[[list[InboundMessage]], None]
+
+
+_bulk_effects: dict[str, BulkEffect] = {}
+
+
+def bulk_effect_register(*, name: str, event: str, run: Callable[[list[InboundMessage]], None]) -> None:
+    """Register ``run(messages)`` for every pending event ``event`` of an account, called once per sweep.
+
+    The per-message effect of the same event stays registered: it is what runs when the bulk effect fails.
+    """
+    _bulk_effects[event.lower()] = BulkEffect(name=name, event=event.lower(), run=run)
+
+
+def bulk_events() -> frozenset[str]:
+    """Lower-cased events that a bulk effect handles."""
+    return frozenset(_bulk_effects)
+
+
+def bulk_effect_run(*, event: str, inbounds: list[InboundMessage]) -> bool:
+    """Run the bulk effect of ``event`` over ``inbounds`` in one savepoint; False (logged) when it failed."""
+    effect = _bulk_effects[event.lower()]
+    try:
+        with transaction.atomic():
+            effect.run(inbounds)
+    except Exception as exc:  # the caller runs the messages one by one instead
+        logger.error("messaging.bulk_effect_failed", exc_info=exc, extra={"effect": effect.name, "messages": len(inbounds)})
+        return False
+    return True
 
 
 def effects() -> list[Effect]:

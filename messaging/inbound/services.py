@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+from accounts.models import OfficialAccount
 from wechat import outgoing
 
 from . import effects, replies
@@ -269,16 +270,54 @@ def _dispatch_requested_send() -> None:
 
 
 def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
-    """Run the side effects of the account's unhandled messages, oldest first. Returns how many ran."""
+    """Run the side effects of the account's unhandled messages, oldest first. Returns how many ran.
+
+    Events with a bulk effect (job-finish reports) are handled together, one claim and one effect per kind.
+    """
     pending = list(
         InboundMessage.objects.filter(account_id=account_id, handled_at__isnull=True)
         .order_by("id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "msg_type", "event")[:limit]
     )
-    handled = sum(1 for pk in pending if inbound_dispatch(inbound_id=pk))
+    bulk = effects.bulk_events()
+    grouped: dict[str, list[int]] = {}
+    singles: list[int] = []
+    for pk, msg_type, event in pending:
+        kind = (event or "").lower()
+        if msg_type == "event" and kind in bulk:
+            grouped.setdefault(kind, []).append(pk)
+        else:
+            singles.append(pk)
+    handled = sum(inbound_dispatch_bulk(account_id=account_id, event=kind, inbound_ids=pks) for kind, pks in grouped.items())
+    handled += sum(1 for pk in singles if inbound_dispatch(inbound_id=pk))
     if len(pending) == limit:
         dispatch_request(account_id=account_id)
     return handled
+
+
+def inbound_dispatch_bulk(*, account_id: int, event: str, inbound_ids: list[int]) -> int:
+    """Claim the still unhandled ``inbound_ids`` (all ``event``) at once and run their bulk effect. Returns how many.
+
+    Rows another sweep holds are skipped (``SKIP LOCKED``), never waited for; the claim commits with the effect,
+    so a crash in between leaves the rows to the next sweep.
+    """
+    with transaction.atomic():
+        rows = list(
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=inbound_ids, account_id=account_id, handled_at__isnull=True)
+            .order_by("id")
+        )
+        if not rows:
+            return 0
+        account = OfficialAccount.objects.get(pk=account_id)
+        for row in rows:
+            row.account = account
+        InboundMessage.objects.filter(pk__in=[row.pk for row in rows]).update(handled_at=timezone.now())
+        applied = effects.bulk_effect_run(event=event, inbounds=rows)
+    if not applied:
+        for row in rows:
+            effects.effects_run(inbound=row)
+    return len(rows)
 
 
 def inbound_dispatch_stale(*, older_than: int = 30) -> int:

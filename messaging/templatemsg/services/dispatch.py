@@ -1,5 +1,10 @@
-"""Many message/template/send calls at once: a pool of threads, each with its own HTTP session and DB connection,
-under a rate limit shared by every worker through the cache."""
+"""Many message/template/send calls at once: a pool of threads, each with its own HTTP session, under a rate limit
+shared by every worker through the cache.
+
+The sending threads never touch the database: the token comes from the process's token cache, their call records
+are flushed by the calling thread, and only the calling thread asks whether to keep going. So a worker holds one
+database connection however many calls it has in flight.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from django.core.cache import cache
 from django.db import connections
 
+from wechat import call_log
 from wechat.api import templates as templates_api
 from wechat.errors import Category, WeChatError
 
@@ -75,24 +81,26 @@ def send_all(
     stop = threading.Event()
     checked = [time.monotonic()]
 
-    def next_item():
+    def still_going() -> bool:
+        if keep_going is not None and not stop.is_set() and time.monotonic() - checked[0] > 1.0:
+            checked[0] = time.monotonic()
+            if not keep_going():
+                stop.set()
+        return not stop.is_set()
+
+    def next_item(*, check: bool):
         with lock:
-            if stop.is_set():
+            if not (still_going() if check else not stop.is_set()):
                 return None
-            if keep_going is not None and time.monotonic() - checked[0] > 1.0:
-                checked[0] = time.monotonic()
-                if not keep_going():
-                    stop.set()
-                    return None
             item = next(source, None)
         if item is not None and limiter is not None:
             limiter.acquire()
         return item
 
-    def work():
+    def work(*, check: bool = False):
         # One sender per thread, reused for every message the thread sends.
         send = templates_api.template_sender(account=account)
-        while (item := next_item()) is not None:
+        while (item := next_item(check=check)) is not None:
             key, openid, client_msg_id = item
             try:
                 msgid = send(openid=openid, template_id=template_id, client_msg_id=client_msg_id, **content)
@@ -104,18 +112,23 @@ def send_all(
                 results[key] = msgid
 
     if concurrency <= 1:
-        work()
+        work(check=True)
         return results
 
     def threaded():
         try:
-            work()
+            with call_log.deferred():
+                work()
         finally:
-            connections.close_all()
+            connections.close_all()  # only if something unexpected opened one
 
     threads = [threading.Thread(target=threaded, name=f"tpl-send-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    # This thread alone uses the database: it asks whether to keep going and flushes the pool's call records.
+    while alive := [thread for thread in threads if thread.is_alive()]:
+        alive[0].join(timeout=0.2)
+        call_log.flush_due()
+        still_going()
+    call_log.flush_due()
     return results

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -244,18 +245,38 @@ def template_message_give_up(*, message_id: int, error: WeChatError) -> bool:
 
 def template_job_finished(*, account, msgid: str, status_text: str) -> int:
     """Record a TEMPLATESENDJOBFINISH result. Returns the number of messages updated (0 or 1)."""
-    status = JOB_FINISH_STATUSES.get((status_text or "").strip().lower())
-    if status is None:
-        status = Status.FAILED_SYSTEM if (status_text or "").lower().startswith("failed") else None
-    if status is None or not msgid:
-        logger.warning("template.job_finish_unknown", extra={"appid": account.appid, "msgid": msgid, "status": status_text})
-        return 0
-    error = "" if status == Status.SUCCESS else status_text[:255]
-    return (
-        TemplateMessage.objects.filter(account=account, msgid=str(msgid))
-        .exclude(status__in=TemplateMessage.FINAL_STATUSES)
-        .update(status=status, finished_at=timezone.now(), error=error)
-    )
+    return template_jobs_finished(account=account, results=[(msgid, status_text)])
+
+
+# Messages per UPDATE of job results: a sweep of 500 events is one statement per status.
+JOB_RESULTS_CHUNK = 1000
+
+
+def template_jobs_finished(*, account, results: Iterable[tuple[str, str]]) -> int:
+    """Record many TEMPLATESENDJOBFINISH results, (msgid, Status text) each, with one UPDATE per status met.
+
+    A message already final keeps its result (a repeated or late report changes nothing). Returns how many
+    messages were updated."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for msgid, status_text in results:
+        status = JOB_FINISH_STATUSES.get((status_text or "").strip().lower())
+        if status is None:
+            status = Status.FAILED_SYSTEM if (status_text or "").lower().startswith("failed") else None
+        if status is None or not msgid:
+            logger.warning("template.job_finish_unknown", extra={"appid": account.appid, "msgid": msgid, "status": status_text})
+            continue
+        error = "" if status == Status.SUCCESS else status_text[:255]
+        groups.setdefault((status, error), []).append(str(msgid))
+    now = timezone.now()
+    updated = 0
+    for (status, error), msgids in groups.items():
+        for start in range(0, len(msgids), JOB_RESULTS_CHUNK):
+            updated += (
+                TemplateMessage.objects.filter(account=account, msgid__in=msgids[start : start + JOB_RESULTS_CHUNK])
+                .exclude(status__in=TemplateMessage.FINAL_STATUSES)
+                .update(status=status, finished_at=now, error=error)
+            )
+    return updated
 
 
 def _apply_early_results(*, account, msgids: list[str]) -> None:
@@ -266,5 +287,4 @@ def _apply_early_results(*, account, msgids: list[str]) -> None:
     early = InboundMessage.objects.filter(
         account=account, msg_type="event", event="TEMPLATESENDJOBFINISH", msg_id__in=msgids
     ).values_list("msg_id", "payload")
-    for msgid, payload in early:
-        template_job_finished(account=account, msgid=msgid, status_text=str((payload or {}).get("Status", "")))
+    template_jobs_finished(account=account, results=[(msgid, str((payload or {}).get("Status", ""))) for msgid, payload in early])

@@ -1,0 +1,56 @@
+"""The buffered call log: pool threads only buffer, the thread that runs the pool writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from wechat import call_log
+from wechat.models import ApiCallLog
+
+
+@pytest.fixture
+def buffer_empty():
+    call_log.flush()
+    yield
+    call_log.flush()
+
+
+def _record(account, n: int = 1) -> None:
+    for _ in range(n):
+        call_log.record(
+            account=account, endpoint="cgi-bin/message/template/send", method="POST", errcode=0, errmsg="ok", duration_ms=20
+        )
+
+
+def test_a_full_buffer_is_written_by_the_thread_that_records(account, settings, buffer_empty):
+    settings.WECHAT_API_CALL_LOG_BATCH = 3
+    _record(account, 3)
+    assert ApiCallLog.objects.count() == 3
+
+
+def test_a_deferred_thread_never_writes_and_the_pool_thread_flushes_what_is_due(account, settings, buffer_empty):
+    settings.WECHAT_API_CALL_LOG_BATCH = 3
+
+    def pool_thread():
+        with call_log.deferred():
+            _record(account, 5)
+
+    thread = threading.Thread(target=pool_thread)
+    thread.start()
+    thread.join()
+    assert ApiCallLog.objects.count() == 0
+
+    assert call_log.flush_due() == 5
+    assert ApiCallLog.objects.count() == 5
+
+
+def test_flush_due_leaves_a_young_small_buffer_alone(account, settings, buffer_empty):
+    settings.WECHAT_API_CALL_LOG_BATCH = 100
+    with call_log.deferred():
+        _record(account, 2)
+    assert call_log.flush_due() == 0
+    call_log._oldest = time.monotonic() - call_log.MAX_AGE_SECONDS - 0.1
+    assert call_log.flush_due() == 2
