@@ -4,7 +4,9 @@ Served by gunicorn on the loopback interface with the sandbox's private URLconf 
 our processes call it through ``requests`` with keep-alive like WeChat, so a bench measures our cost, not the
 stand-in's. ``SANDBOX_LATENCY_MS`` is WeChat's answer time: it is slept in the WSGI layer, before Django and
 before any database connection is taken, in one of the gthread worker's many threads, so a waiting call holds
-a thread and nothing else. TEMPLATESENDJOBFINISH pushes leave from this process on their own threads
+a thread and nothing else. At most ``SANDBOX_SERVER_DB_SLOTS`` requests per process run Django at a time, each
+closing its database connection when done, so the stand-in holds a bounded number of connections however many
+calls wait in its threads. TEMPLATESENDJOBFINISH pushes leave from this process on their own threads
 (``push_later``), posted over HTTP to the account's callback URL.
 """
 
@@ -17,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +44,19 @@ def application_build():
     settings.ROOT_URLCONF = "sandbox.inprocess_urls"
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
     settings.SECURE_SSL_REDIRECT = False
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     django_app = get_wsgi_application()
     latency = settings.SANDBOX_LATENCY_MS / 1000
+    slots = threading.BoundedSemaphore(settings.SANDBOX_SERVER_DB_SLOTS)
 
     def application(environ, start_response):
         if latency and environ.get("PATH_INFO", "").startswith("/sandbox/"):
             time.sleep(latency)
-        return django_app(environ, start_response)
+        with slots:
+            try:
+                return django_app(environ, start_response)
+            finally:
+                connections.close_all()
 
     return application
 

@@ -348,6 +348,8 @@ SANDBOX_FAST = env.bool("SANDBOX_FAST", default=False)
 SANDBOX_FAST_CALL_BATCH = env.int("SANDBOX_FAST_CALL_BATCH", default=500)
 # Milliseconds the sandbox server waits before answering each API call (WeChat's network and work).
 SANDBOX_LATENCY_MS = env.int("SANDBOX_LATENCY_MS", default=0)
+# Requests the sandbox server runs through Django at once per process (each holds a database connection).
+SANDBOX_SERVER_DB_SLOTS = env.int("SANDBOX_SERVER_DB_SLOTS", default=12)
 
 # text: one line per record with the extra fields as key=value; json: one JSON object per record.
 LOG_FORMAT = _text("LOG_FORMAT", "text")

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypedDict
 
-from wechat import gateway
+from wechat import gateway, tokens
+from wechat.errors import WeChatError
 
 from .endpoints import Endpoint
 
@@ -55,7 +56,14 @@ def template_send(
 
 
 def template_sender(*, account) -> Callable[..., str]:
-    """``template_send`` bound to one account, for a pool of pushing threads (each thread keeps its own session)."""
+    """``template_send`` bound to one account, for a pool of pushing threads (each thread keeps its own session).
+
+    The token is read here, in the calling thread, so the pool's threads find it in the process's token cache
+    instead of each opening a database connection to read it."""
+    try:
+        tokens.access_token_get(account=account)
+    except WeChatError:
+        pass  # every send meets the same error and reports it for its own message
     return partial(template_send, account=account)
 
 

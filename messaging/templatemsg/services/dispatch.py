@@ -97,9 +97,9 @@ def send_all(
             limiter.acquire()
         return item
 
+    send = templates_api.template_sender(account=account)
+
     def work(*, check: bool = False):
-        # One sender per thread, reused for every message the thread sends.
-        send = templates_api.template_sender(account=account)
         while (item := next_item(check=check)) is not None:
             key, openid, client_msg_id = item
             try:
