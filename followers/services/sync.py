@@ -158,6 +158,15 @@ def followers_store(*, account: OfficialAccount, users: list[dict], tag_map: Tag
     return len(users)
 
 
+# What a sync must not erase: user/info without a subscribe_scene keeps the stored one, and without a QR scene
+# (while it still says, or does not say, ADD_SCENE_QR_CODE) keeps the scene the follow event recorded.
+_KEEP = {
+    "subscribe_scene": "CASE WHEN EXCLUDED.subscribe_scene = '' THEN {table}.subscribe_scene ELSE EXCLUDED.subscribe_scene END",
+    "qr_scene": "CASE WHEN EXCLUDED.qr_scene = '' AND EXCLUDED.subscribe_scene IN ('', 'ADD_SCENE_QR_CODE') "
+    "THEN {table}.qr_scene ELSE EXCLUDED.qr_scene END",
+}
+
+
 def _upsert(account: OfficialAccount, columns: dict[str, list], *, now: datetime) -> dict[str, tuple[int, bool]]:
     """INSERT .. ON CONFLICT (account, openid) DO UPDATE of the given columns, one statement per chunk.
 
@@ -179,7 +188,8 @@ def _upsert(account: OfficialAccount, columns: dict[str, list], *, now: datetime
     table = connection.ops.quote_name(Follower._meta.db_table)
     quote = connection.ops.quote_name
     names = [f.column for f in fields]
-    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c != "openid")
+    keep = {c: sql.format(table=table) for c, sql in _KEEP.items()}
+    updates = ", ".join(f"{quote(c)} = {keep.get(c) or f'EXCLUDED.{quote(c)}'}" for c in columns if c != "openid")
     conflict = f"ON CONFLICT ({quote('account_id')}, {quote('openid')}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
