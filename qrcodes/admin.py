@@ -193,11 +193,10 @@ class QRSceneAdmin(ScopedActionsMixin, AccountScopedAdmin):
             response["Content-Disposition"] = f'attachment; filename="qrcode-{scene.scene_key}.png"'
         return response
 
-    @admin.action(description=_("Create again on WeChat (expired or failed codes)"))
+    @admin.action(description=_("Create again on WeChat (expired, failed or waiting codes)"))
     def renew(self, request, queryset):
-        renewed = sum(
-            scene_services.scene_renew(scene=s) for s in queryset if s.sync_status == SyncStatus.FAILED or s.is_expired()
-        )
+        waiting = (SyncStatus.FAILED, SyncStatus.PENDING)
+        renewed = sum(scene_services.scene_renew(scene=s) for s in queryset if s.sync_status in waiting or s.is_expired())
         messages.info(request, _("%(n)d code(s) queued for WeChat.") % {"n": renewed})
 
 

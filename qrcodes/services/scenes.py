@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
 
+from messaging.enqueue import task_enqueue_on_commit
 from qrcodes.models import QRKind, QRScene
 from wechat.api import qrcodes as wechat_qrcodes
 from wechat.errors import WeChatError
@@ -61,7 +62,8 @@ def scene_clean(*, scene: QRScene) -> None:
 def _sync_enqueue(scene_id: int) -> None:
     from qrcodes.tasks import qr_scene_sync
 
-    transaction.on_commit(lambda: qr_scene_sync.delay(scene_id))
+    # A broker outage leaves the scene pending; "Create again on WeChat" in the admin queues it again.
+    task_enqueue_on_commit(qr_scene_sync, scene_id)
 
 
 def scene_save(*, scene: QRScene) -> QRScene:
