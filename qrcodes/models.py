@@ -21,7 +21,7 @@ class QRActions(models.Model):
         "followers.Tag",
         blank=True,
         related_name="+",
-        verbose_name=_("add the follower to tags"),
+        verbose_name=_("tags to add"),
         help_text=_("Tagged on WeChat once per scan, for new and existing followers."),
     )
     reply_rule = models.ForeignKey(
