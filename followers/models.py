@@ -36,6 +36,24 @@ class Tag(WeChatSynced):
         return self.name
 
 
+class SubscribeScene(models.TextChoices):
+    """How a follower followed (user/info ``subscribe_scene``, API.md §4); WeChat may add values, shown as they are."""
+
+    SEARCH = "ADD_SCENE_SEARCH", _("Search (公众号搜索)")
+    ACCOUNT_MIGRATION = "ADD_SCENE_ACCOUNT_MIGRATION", _("Account migration (公众号迁移)")
+    PROFILE_CARD = "ADD_SCENE_PROFILE_CARD", _("Profile card (名片分享)")
+    QR_CODE = "ADD_SCENE_QR_CODE", _("QR code (扫描二维码)")
+    PROFILE_LINK = "ADD_SCENE_PROFILE_LINK", _("Name in an article (图文页内名称点击)")
+    PROFILE_ITEM = "ADD_SCENE_PROFILE_ITEM", _("Article menu (图文页右上角菜单)")
+    PAID = "ADD_SCENE_PAID", _("After payment (支付后关注)")
+    WECHAT_ADVERTISEMENT = "ADD_SCENE_WECHAT_ADVERTISEMENT", _("WeChat ad (微信广告)")
+    REPRINT = "ADD_SCENE_REPRINT", _("Reprinted article (他人转载)")
+    LIVESTREAM = "ADD_SCENE_LIVESTREAM", _("Channels live stream (视频号直播)")
+    CHANNELS = "ADD_SCENE_CHANNELS", _("Channels (视频号)")
+    WXA = "ADD_SCENE_WXA", _("Mini program (小程序关注)")
+    OTHERS = "ADD_SCENE_OTHERS", _("Other (其他)")
+
+
 class Follower(models.Model):
     """A user of an official account. WeChat returns no nickname or avatar since 2021-12-27."""
 
@@ -47,7 +65,10 @@ class Follower(models.Model):
     subscribed = models.BooleanField(_("subscribed"), default=True, db_index=True)
     subscribe_time = models.DateTimeField(_("subscribed at"), null=True, blank=True, db_index=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
-    subscribe_scene = models.CharField(_("subscribe scene"), max_length=32, blank=True, db_index=True)
+    subscribe_scene = models.CharField(
+        _("subscribe scene"), max_length=32, blank=True, db_index=True, choices=SubscribeScene.choices
+    )
+    # The scene of the QR code the follower followed through (scene id or string); later scans do not change it.
     qr_scene = models.CharField(_("QR scene"), max_length=64, blank=True)
     language = models.CharField(_("language"), max_length=16, blank=True)
     remark = models.CharField(_("remark (备注名)"), max_length=30, blank=True)

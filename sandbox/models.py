@@ -106,7 +106,7 @@ class SandboxFollower(models.Model):
     unionid = models.CharField(max_length=64, blank=True)
     subscribed = models.BooleanField(default=True)
     subscribe_time = models.IntegerField(default=0)
-    subscribe_scene = models.CharField(max_length=32, default="ADD_SCENE_QR_CODE")
+    subscribe_scene = models.CharField(max_length=32, default="ADD_SCENE_OTHERS")
     qr_scene = models.IntegerField(default=0)
     qr_scene_str = models.CharField(max_length=64, blank=True)
     language = models.CharField(max_length=16, default="zh_CN")
@@ -238,3 +238,23 @@ class SandboxTemplateReceiver(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["app", "openid"], name="uniq_sandbox_template_receiver")]
+
+
+class SandboxQRCode(models.Model):
+    """A parametric QR code WeChat created for an app (qrcode/create): what the simulator's phone can scan."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="qrcodes")
+    ticket = models.CharField(max_length=255, unique=True)
+    url = models.CharField(max_length=255, unique=True)
+    action_name = models.CharField(max_length=32)
+    scene = models.CharField(max_length=64)  # the scene id as a string, or the scene string: the EventKey
+    expires_at = models.DateTimeField(null=True, blank=True)  # None: permanent
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["app", "scene"], name="sandbox_qrcode_scene_idx")]
+
+    @property
+    def permanent(self) -> bool:
+        return self.expires_at is None

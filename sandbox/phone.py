@@ -10,7 +10,7 @@ from wechat import crypto, transport
 from wechat.message_kinds import INTERACTION_EVENTS, is_follower_message
 
 from .core import app_now
-from .models import SandboxApp, SandboxDelivery, SandboxFollower
+from .models import SandboxApp, SandboxDelivery, SandboxFollower, SandboxQRCode
 
 _INT_FIELDS = {"CreateTime", "MsgId", "MsgID", "TotalCount", "FilterCount", "SentCount", "ErrorCount"}
 
@@ -89,17 +89,35 @@ def _remember_interaction(app: SandboxApp, fields: dict) -> None:
     if not openid or not (is_follower_message(msg_type) or event in INTERACTION_EVENTS or event == "unsubscribe"):
         return
     now = app_now(app)
-    follower, _ = SandboxFollower.objects.get_or_create(
+    follower, created = SandboxFollower.objects.get_or_create(
         app=app, openid=openid, defaults={"subscribe_time": int(now.timestamp()), "last_interaction_at": now}
     )
     if event == "unsubscribe":
         follower.subscribed = False
     else:
-        if event == "subscribe" and not follower.subscribed:
+        if event == "subscribe" and (created or not follower.subscribed):
             follower.subscribed = True
             follower.subscribe_time = int(now.timestamp())
+            _subscribe_scene_set(app, follower, fields)
         follower.last_interaction_at = now
     follower.save()
+
+
+def _subscribe_scene_set(app: SandboxApp, follower: SandboxFollower, fields: dict) -> None:
+    """What user/info will say about this follow: a QR code's scene (qr_scene or qr_scene_str), or another way in."""
+    key = str(fields.get("EventKey") or "")
+    follower.qr_scene, follower.qr_scene_str = 0, ""
+    if not key.startswith("qrscene_"):
+        follower.subscribe_scene = "ADD_SCENE_OTHERS"
+        return
+    scene = key.removeprefix("qrscene_")
+    code = SandboxQRCode.objects.filter(app=app, ticket=str(fields.get("Ticket") or "")).first()
+    numeric = code.action_name in ("QR_SCENE", "QR_LIMIT_SCENE") if code else scene.isdigit()
+    follower.subscribe_scene = "ADD_SCENE_QR_CODE"
+    if numeric:
+        follower.qr_scene = int(scene)
+    else:
+        follower.qr_scene_str = scene[:64]
 
 
 def follower_sends(app: SandboxApp, openid: str, fields: dict) -> PushResult:

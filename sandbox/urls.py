@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import simulator, views
+from . import simulator, simulator_qr, views
 
 app_name = "sandbox"
 urlpatterns = [
     path("simulator/", simulator.phone_page, name="simulator"),
+    path("simulator/scan/", simulator_qr.scan, name="simulator_scan"),
     path("<path:api>", views.api, name="api"),
 ]

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import OfficialAccount
-from followers.models import Follower
+from followers.models import Follower, SubscribeScene
 from wechat.message_kinds import is_follower_message, is_interaction
 
 
@@ -50,12 +50,16 @@ def follower_event_apply(*, inbound) -> bool:
         fields = {"subscribed": True, "subscribe_time": at, "unsubscribed_at": None}
         key = str(payload.get("EventKey") or "")
         if key.startswith("qrscene_"):
-            fields.update(qr_scene=key.removeprefix("qrscene_")[:64], subscribe_scene="ADD_SCENE_QR_CODE")
+            fields.update(qr_scene=key.removeprefix("qrscene_")[:64], subscribe_scene=SubscribeScene.QR_CODE)
+        else:
+            # Followed some other way (search, a card, …): user/info, fetched next, says which; no QR scene.
+            fields.update(qr_scene="", subscribe_scene="")
         _follower_touch(account, openid, fields)
     elif event == "unsubscribe":
         _follower_touch(account, openid, {"subscribed": False, "unsubscribed_at": at})
     elif event == "scan":
-        _follower_touch(account, openid, {"qr_scene": str(payload.get("EventKey") or "")[:64]})
+        # A follower scanning a code keeps the scene they followed from; the qrcodes app counts the scan.
+        _follower_touch(account, openid, {})
     elif event == "location":
         location = {
             "latitude": _decimal(payload.get("Latitude"), 6),

@@ -156,6 +156,15 @@ def followers_store(*, account: OfficialAccount, users: list[dict], tag_map: Tag
     return len(users)
 
 
+# What a sync must not erase: user/info without a subscribe_scene keeps the stored one, and without a QR scene
+# (while it still says, or does not say, ADD_SCENE_QR_CODE) keeps the scene the follow event recorded.
+_KEEP = {
+    "subscribe_scene": "CASE WHEN EXCLUDED.subscribe_scene = '' THEN {table}.subscribe_scene ELSE EXCLUDED.subscribe_scene END",
+    "qr_scene": "CASE WHEN EXCLUDED.qr_scene = '' AND EXCLUDED.subscribe_scene IN ('', 'ADD_SCENE_QR_CODE') "
+    "THEN {table}.qr_scene ELSE EXCLUDED.qr_scene END",
+}
+
+
 def _upsert(
     account: OfficialAccount, columns: dict[str, list], *, same: dict[str, object], now: datetime
 ) -> dict[str, tuple[int, bool]]:
@@ -184,7 +193,8 @@ def _upsert(
     quote = connection.ops.quote_name
     names = [f.column for f in fields]
     written = [c for c in names if (c in columns or c in same) and c != "openid"]
-    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in written)
+    keep = {c: sql.format(table=table) for c, sql in _KEEP.items()}
+    updates = ", ".join(f"{quote(c)} = {keep.get(c) or f'EXCLUDED.{quote(c)}'}" for c in written)
     conflict = f"ON CONFLICT ({quote('account_id')}, {quote('openid')}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

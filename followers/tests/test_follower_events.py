@@ -105,15 +105,38 @@ def test_a_retried_unsubscribe_callback_is_applied_once(account, deliver):
     assert Follower.objects.get(openid="FromUser").subscribed
 
 
-@pytest.mark.parametrize(("sample", "scene"), [("event_scan.xml", "SCENE_VALUE"), ("event_scan_numeric_scene.xml", "123123")])
-def test_scan_by_a_follower_records_the_scene_and_the_interaction(account, deliver, sample, scene):
-    Follower.objects.create(account=account, openid="FromUser")
+@pytest.mark.parametrize("sample", ["event_scan.xml", "event_scan_numeric_scene.xml"])
+def test_scan_by_a_follower_records_the_interaction_and_keeps_the_scene_they_followed_from(account, deliver, sample):
+    Follower.objects.create(account=account, openid="FromUser", subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="store_9")
 
     deliver(sample)
 
     follower = Follower.objects.get(openid="FromUser")
-    assert follower.qr_scene == scene
+    assert (follower.subscribe_scene, follower.qr_scene) == ("ADD_SCENE_QR_CODE", "store_9")
     assert follower.last_interaction_at == at(123456789)
+
+
+def test_a_follow_through_a_code_keeps_its_scene_through_the_user_info_fetch(account, deliver, wechat_user):
+    # WeChat's user/info may come back without the scene (qr_scene 0, no qr_scene_str): the event's scene stays.
+    SandboxFollower.objects.filter(pk=wechat_user.pk).update(qr_scene=0, qr_scene_str="")
+
+    deliver("event_subscribe_qrscene.xml")
+
+    follower = Follower.objects.get(account=account, openid="FromUser")
+    assert (follower.subscribe_scene, follower.qr_scene) == ("ADD_SCENE_QR_CODE", "123123")
+    assert follower.synced_at is not None and follower.language == "en"  # the fetch did run
+    assert follower.get_subscribe_scene_display() == "QR code (扫描二维码)"
+
+
+def test_a_follow_without_a_scene_is_not_recorded_as_a_qr_code_follow(account, deliver):
+    Follower.objects.create(
+        account=account, openid="FromUser", subscribed=False, subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="1"
+    )
+
+    deliver("event_subscribe.xml")
+
+    follower = Follower.objects.get(account=account, openid="FromUser")
+    assert (follower.subscribed, follower.subscribe_scene, follower.qr_scene) == (True, "", "")
 
 
 def test_location_event_is_stored_without_calling_wechat(account, deliver):

@@ -374,3 +374,17 @@ def _backend_count(connection) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
         return cursor.fetchone()[0]
+
+
+def test_a_sync_keeps_the_qr_scene_a_follow_recorded_when_wechat_gives_none(account, sandbox_app):
+    for openid, scene in (("oKeep", "ADD_SCENE_QR_CODE"), ("oOther", "ADD_SCENE_SEARCH"), ("oNew", "ADD_SCENE_QR_CODE")):
+        Follower.objects.create(account=account, openid=openid, subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="store_1")
+        SandboxFollower.objects.create(app=sandbox_app, openid=openid, subscribe_scene=scene)
+    SandboxFollower.objects.filter(openid="oNew").update(qr_scene_str="store_2")
+
+    sync.follower_sync_all(account=account)
+
+    scenes = dict(Follower.objects.values_list("openid", "qr_scene"))
+    # WeChat without a scene keeps ours; another way in clears it; WeChat's own scene wins.
+    assert scenes == {"oKeep": "store_1", "oOther": "", "oNew": "store_2"}
+    assert Follower.objects.get(openid="oOther").subscribe_scene == "ADD_SCENE_SEARCH"

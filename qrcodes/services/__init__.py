@@ -1,0 +1,1 @@
+"""Writes of the QR codes app: scenes and their PNGs (scenes), channel campaigns (campaigns), scans (scans)."""
