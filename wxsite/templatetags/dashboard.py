@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.selectors import accounts_for_user
+from messaging.inbound import selectors as inbound_selectors
 from wechat.models import AccessToken
 
 register = template.Library()
@@ -26,7 +27,7 @@ def account_dashboard(context):
             {
                 "account": account,
                 "followers": account.follower_total,
-                "messages_today": account.inbound_messages.filter(received_at__gte=day_start).count(),
+                "messages_today": inbound_selectors.follower_message_count(account=account, since=day_start),
                 "api_errors": account.api_calls.filter(created_at__gte=now - timedelta(hours=24)).exclude(errcode=0).count(),
                 "token_minutes": int(token.seconds_left(now) // 60) if token and token.value else None,
                 "token_error": token.last_error if token else "",
