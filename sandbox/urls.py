@@ -5,5 +5,6 @@ from . import simulator, views
 app_name = "sandbox"
 urlpatterns = [
     path("simulator/", simulator.phone_page, name="simulator"),
+    path("simulator/timeline/", simulator.timeline_partial, name="simulator_timeline"),
     path("<path:api>", views.api, name="api"),
 ]
