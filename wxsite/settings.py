@@ -277,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.inbound.tasks.inbound_effects_retry_due",
         "schedule": timedelta(minutes=1),
     },
+    # Data cube: the last 7 days of follower figures (one call per API: its span limit), yesterday's included.
+    "followers.stats_pull_nightly": {
+        "task": "followers.tasks.follower_stats_pull_nightly",
+        "schedule": crontab(hour=4, minute=10),
+    },
 }
 
 # WeChat
