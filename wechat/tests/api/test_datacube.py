@@ -1,6 +1,7 @@
 """Data cube user analysis: request bodies and answers as in the samples, the 7-day span, WeChat's refusals."""
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_the_cumulative_total_ends_at_the_current_follower_count_and_moves_by_th
     net = {d: 0 for d in (c.ref_date for c in cumulate)}
     for row in summary:
         net[row.ref_date] += row.new_user - row.cancel_user
-    for before, after in zip(cumulate, cumulate[1:], strict=False):
+    for before, after in pairwise(cumulate):
         assert after.cumulate_user - before.cumulate_user == net[after.ref_date]
     # Repeated pulls agree.
     assert datacube.user_cumulate(account=account, begin=begin, end=yesterday) == cumulate
