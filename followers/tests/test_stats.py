@@ -1,7 +1,9 @@
 """Follower figures from the data cube: nightly pulls within the 7-day span, and growth from local records otherwise."""
 
+import io
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
 from django.utils import timezone
 
@@ -77,3 +79,16 @@ def test_growth_falls_back_to_local_follower_records(account):
     assert growth.new == [0, 0, 0, 1, 0, 2, 1]
     assert growth.cancel == [0, 0, 0, 0, 0, 0, 1]
     assert growth.cumulate[-1] == 4 and growth.cumulate[-2] == 4 and growth.cumulate[-3] == 2 and growth.cumulate[0] == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_seed_gives_the_sandbox_account_a_month_of_figures():
+    from django.core.management import call_command
+
+    from accounts.models import OfficialAccount
+
+    call_command("sandbox_seed", stdout=io.StringIO())
+    call_command("sandbox_seed", stdout=io.StringIO())
+    account = OfficialAccount.objects.get(is_sandbox=True)
+    assert FollowerDailyStat.objects.filter(account=account).count() == stats.BACKFILL_DAYS
+    assert selectors.follower_growth(account=account).source == "datacube"
