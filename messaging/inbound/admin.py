@@ -19,7 +19,7 @@ ALL_ORIGINS = "all"
 class OriginFilter(admin.SimpleListFilter):
     """Follower messages by default: WeChat's system events (send results, reports) only when asked for."""
 
-    title = _("from")
+    title = _("origin")
     parameter_name = "origin"
 
     def lookups(self, request, model_admin):
