@@ -1,13 +1,12 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from accounts.selectors import accounts_for_user
+from wechat.api import datacube
 
 from .models import Follower, FollowerDailyStat, Tag
 
@@ -121,8 +120,6 @@ def audience_openids(*, queryset: QuerySet[Follower], page: int = 5000) -> Itera
 
 # Follower growth for the dashboard: WeChat's data cube where the account has figures, else our own records.
 
-CHINA = ZoneInfo("Asia/Shanghai")  # WeChat counts statistics in China days
-
 
 @dataclass(frozen=True)
 class FollowerGrowth:
@@ -137,7 +134,7 @@ class FollowerGrowth:
 def _per_day(qs, field: str, begin: date) -> dict[date, int]:
     rows = (
         qs.filter(**{f"{field}__date__gte": begin})
-        .annotate(day=TruncDate(field, tzinfo=CHINA))
+        .annotate(day=TruncDate(field, tzinfo=datacube.STATS_TIMEZONE))
         .values("day")
         .annotate(n=Count("id"))
     )
@@ -146,10 +143,10 @@ def _per_day(qs, field: str, begin: date) -> dict[date, int]:
 
 def follower_growth(*, account, days: int = 30) -> FollowerGrowth:
     """New, unfollowed, net and cumulative followers per day over the last ``days`` days, oldest first."""
-    today = timezone.now().astimezone(CHINA).date()
+    today = datacube.latest_day() + timedelta(days=1)
     stats = {s.day: s for s in FollowerDailyStat.objects.filter(account=account, day__gte=today - timedelta(days=days))}
     if stats:
-        end = today - timedelta(days=1)  # the data cube reports up to yesterday
+        end = datacube.latest_day()
         span = [end - timedelta(days=days - 1 - i) for i in range(days)]
         new = [stats[d].new_user if d in stats else 0 for d in span]
         cancel = [stats[d].cancel_user if d in stats else 0 for d in span]

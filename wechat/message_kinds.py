@@ -42,8 +42,3 @@ def is_interaction(*, msg_type: str | None, event: str | None = "") -> bool:
     if is_follower_message(msg_type):
         return True
     return (msg_type or "").lower() == "event" and (event or "").lower() in INTERACTION_EVENTS
-
-
-def is_system_event(*, msg_type: str | None, event: str | None) -> bool:
-    """An event WeChat sends about the account (a job finished, a verification result), not a follower's doing."""
-    return (msg_type or "").lower() == "event" and (event or "").lower() not in FOLLOWER_EVENTS

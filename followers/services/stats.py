@@ -5,9 +5,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
-
-from django.utils import timezone
 
 from accounts.models import OfficialAccount
 from followers.models import FollowerDailyStat
@@ -15,20 +12,14 @@ from wechat.api import datacube
 
 logger = logging.getLogger(__name__)
 
-CHINA = ZoneInfo("Asia/Shanghai")  # WeChat's statistics days are China days
 # A nightly pull re-reads the last week (late figures settle); an account without figures gets this many days.
 NIGHTLY_DAYS = datacube.USER_SPAN_DAYS
 BACKFILL_DAYS = 30
 
 
-def wechat_yesterday() -> date:
-    """The latest day the data cube reports."""
-    return timezone.now().astimezone(CHINA).date() - timedelta(days=1)
-
-
 def follower_stats_pull(*, account: OfficialAccount, days: int | None = None, end: date | None = None) -> int:
     """Pull ``days`` days up to ``end`` (yesterday) in calls of at most 7 days and upsert them; the days stored."""
-    end = end or wechat_yesterday()
+    end = end or datacube.latest_day()
     if days is None:
         days = NIGHTLY_DAYS if FollowerDailyStat.objects.filter(account=account).exists() else BACKFILL_DAYS
     figures: dict[date, dict] = defaultdict(lambda: {"new_user": 0, "cancel_user": 0, "cumulate_user": None, "by_source": {}})

@@ -11,6 +11,7 @@ from followers import selectors, tasks
 from followers.models import Follower, FollowerDailyStat
 from followers.services import stats
 from sandbox.models import SandboxApp, SandboxCall
+from wechat.api import datacube
 from wechat.api.endpoints import Endpoint
 
 
@@ -22,7 +23,7 @@ def test_a_first_pull_backfills_a_month_in_calls_of_seven_days(account):
     assert stats.follower_stats_pull(account=account) == stats.BACKFILL_DAYS
     calls = _calls(Endpoint.DATACUBE_USER_SUMMARY)
     assert len(calls) == 5 and len(_calls(Endpoint.DATACUBE_USER_CUMULATE)) == 5
-    yesterday = stats.wechat_yesterday()
+    yesterday = datacube.latest_day()
     assert calls[-1]["end_date"] == yesterday.isoformat()
     rows = list(FollowerDailyStat.objects.filter(account=account))
     assert len(rows) == 30 and rows[-1].day == yesterday
@@ -37,7 +38,7 @@ def test_the_nightly_pull_rereads_the_last_week_without_duplicates(account):
     assert tasks.follower_stats_pull_nightly.delay().get() == 1
 
     assert [(c["begin_date"], c["end_date"]) for c in _calls(Endpoint.DATACUBE_USER_SUMMARY)] == [
-        ((stats.wechat_yesterday() - timedelta(days=6)).isoformat(), stats.wechat_yesterday().isoformat())
+        ((datacube.latest_day() - timedelta(days=6)).isoformat(), datacube.latest_day().isoformat())
     ]
     assert {r.day: r.cumulate_user for r in FollowerDailyStat.objects.filter(account=account)} == before
 
@@ -58,7 +59,7 @@ def test_a_refusal_stores_nothing_and_reports_the_errcode(account):
 def test_growth_comes_from_the_data_cube_when_pulled(account):
     stats.follower_stats_pull(account=account)
     growth = selectors.follower_growth(account=account, days=14)
-    assert growth.source == "datacube" and len(growth.days) == 14 and growth.days[-1] == stats.wechat_yesterday()
+    assert growth.source == "datacube" and len(growth.days) == 14 and growth.days[-1] == datacube.latest_day()
     by_day = {r.day: r for r in FollowerDailyStat.objects.filter(account=account)}
     assert growth.cumulate == [by_day[d].cumulate_user for d in growth.days]
     assert growth.net == [by_day[d].new_user - by_day[d].cancel_user for d in growth.days]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from wechat import gateway
 
@@ -15,6 +18,13 @@ from .endpoints import Endpoint
 
 # The most days one user-analysis call covers, both ends included (getusersummary, getusercumulate).
 USER_SPAN_DAYS = 7
+# WeChat's statistics count China days.
+STATS_TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+def latest_day() -> date:
+    """Yesterday in China: the latest day the data cube reports."""
+    return timezone.now().astimezone(STATS_TIMEZONE).date() - timedelta(days=1)
 
 
 @dataclass(frozen=True)
