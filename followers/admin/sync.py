@@ -100,6 +100,11 @@ class SyncJobAdmin(ReadOnlyAdmin):
     fields = readonly_fields
     actions = ["resume"]
     change_form_template = "admin/followers/syncjob/change_form.html"
+    change_list_template = "admin/followers/syncjob/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        live = self.get_queryset(request).filter(status__in=SyncJob.ACTIVE).exists()
+        return super().changelist_view(request, {**(extra_context or {}), "live": live})
 
     def get_urls(self):
         live = path("<path:object_id>/live/", self.admin_site.admin_view(self.live_view), name="followers_syncjob_live")

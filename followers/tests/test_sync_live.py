@@ -74,3 +74,12 @@ def test_the_job_progress_is_refused_for_another_accounts_job(client, account, m
     response = client.post(en("admin:followers_follower_sync"), {"account": account.pk})
     assert response.url == en("admin:followers_follower_changelist")
     assert SyncJob.objects.count() == 1
+
+
+def test_the_job_list_polls_while_a_job_is_active(root, account):
+    url = en("admin:followers_syncjob_changelist")
+    job = SyncJob.objects.create(account=account, status=SyncJob.Status.RUNNING, total=10, done=2)
+    assert 'hx-select-oob="#live-results"' in root.get(url).content.decode()
+    SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.SUCCEEDED)
+    page = root.get(url).content.decode()
+    assert 'id="live-poll"' in page and "hx-select-oob" not in page
