@@ -192,3 +192,27 @@ class SyncJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class FollowerDailyStat(models.Model):
+    """One day of an account's follower figures as WeChat's data cube reports them (getusersummary/getusercumulate)."""
+
+    account = models.ForeignKey(
+        "accounts.OfficialAccount", on_delete=models.CASCADE, related_name="follower_stats", verbose_name=_("account")
+    )
+    day = models.DateField(_("day"))
+    new_user = models.PositiveIntegerField(_("new followers"), default=0)
+    cancel_user = models.PositiveIntegerField(_("unfollowed"), default=0)
+    cumulate_user = models.PositiveIntegerField(_("followers at the end of the day"), null=True, blank=True)
+    # New followers by WeChat's user_source code (0 other, 1 search, 17 business card, 30 QR code…).
+    new_by_source = models.JSONField(_("new followers by source"), default=dict)
+    pulled_at = models.DateTimeField(_("pulled at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("daily follower figures")
+        verbose_name_plural = _("daily follower figures")
+        ordering = ["account", "day"]
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="uniq_follower_stat_day")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.day}"

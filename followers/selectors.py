@@ -1,10 +1,14 @@
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 
 from accounts.selectors import accounts_for_user
+from wechat.api import datacube
 
-from .models import Follower, Tag
+from .models import Follower, FollowerDailyStat, Tag
 
 
 def tags_for_user(user) -> QuerySet:
@@ -112,3 +116,56 @@ def audience_openids(*, queryset: QuerySet[Follower], page: int = 5000) -> Itera
     while rows := list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", "openid")[:page]):
         last = rows[-1][0]
         yield from (openid for _pk, openid in rows)
+
+
+# Follower growth for the dashboard: WeChat's data cube where the account has figures, else our own records.
+
+
+@dataclass(frozen=True)
+class FollowerGrowth:
+    source: str  # "datacube" (WeChat's figures) or "local" (our follower records)
+    days: list[date]
+    new: list[int]
+    cancel: list[int]
+    net: list[int]
+    cumulate: list[int]
+
+
+def _per_day(qs, field: str, begin: date) -> dict[date, int]:
+    rows = (
+        qs.filter(**{f"{field}__date__gte": begin})
+        .annotate(day=TruncDate(field, tzinfo=datacube.STATS_TIMEZONE))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def follower_growth(*, account, days: int = 30) -> FollowerGrowth:
+    """New, unfollowed, net and cumulative followers per day over the last ``days`` days, oldest first."""
+    today = datacube.latest_day() + timedelta(days=1)
+    stats = {s.day: s for s in FollowerDailyStat.objects.filter(account=account, day__gte=today - timedelta(days=days))}
+    if stats:
+        end = datacube.latest_day()
+        span = [end - timedelta(days=days - 1 - i) for i in range(days)]
+        new = [stats[d].new_user if d in stats else 0 for d in span]
+        cancel = [stats[d].cancel_user if d in stats else 0 for d in span]
+        cumulate, last = [], None
+        for d in span:
+            last = stats[d].cumulate_user if d in stats and stats[d].cumulate_user is not None else last
+            cumulate.append(last or 0)
+        return FollowerGrowth("datacube", span, new, cancel, [a - b for a, b in zip(new, cancel, strict=True)], cumulate)
+    span = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    followers = Follower.objects.filter(account=account)
+    came = _per_day(followers.exclude(subscribe_time=None), "subscribe_time", span[0])
+    left = _per_day(followers.exclude(unsubscribed_at=None), "unsubscribed_at", span[0])
+    new = [came.get(d, 0) for d in span]
+    cancel = [left.get(d, 0) for d in span]
+    net = [a - b for a, b in zip(new, cancel, strict=True)]
+    # Walk back from today's total.
+    total = followers.filter(subscribed=True).count()
+    cumulate = []
+    for change in reversed(net):
+        cumulate.append(total)
+        total -= change
+    return FollowerGrowth("local", span, new, cancel, net, cumulate[::-1])

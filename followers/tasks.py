@@ -5,7 +5,7 @@ from wechat.errors import WeChatError
 from wechat.retry import JOB, SYNC, is_last_attempt, retry_or_give_up
 
 from .models import Tag
-from .services import operations, sync, tags
+from .services import operations, stats, sync, tags
 
 # Each task keeps the name it was registered under in accounts.tasks: beat rows and queued messages carry it.
 
@@ -99,3 +99,24 @@ def blacklists_pull_nightly():
     """The blacklist can change in the WeChat console and no follower sync reports it: pull it once a day."""
     for account_id in OfficialAccount.objects.values_list("pk", flat=True):
         blacklist_pull.delay(account_id)
+
+
+# Follower statistics from WeChat's data cube.
+
+
+@shared_task(name="followers.tasks.follower_stats_pull", bind=True, max_retries=SYNC.attempts - 1)
+def follower_stats_pull(self, account_id: int):
+    try:
+        return stats.follower_stats_pull(account=OfficialAccount.objects.get(pk=account_id))
+    except WeChatError as exc:
+        retry_or_give_up(self, exc, policy=SYNC)
+        return {"errcode": exc.errcode}
+
+
+@shared_task(name="followers.tasks.follower_stats_pull_nightly")
+def follower_stats_pull_nightly():
+    """Beat: pull the last days of follower figures of every account WeChat gives statistics to."""
+    ids = list(stats.accounts_with_datacube().values_list("pk", flat=True))
+    for account_id in ids:
+        follower_stats_pull.delay(account_id)
+    return len(ids)

@@ -1,5 +1,6 @@
 """Demo data for the sandbox account: ``SEEDERS`` run in this order, each ``fn(*, account, app)`` and idempotent."""
 
+from followers.services.stats import follower_stats_pull
 from followers.services.tags import tags_pull_all
 
 from .generator import followers_demo_seed
@@ -22,6 +23,11 @@ def seed_tags(*, account, app):
     tags_pull_all(account=account)
 
 
+def seed_follower_stats(*, account, app):
+    """A month of the data cube's follower figures, so the dashboard's charts have a history from the start."""
+    follower_stats_pull(account=account)
+
+
 # Followers first: the other seeders tag, message and reply to them.
 SEEDERS: list = [
     followers_demo_seed,
@@ -31,4 +37,5 @@ SEEDERS: list = [
     sandbox_mass_seed,
     sandbox_templates_seed,
     sandbox_qrcodes_seed,
+    seed_follower_stats,
 ]

@@ -1,18 +1,26 @@
 """The follower simulator: a phone that sends signed callbacks and shows what the follower received."""
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 
 from . import phone
-from .models import SandboxApp, SandboxDelivery
+from .models import SandboxApp, SandboxDelivery, SandboxTemplate
 
 DEFAULT_OPENID = "oSandboxFollower0000000000001"
+TIMELINE_LIMIT = 200
+# How often the open page asks for new messages (customer service, template and mass messages arrive any time).
+POLL_SECONDS = 2
+# One line of a template's content: "商品名称：{{keyword1.DATA}}" (the label may be empty, as for first/remark).
+_TEMPLATE_LINE = re.compile(r"^\s*(.*?)[:：]?\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.DATA\s*\}\}", re.MULTILINE)
 
 
 def _fields_for(action: str, post) -> dict | None:
@@ -45,6 +53,41 @@ def apps_for_user(user):
     return apps if user.is_superuser else apps.filter(appid__in=accounts_for_user(user).values("appid"))
 
 
+def template_rows(content: str, data: dict) -> list[tuple[str, str, str]]:
+    """A template message as the phone shows it: (field label, value, colour) in the template's order."""
+    rows, seen = [], set()
+    for label, key in _TEMPLATE_LINE.findall(content or ""):
+        if key in data and key not in seen:
+            seen.add(key)
+            rows.append((label.strip(), str(data[key].get("value", "")), str(data[key].get("color", ""))))
+    rows += [(key, str(v.get("value", "")), str(v.get("color", ""))) for key, v in data.items() if key not in seen]
+    return rows
+
+
+def timeline(app: SandboxApp, openid: str, *, after: int = 0) -> list[SandboxDelivery]:
+    """What the follower sent and received, oldest first; only rows newer than ``after`` when it is given."""
+    rows = SandboxDelivery.objects.filter(app=app, openid=openid)
+    if after:
+        items = list(rows.filter(pk__gt=after).order_by("id")[:TIMELINE_LIMIT])
+    else:
+        items = list(rows.order_by("-id")[:TIMELINE_LIMIT])[::-1]
+    template_ids = {i.payload.get("template_id") for i in items if i.msgtype == "template"}
+    contents = dict(SandboxTemplate.objects.filter(app=app, template_id__in=template_ids).values_list("template_id", "content"))
+    for item in items:
+        if item.msgtype == "template":
+            item.template_rows = template_rows(contents.get(item.payload.get("template_id"), ""), item.payload.get("data") or {})
+    return items
+
+
+def _timeline_context(app, openid: str, items: list, after: int) -> dict:
+    last = items[-1].pk if items else after
+    return {
+        "timeline": items,
+        "poll_query": urlencode({"appid": app.appid, "openid": openid, "after": last}),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
 @staff_member_required
 def phone_page(request):
     apps = list(apps_for_user(request.user))
@@ -62,5 +105,25 @@ def phone_page(request):
                     _("The callback answered HTTP %(status)s: %(body)s") % {"status": result.status, "body": result.body[:200]},
                 )
         return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
-    timeline = SandboxDelivery.objects.filter(app=app, openid=openid).order_by("created_at", "id")[:200] if app else []
-    return render(request, "sandbox/simulator.html", {"apps": apps, "app": app, "openid": openid, "timeline": timeline})
+    names = dict(OfficialAccount.objects.filter(appid__in=[a.appid for a in apps]).values_list("appid", "name"))
+    for a in apps:
+        a.account_name = names.get(a.appid) or a.original_id
+    context = {"apps": apps, "app": app, "openid": openid}
+    if app is not None:
+        context.update(_timeline_context(app, openid, timeline(app, openid), 0))
+    return render(request, "sandbox/simulator.html", context)
+
+
+@staff_member_required
+def timeline_partial(request):
+    """The messages that reached the phone since ``after``, and the element that asks again (htmx polling)."""
+    app = apps_for_user(request.user).filter(appid=request.GET.get("appid", "")).first()
+    if app is None:
+        raise Http404
+    openid = request.GET.get("openid", "").strip()[:64]
+    try:
+        after = max(0, int(request.GET.get("after") or 0))
+    except ValueError:
+        after = 0
+    items = timeline(app, openid, after=after)
+    return render(request, "sandbox/_timeline.html", _timeline_context(app, openid, items, after))

@@ -6,5 +6,6 @@ app_name = "sandbox"
 urlpatterns = [
     path("simulator/", simulator.phone_page, name="simulator"),
     path("simulator/scan/", simulator_qr.scan, name="simulator_scan"),
+    path("simulator/timeline/", simulator.timeline_partial, name="simulator_timeline"),
     path("<path:api>", views.api, name="api"),
 ]

@@ -15,6 +15,8 @@ REGISTERED = {
     "accounts.tasks.tag_members_pull",
     "accounts.tasks.tag_sync",
     "accounts.tasks.tags_pull_all",
+    "followers.tasks.follower_stats_pull",
+    "followers.tasks.follower_stats_pull_nightly",
     "messaging.mass_tasks.idempotency_keys_prune",
     "messaging.mass_tasks.mass_batch_send",
     "messaging.mass_tasks.mass_batches_poll",
@@ -43,6 +45,7 @@ REGISTERED = {
 BEAT_KEYS = {
     "accounts.blacklists_pull_nightly",
     "accounts.followers_sync_nightly",
+    "followers.stats_pull_nightly",
     "messaging.inbound_dispatch_stale",
     "messaging.idempotency_keys_prune",
     "messaging.inbound_effects_retry_due",

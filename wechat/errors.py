@@ -126,6 +126,13 @@ ERRORS: dict[int, ErrorInfo] = {
     ),
     65411: ErrorInfo(P, "该帐号已经有一个等待确认的邀请，不能重复邀请", "The kf account already has a pending invitation"),
     65412: ErrorInfo(P, "该帐号已经绑定微信号，不能进行邀请", "The kf account is already bound to a WeChat user"),
+    # Data cube (数据统计)
+    61500: ErrorInfo(P, "日期格式错误（须为 YYYY-MM-DD）", "Date format error (YYYY-MM-DD expected)"),
+    61501: ErrorInfo(
+        P,
+        "日期范围错误（超过该接口的最大跨度，或结束日期不早于今天）",
+        "Date range error (over the API's maximum span, or the end date is not before today)",
+    ),
 }
 
 # Not WeChat codes: what the gateway reports when no answer came back.

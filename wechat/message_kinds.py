@@ -15,6 +15,19 @@ FOLLOWER_MESSAGE_TYPES: frozenset[str] = frozenset({"text", "image", "voice", "v
 # Events that open the customer-service window: following, a menu click, a QR scan, a scan-code menu.
 INTERACTION_EVENTS: frozenset[str] = frozenset({"subscribe", "click", "scan", "scancode_push", "scancode_waitmsg"})
 
+# Every event a follower's own action causes (lower case). Other events are WeChat's reports about the account's
+# jobs and status (TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH, PUBLISHJOBFINISH, verification results…): system events.
+FOLLOWER_EVENTS: frozenset[str] = INTERACTION_EVENTS | {
+    "unsubscribe",
+    "view",
+    "location",
+    "pic_sysphoto",
+    "pic_photo_or_album",
+    "pic_weixin",
+    "location_select",
+    "view_miniprogram",
+}
+
 # WeChat accepts customer-service messages this long after the follower's last interaction (error 45015 after).
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=48)
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_celery_beat",
+    "django_htmx",
     "wxsite",
     "wechat",
     "accounts",
@@ -117,6 +118,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 if DEBUG:  # whitenoise serves static files in production; runserver does it in the embedded mode
@@ -274,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
     "messaging.inbound_effects_retry_due": {
         "task": "messaging.inbound.tasks.inbound_effects_retry_due",
         "schedule": timedelta(minutes=1),
+    },
+    # Data cube: the last 7 days of follower figures (one call per API: its span limit), yesterday's included.
+    "followers.stats_pull_nightly": {
+        "task": "followers.tasks.follower_stats_pull_nightly",
+        "schedule": crontab(hour=4, minute=10),
     },
 }
 

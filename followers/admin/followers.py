@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from accounts.models import OfficialAccount
+from accounts.selectors import accounts_for_user
 from followers import selectors, tasks
 from followers.models import Follower, Tag
 from followers.services import operations
 
+from .sync import sync_start_for_operator
 from .tags import PullFromWeChatMixin, TagListFilter, _validation_messages
 
 
@@ -136,7 +138,25 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
 
     def get_urls(self):
         export = path("export.csv", self.admin_site.admin_view(self.export_view), name="followers_follower_export")
-        return [export, *super().get_urls()]
+        sync_all = path("sync/", self.admin_site.admin_view(self.sync_view), name="followers_follower_sync")
+        return [export, sync_all, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"sync_url": reverse("admin:followers_follower_sync"), "sync_label": _("Sync all followers (同步粉丝)")}
+        return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
+
+    def sync_view(self, request):
+        """Start a full follower sync of one account and open its job page, which follows the job live."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        account = accounts_for_user(request.user).filter(pk=request.POST.get("account") or 0).first()
+        if account is None:
+            messages.error(request, _("Choose an account you manage."))
+            return HttpResponseRedirect(reverse("admin:followers_follower_changelist"))
+        job = sync_start_for_operator(request, account)
+        if job is None:
+            return HttpResponseRedirect(reverse("admin:followers_follower_changelist"))
+        return HttpResponseRedirect(reverse("admin:followers_syncjob_change", args=[job.pk]))
 
     @admin.display(description=_("tags (标签)"))
     def tag_list(self, obj):

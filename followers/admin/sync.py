@@ -1,7 +1,10 @@
-"""Admin for follower sync jobs, and the "Sync followers now" action on official accounts."""
+"""Admin for follower sync jobs (their page follows a running job live), and "Sync followers now" on official accounts."""
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +14,9 @@ from followers.models import SyncJob
 from followers.services import sync
 from wechat.errors import describe
 
+# How often an open job page asks for the job's progress.
+LIVE_POLL_SECONDS = 2
+
 _STATUS_COLOURS = {
     SyncJob.Status.QUEUED: "pending",
     SyncJob.Status.RUNNING: "syncing",
@@ -19,34 +25,39 @@ _STATUS_COLOURS = {
 }
 
 
-def _start(request, account) -> None:
+def _job_link(job: SyncJob):
+    url = reverse("admin:followers_syncjob_change", args=[job.pk])
+    return format_html(' <a class="sync-job-link" href="{}">{}</a>', url, _("Follow its progress"))
+
+
+def sync_start_for_operator(request, account) -> SyncJob | None:
+    """Start (or resume) a full follower sync and say so with a link to the job; the job, or the one in the way."""
     try:
         with transaction.atomic():
             job = sync.follower_sync_start(account=account, user=request.user)
     except sync.SyncAlreadyRunning as exc:
-        messages.error(
-            request,
-            _("%(account)s: a follower sync is already queued or running (%(job)s, %(done)s / %(total)s). Wait for it to finish.")
-            % {
-                "account": account,
-                "job": exc.job,
-                "done": exc.job.done if exc.job else 0,
-                "total": exc.job.total if exc.job else 0,
-            },
-        )
-        return
+        text = _(
+            "%(account)s: a follower sync is already queued or running (%(job)s, %(done)s / %(total)s). Wait for it to finish."
+        ) % {
+            "account": account,
+            "job": exc.job,
+            "done": exc.job.done if exc.job else 0,
+            "total": exc.job.total if exc.job else 0,
+        }
+        messages.error(request, format_html("{}{}", text, _job_link(exc.job) if exc.job else ""))
+        return exc.job
     if job.done:
-        messages.success(
-            request, _("%(account)s: follower sync resumed from %(done)s followers.") % {"account": account, "done": job.done}
-        )
+        text = _("%(account)s: follower sync resumed from %(done)s followers.") % {"account": account, "done": job.done}
     else:
-        messages.success(request, _("%(account)s: follower sync started.") % {"account": account})
+        text = _("%(account)s: follower sync started.") % {"account": account}
+    messages.success(request, format_html("{}{}", text, _job_link(job)))
+    return job
 
 
 @admin.action(description=_("Sync followers now (同步粉丝)"))
 def sync_followers_now(modeladmin, request, queryset):
     for account in queryset:
-        _start(request, account)
+        sync_start_for_operator(request, account)
 
 
 OfficialAccountAdmin.actions = [*OfficialAccountAdmin.actions, sync_followers_now]
@@ -88,6 +99,39 @@ class SyncJobAdmin(ReadOnlyAdmin):
     ]
     fields = readonly_fields
     actions = ["resume"]
+    change_form_template = "admin/followers/syncjob/change_form.html"
+    change_list_template = "admin/followers/syncjob/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        live = self.get_queryset(request).filter(status__in=SyncJob.ACTIVE).exists()
+        return super().changelist_view(request, {**(extra_context or {}), "live": live})
+
+    def get_urls(self):
+        live = path("<path:object_id>/live/", self.admin_site.admin_view(self.live_view), name="followers_syncjob_live")
+        return [live, *super().get_urls()]
+
+    def live_context(self, job: SyncJob) -> dict:
+        return {
+            "job": job,
+            "active": job.status in SyncJob.ACTIVE,
+            "status_badge": self.status_badge(job),
+            "progress": self.progress(job),
+            "error": self.error_display(job),
+            "live_url": reverse("admin:followers_syncjob_live", args=[job.pk]),
+            "poll_seconds": LIVE_POLL_SECONDS,
+        }
+
+    def live_view(self, request, object_id):
+        """The job's status and progress, asked for every few seconds by its page while the job runs (htmx)."""
+        job = self.get_object(request, object_id)
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404
+        return TemplateResponse(request, "admin/followers/syncjob/_live.html", self.live_context(job))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        extra = {**(extra_context or {}), **(self.live_context(job) if job else {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
@@ -107,4 +151,4 @@ class SyncJobAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Resume or restart the follower sync (继续同步)"))
     def resume(self, request, queryset):
         for account in {job.account for job in queryset.select_related("account")}:
-            _start(request, account)
+            sync_start_for_operator(request, account)

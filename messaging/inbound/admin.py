@@ -11,6 +11,35 @@ from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from wechat.errors import describe
 
 from .models import InboundMessage
+from .selectors import Origin, origin_filter
+
+ALL_ORIGINS = "all"
+
+
+class OriginFilter(admin.SimpleListFilter):
+    """Follower messages by default: WeChat's system events (send results, reports) only when asked for."""
+
+    title = _("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return [*Origin.choices, (ALL_ORIGINS, _("Everything"))]
+
+    def value(self):
+        value = super().value()
+        return value if value in {*Origin.values, ALL_ORIGINS} else Origin.MESSAGE
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value == ALL_ORIGINS else queryset.filter(origin_filter(value))
 
 
 @admin.register(InboundMessage)
@@ -28,6 +57,7 @@ class InboundMessageAdmin(AccountScopedAdmin):
         "effect_failures_badge",
     ]
     list_filter = [
+        OriginFilter,
         account_scoped_filter("account"),
         "msg_type",
         "event",

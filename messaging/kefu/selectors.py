@@ -13,33 +13,19 @@ from django.utils.translation import gettext_lazy as _
 
 from followers.models import Follower
 from messaging.inbound.models import InboundMessage
+from messaging.inbound.selectors import from_followers_filter
 from wechat.crypto import CallbackError
-from wechat.message_kinds import CUSTOMER_SERVICE_WINDOW, is_interaction
+from wechat.message_kinds import CUSTOMER_SERVICE_WINDOW, FOLLOWER_EVENTS, is_interaction
 from wechat.outgoing import OutgoingMessage, TransferCustomerService, UnsupportedMessage, reply_from_xml, summary
 
 from .models import Conversation, KfAccount, OutboundMessage
 
-# Events shown in a follower's thread besides the interactions (lower case: compared on the lower-cased event).
-THREAD_EVENTS = frozenset(
-    {
-        "subscribe",
-        "click",
-        "scan",
-        "scancode_push",
-        "scancode_waitmsg",
-        "unsubscribe",
-        "view",
-        "pic_sysphoto",
-        "pic_photo_or_album",
-        "pic_weixin",
-        "location_select",
-        "view_miniprogram",
-    }
-)
+# Events shown in a follower's thread: everything they did except periodic location reports (lower case).
+THREAD_EVENTS = FOLLOWER_EVENTS - {"location"}
 
 
 def is_thread_item(inbound: InboundMessage) -> bool:
-    """A follower's message, or an event of theirs worth showing (not location reports or job-finish events)."""
+    """A follower's message, or an event of theirs worth showing (not location reports or system events)."""
     return inbound.msg_type != "event" or (inbound.event or "").lower() in THREAD_EVENTS
 
 
@@ -196,10 +182,12 @@ def follower_thread(*, account, openid: str, limit: int = 200, events: str = "th
     """Everything the follower and the account exchanged, oldest first: the follower's messages and events, the
     passive reply each got (keyword, welcome, menu or default reply), and customer-service messages with their status.
 
-    ``events="thread"`` keeps the follower's own events (follows, menu clicks, scans); ``"all"`` shows every event.
+    ``events="thread"`` keeps the follower's own events (follows, menu clicks, scans); ``"all"`` shows every event
+    of theirs, location reports included. WeChat's system events (send results) are never part of a thread.
     At most the newest ``limit`` inbound and ``limit`` outbound rows are read; the newest ``limit`` items are returned.
     """
-    inbound = InboundMessage.objects.filter(account=account, openid=openid).select_related("matched_rule")
+    inbound = InboundMessage.objects.filter(from_followers_filter(), account=account, openid=openid)
+    inbound = inbound.select_related("matched_rule")
     if events == "thread":
         inbound = inbound.annotate(event_lower=Lower("event")).filter(thread_filter())
     items = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -207,3 +207,8 @@ def batch_target(batch: MassBatch) -> MassTarget:
     if batch.tag_wechat_id is not None:
         return ToTag(batch.tag_wechat_id)
     return ToAll()
+
+
+def mass_messages_in_flight(messages) -> QuerySet[MassMessage]:
+    """The messages whose figures still change: sending, or with batches awaiting WeChat's MASSSENDJOBFINISH."""
+    return messages.filter(Q(status=MassMessage.Status.SENDING) | Q(batches__status=MassBatch.Status.SUBMITTED)).distinct()

@@ -1,8 +1,10 @@
 """Template message reads: who a push reaches."""
 
+from django.db.models import Q, QuerySet
+
 from followers import selectors as followers_selectors
 
-from .models import TemplatePush
+from .models import TemplateMessage, TemplatePush
 
 
 def audience_openids(push: TemplatePush):
@@ -15,3 +17,9 @@ def audience_openids(push: TemplatePush):
         return
     tag = push.tag_id if push.audience == TemplatePush.Audience.TAG else None
     yield from followers_selectors.audience_openids(queryset=followers_selectors.audience(account=push.account_id, tag=tag))
+
+
+def pushes_in_flight(pushes) -> QuerySet[TemplatePush]:
+    """The pushes whose figures still change: sending, or with messages not yet settled by TEMPLATESENDJOBFINISH."""
+    open_statuses = [TemplateMessage.Status.QUEUED, TemplateMessage.Status.SENDING, TemplateMessage.Status.SENT]
+    return pushes.filter(Q(status=TemplatePush.Status.SENDING) | Q(messages__status__in=open_statuses)).distinct()

@@ -14,6 +14,8 @@ from wechat import http
 from .endpoints import Endpoint
 
 DEFAULT_EXPIRES_IN = 7200
+# Daily call quotas of a new account (API.md §3); the dashboard compares today's refreshes with them.
+DAILY_QUOTA = {Endpoint.TOKEN: 2000, Endpoint.STABLE_TOKEN: 500_000}
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,21 @@
-from datetime import timedelta
-
 from django import template
-from django.db.models import Count, Q
-from django.utils import timezone
 
-from accounts.selectors import accounts_for_user
-from wechat.models import AccessToken
+from wxsite import dashboard
 
 register = template.Library()
 
 
 @register.inclusion_tag("wxsite/dashboard.html", takes_context=True)
 def account_dashboard(context):
-    """One row per account the operator manages: followers, today's messages, API errors, token state."""
-    user = context["request"].user
-    now = timezone.now()
-    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    accounts = accounts_for_user(user).annotate(
-        follower_total=Count("followers", filter=Q(followers__subscribed=True), distinct=True),
-    )
-    rows = []
-    for account in accounts[:20]:
-        token = AccessToken.objects.filter(account=account, kind=AccessToken.Kind.ACCESS_TOKEN).first()
-        rows.append(
-            {
-                "account": account,
-                "followers": account.follower_total,
-                "messages_today": account.inbound_messages.filter(received_at__gte=day_start).count(),
-                "api_errors": account.api_calls.filter(created_at__gte=now - timedelta(hours=24)).exclude(errcode=0).count(),
-                "token_minutes": int(token.seconds_left(now) // 60) if token and token.value else None,
-                "token_error": token.last_error if token else "",
-            }
-        )
-    return {"rows": rows}
+    """The summary of every account the operator manages, then the charts of the chosen one (``?account=<id>``)."""
+    request = context["request"]
+    rows = dashboard.account_rows(user=request.user)
+    chosen = next((r["account"] for r in rows if str(r["account"].pk) == request.GET.get("account")), None)
+    if chosen is None and rows:
+        chosen = rows[0]["account"]
+    return {
+        "rows": rows,
+        "chosen": chosen,
+        "board": dashboard.account_dashboard(account=chosen) if chosen else None,
+        "request": request,
+    }

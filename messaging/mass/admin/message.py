@@ -100,7 +100,13 @@ class MassMessageAdmin(AccountScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         unknown = MassBatch.objects.filter(message_id=object_id, status=MassBatch.Status.UNKNOWN).count()
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "unknown_batches": unknown})
+        live = mass_selectors.mass_messages_in_flight(MassMessage.objects.filter(pk=object_id)).exists()
+        extra = {**(extra_context or {}), "unknown_batches": unknown, "live": live}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def changelist_view(self, request, extra_context=None):
+        live = mass_selectors.mass_messages_in_flight(self.get_queryset(request)).exists()
+        return super().changelist_view(request, {**(extra_context or {}), "live": live})
 
     def get_inlines(self, request, obj=None):
         return self.inlines if obj is not None else []

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
 from followers.models import Tag
+from messaging.templatemsg import selectors as template_selectors
 from messaging.templatemsg import services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
 
@@ -96,6 +97,18 @@ class TemplatePushAdmin(AccountScopedAdmin):
         "started_at",
         "finished_at",
     ]
+
+    change_list_template = "admin/templatemsg/templatepush/change_list.html"
+    change_form_template = "admin/templatemsg/templatepush/change_form.html"
+
+    def changelist_view(self, request, extra_context=None):
+        live = template_selectors.pushes_in_flight(TemplatePush.objects.filter(account__in=accounts_for_user(request.user)))
+        return super().changelist_view(request, {**(extra_context or {}), "live": live.exists()})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        push = self.get_object(request, object_id)
+        live = push is not None and template_selectors.pushes_in_flight(TemplatePush.objects.filter(pk=push.pk)).exists()
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "live": live})
 
     def get_queryset(self, request):
         # Live counts: delivery results keep arriving after the last batch has stored its totals.
