@@ -133,9 +133,14 @@ def check_buttons(buttons) -> list[dict]:
     return buttons
 
 
-def _next_menuid(app) -> int:
-    last = SandboxMenu.objects.filter(app=app).aggregate(m=Max("menuid"))["m"]
-    return (last or FIRST_MENUID - 1) + 1
+def _menu_create(app, **fields) -> SandboxMenu:
+    """A new menu with a menuid never used before on this app (WeChat does not reuse them)."""
+    with transaction.atomic():
+        last = SandboxMenu.objects.filter(app=app).aggregate(m=Max("menuid"))["m"]
+        menu = SandboxMenu.objects.create(app=app, menuid=(last or 0) + FIRST_MENUID, **fields)
+        menu.menuid = FIRST_MENUID + menu.pk
+        menu.save(update_fields=["menuid"])
+    return menu
 
 
 def _default(app) -> SandboxMenu | None:
@@ -158,7 +163,7 @@ def create(call: Call) -> dict:
     buttons = check_buttons(call.json.get("button"))
     with transaction.atomic():
         SandboxMenu.objects.filter(app=call.app, conditional=False).delete()
-        SandboxMenu.objects.create(app=call.app, menuid=_next_menuid(call.app), buttons=_stored(buttons))
+        _menu_create(call.app, buttons=_stored(buttons))
     return {"errcode": 0, "errmsg": "ok"}
 
 
@@ -202,9 +207,7 @@ def addconditional(call: Call) -> dict:
         _refuse(65303)
     if SandboxMenu.objects.filter(app=call.app, conditional=True).count() >= MAX_CONDITIONAL_MENUS:
         _refuse(65305)
-    menu = SandboxMenu.objects.create(
-        app=call.app, menuid=_next_menuid(call.app), conditional=True, buttons=_stored(buttons), matchrule=rule
-    )
+    menu = _menu_create(call.app, conditional=True, buttons=_stored(buttons), matchrule=rule)
     return {"menuid": str(menu.menuid)}
 
 
@@ -272,4 +275,4 @@ def console_menu_set(app, selfmenu_buttons: list[dict]) -> SandboxMenu:
     """A menu made in the WeChat console (公众平台): only get_current_selfmenu_info shows it. For tests and demos."""
     with transaction.atomic():
         SandboxMenu.objects.filter(app=app).delete()
-        return SandboxMenu.objects.create(app=app, menuid=_next_menuid(app), buttons=selfmenu_buttons, made_in_console=True)
+        return _menu_create(app, buttons=selfmenu_buttons, made_in_console=True)
