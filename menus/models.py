@@ -73,7 +73,12 @@ class Menu(WeChatSynced):
         verbose_name_plural = _("custom menus (自定义菜单)")
         ordering = ["account", "kind", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["account"], condition=models.Q(kind="default"), name="uniq_menus_default_menu")
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(kind="default"),
+                name="uniq_menus_default_menu",
+                violation_error_message=_("This account already has a default menu: edit it, or add a conditional menu."),
+            )
         ]
 
     def __str__(self):

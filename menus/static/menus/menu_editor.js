@@ -97,8 +97,12 @@
       changed();
     }
 
+    function overLimit(path, b) {
+      return bytes(b.name) > (path.length === 1 ? LIMITS.top : LIMITS.sub) || bytes(b.key) > LIMITS.key || bytes(b.url) > LIMITS.url;
+    }
+
     function rowFor(path, b) {
-      const invalid = errorsFor(path).length > 0;
+      const invalid = errorsFor(path).length > 0 || overLimit(path, b);
       const controls = [
         el("button", { type: "button", title: t.up, text: "↑", onclick: function (e) { e.stopPropagation(); move(path, -1); } }),
         el("button", { type: "button", title: t.down, text: "↓", onclick: function (e) { e.stopPropagation(); move(path, 1); } }),
@@ -141,7 +145,7 @@
       tree.forEach(function (b, i) {
         const open = selected && selected[0] === i && b.sub_button && b.sub_button.length;
         const top = el("div", {
-          class: "wxm-top" + (open ? " wxm-open" : "") + (same(selected, [i]) ? " wxm-selected" : "") + (errorsFor([i]).length ? " wxm-invalid" : ""),
+          class: "wxm-top" + (open ? " wxm-open" : "") + (same(selected, [i]) ? " wxm-selected" : "") + (errorsFor([i]).length || overLimit([i], b) ? " wxm-invalid" : ""),
           "data-path": String(i),
           onclick: function () { selected = [i]; render(); },
         });
@@ -149,7 +153,7 @@
           const subs = el("div", { class: "wxm-subs" });
           b.sub_button.forEach(function (s, j) {
             subs.appendChild(el("div", {
-              class: "wxm-sub" + (same(selected, [i, j]) ? " wxm-selected" : "") + (errorsFor([i, j]).length ? " wxm-invalid" : ""),
+              class: "wxm-sub" + (same(selected, [i, j]) ? " wxm-selected" : "") + (errorsFor([i, j]).length || overLimit([i, j], s) ? " wxm-invalid" : ""),
               "data-path": i + "." + j,
               text: s.name || "—",
               onclick: function (e) { e.stopPropagation(); selected = [i, j]; render(); },
@@ -201,15 +205,21 @@
         count.textContent = n + " / " + limit + " " + (t.bytes || "bytes");
         count.className = "wxm-count" + (n > limit ? " wxm-over" : "");
       }
+      // Typing redraws the list and the preview, never this form: the field keeps its focus.
       box.addEventListener("input", function () {
         b[name] = box.value;
+        errors = errors.filter(function (e) { return !(same(e.path, path) && e.field === name); });
         save();
         counter();
+        renderTree();
         renderPhone();
-        const row = treeList.querySelector('.wxm-row[data-path="' + path.join(".") + '"]');
-        if (row) { row.querySelector(".wxm-name").textContent = b.name || "—"; row.querySelector(".wxm-what").textContent = describe(b); }
+        if (name === "key") {
+          const old = document.getElementById("menu-rule-link"), fresh = ruleLink(b);
+          if (old && fresh) old.replaceWith(fresh);
+          else if (old) old.remove();
+          else if (fresh) detail.appendChild(fresh);
+        }
       });
-      box.addEventListener("change", function () { render(); });
       counter();
       return [el("label", { for: box.id }, [document.createTextNode(label), count]), box, picker(name, box)];
     }
