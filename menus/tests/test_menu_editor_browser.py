@@ -36,7 +36,7 @@ def _build_publish_and_tap(live_server, account, page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     errors = []
-    page.on("pageerror", errors.append)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live_server.url}/en/admin/login/?next=/en/admin/menus/menu/add/")
     page.fill("#id_username", "operator")
     page.fill("#id_password", PASSWORD)
@@ -96,4 +96,11 @@ def _build_publish_and_tap(live_server, account, page):
     page.screenshot(path=str(SCREENSHOTS / "menu_simulator_reply.png"), full_page=True)
     assert "CLICK V1001_GOOD" in chat
     assert "感谢您的点赞！Thanks for the thumbs up!" in chat
+    assert errors == []
+
+    # The operator's usual language: the same editor in Chinese.
+    page.goto(f"{live_server.url}/admin/menus/menu/{Menu.objects.get().pk}/change/")
+    page.click("#menu-phone-bar .wxm-top[data-path='1']")
+    assert page.get_attribute("#menu-save-publish", "value") == "保存并发布"
+    page.screenshot(path=str(SCREENSHOTS / "menu_editor_zh.png"), full_page=True)
     assert errors == []
