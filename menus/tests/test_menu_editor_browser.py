@@ -103,4 +103,14 @@ def _build_publish_and_tap(live_server, account, page):
     page.click("#menu-phone-bar .wxm-top[data-path='1']")
     assert page.get_attribute("#menu-save-publish", "value") == "保存并发布"
     page.screenshot(path=str(SCREENSHOTS / "menu_editor_zh.png"), full_page=True)
+
+    # Someone changes the menu in the WeChat console: pulling says so before overwriting the editor.
+    from sandbox.endpoints.menus import console_menu_set
+
+    console_menu_set(SandboxMenu.objects.get().app, [{"type": "view", "name": "官网", "url": "https://example.com/"}])
+    page.goto(f"{live_server.url}/en/admin/menus/menu/pull/?account={account.pk}")
+    assert "Button 1" in page.inner_text("#menu-drift") and "官网" in page.inner_text("#menu-live-phone")
+    page.screenshot(path=str(SCREENSHOTS / "menu_pull_drift.png"), full_page=True)
+    page.goto(f"{live_server.url}/en/admin/menus/menuversion/{MenuVersion.objects.get().pk}/change/")
+    page.screenshot(path=str(SCREENSHOTS / "menu_version.png"), full_page=True)
     assert errors == []

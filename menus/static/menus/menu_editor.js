@@ -59,7 +59,7 @@
     function same(a, b) { return a && b && a.length === b.length && a.every(function (v, i) { return v === b[i]; }); }
     function errorsFor(path) { return errors.filter(function (e) { return same(e.path, path); }); }
     function save() { field.value = JSON.stringify(tree); }
-    function changed() { errors = []; save(); render(); }
+    function changed() { root.dataset.dirty = "1"; errors = []; save(); render(); }
 
     function describe(b) {
       if (b.sub_button && b.sub_button.length) return "≡ " + b.sub_button.length;
@@ -208,6 +208,7 @@
       // Typing redraws the list and the preview, never this form: the field keeps its focus.
       box.addEventListener("input", function () {
         b[name] = box.value;
+        root.dataset.dirty = "1";
         errors = errors.filter(function (e) { return !(same(e.path, path) && e.field === name); });
         save();
         counter();
@@ -272,6 +273,24 @@
     render();
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // While the publish task runs, look again every 2 s (up to a minute) for WeChat's answer.
+  function watchPublish() {
+    const status = document.getElementById("menu-status");
+    if (!status || ["pending", "syncing"].indexOf(status.dataset.status) < 0) return;
+    const tries = Number(sessionStorage.getItem("menu-publish-polls") || 0);
+    if (tries >= 30) { sessionStorage.removeItem("menu-publish-polls"); return; }
+    sessionStorage.setItem("menu-publish-polls", String(tries + 1));
+    setTimeout(function () { const editor = document.getElementById("menu-editor");
+      if (!editor || !editor.dataset.dirty) window.location.reload(); }, 2000);
+  }
+
+  function ready() {
+    const status = document.getElementById("menu-status");
+    if (status && ["pending", "syncing"].indexOf(status.dataset.status) < 0) sessionStorage.removeItem("menu-publish-polls");
+    start();
+    watchPublish();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
