@@ -7,6 +7,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -37,6 +38,9 @@ class MenuForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.button_errors: list[dict] = []
         choices = selectors.tag_choices(accounts=accounts) if accounts is not None else []
+        if self.instance.tag_id is not None and self.instance.tag_id not in {value for value, _label in choices}:
+            # A tag pulled with a menu but not (yet) among the account's tags here.
+            choices.append((self.instance.tag_id, str(self.instance.tag_id)))
         self.fields["tag_id"].choices = [("", _("Any tag")), *choices]
         self.fields["tag_id"].help_text = _("Conditional menus: followers with this tag see it (tags pulled from WeChat).")
         if self.instance.pk:
@@ -111,13 +115,15 @@ class MenuAdmin(AccountScopedAdmin):
     def state(self, obj):
         return _state(obj)
 
-    @admin.display(description=_("last published"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account").annotate(_last_number=Max("versions__number"))
+
+    @admin.display(description=_("last published"), ordering="_last_number")
     def last_version(self, obj):
-        version = obj.versions.order_by("-number").first()
-        if version is None:
+        if obj._last_number is None:
             return "–"
-        url = reverse("admin:menus_menuversion_change", args=[version.pk])
-        return _link(url, f"v{version.number} · {version.published_at:%Y-%m-%d %H:%M}")
+        url = reverse("admin:menus_menuversion_changelist") + f"?menu__id__exact={obj.pk}"
+        return _link(url, f"v{obj._last_number}")
 
     # Saving goes through the service, which checks WeChat's rules and writes the button rows.
 

@@ -53,6 +53,8 @@ def test_save_and_publish_from_the_editor(admin_client, account, sandbox_app, dj
     assert [b["name"] for b in SandboxMenu.objects.get(app=sandbox_app).buttons] == ["今日歌曲", "菜单", "素材"]
     page = admin_client.get(url("menus_menu_change", menu.pk)).content.decode()
     assert "WeChat answered 0 ok: published as v1" in page
+    listing = admin_client.get(url("menus_menu_changelist")).content.decode()
+    assert ">v1</a>" in listing and ">live</span>" in listing and "#2f855a" in listing
     assert (
         json.loads(admin_client.get(url("menus_menu_change", menu.pk)).context["adminform"].form.initial["buttons_json"])
         == two_level_tree()
