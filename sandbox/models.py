@@ -258,3 +258,21 @@ class SandboxQRCode(models.Model):
     @property
     def permanent(self) -> bool:
         return self.expires_at is None
+class SandboxMenu(models.Model):
+    """A custom menu of an app: the default one (created through the API or in the console) or a conditional one."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="menus")
+    menuid = models.BigIntegerField()
+    conditional = models.BooleanField(default=False)
+    # WeChat's button shape. A console-made menu keeps get_current_selfmenu_info's shape (text, img, news_info…).
+    buttons = models.JSONField(default=list)
+    matchrule = models.JSONField(default=dict, blank=True)
+    made_in_console = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "menuid"], name="uniq_sandbox_menu_id"),
+            models.UniqueConstraint(fields=["app"], condition=models.Q(conditional=False), name="uniq_sandbox_default_menu"),
+        ]

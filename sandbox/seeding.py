@@ -8,6 +8,7 @@ from .models import SandboxFollower, SandboxTag
 from .seeders.autoreply import sandbox_rules_seed
 from .seeders.kefu import sandbox_seed_kf_account
 from .seeders.mass import sandbox_mass_seed
+from .seeders.menus import sandbox_menu_seed
 from .seeders.qrcodes import sandbox_qrcodes_seed
 from .seeders.templatemsg import sandbox_templates_seed
 
@@ -33,6 +34,7 @@ SEEDERS: list = [
     followers_demo_seed,
     seed_tags,
     sandbox_rules_seed,
+    sandbox_menu_seed,  # after the rules: its click keys are theirs
     sandbox_seed_kf_account,
     sandbox_mass_seed,
     sandbox_templates_seed,

@@ -133,6 +133,22 @@ ERRORS: dict[int, ErrorInfo] = {
         "日期范围错误（超过该接口的最大跨度，或结束日期不早于今天）",
         "Date range error (over the API's maximum span, or the end date is not before today)",
     ),
+    # Custom menus (自定义菜单): sub-button checks, URL domains, mini programs, conditional menus
+    40023: ErrorInfo(P, "子菜单按钮个数不合法（每个一级菜单 1 到 5 个）", "Invalid number of sub-buttons (1 to 5 per button)"),
+    40024: ErrorInfo(P, "子菜单按钮类型不合法", "Invalid sub-button type"),
+    40025: ErrorInfo(P, "子菜单按钮名字长度超限（60 字节）", "Sub-button name too long (60 bytes)"),
+    40026: ErrorInfo(P, "子菜单按钮 KEY 长度超限（128 字节）", "Sub-button key too long (128 bytes)"),
+    40027: ErrorInfo(P, "子菜单按钮 URL 长度超限（1024 字节）", "Sub-button URL too long (1024 bytes)"),
+    40054: ErrorInfo(P, "子菜单按钮 URL 域名不合法", "Invalid sub-button URL domain"),
+    40055: ErrorInfo(P, "菜单按钮 URL 域名不合法", "Invalid button URL domain"),
+    40165: ErrorInfo(P, "小程序页面路径不合法", "Invalid mini-program page path"),
+    40166: ErrorInfo(P, "小程序 AppID 不合法或未关联", "Invalid mini-program AppID, or not linked to the account"),
+    46003: ErrorInfo(P, "不存在的菜单数据", "No menu exists"),
+    65301: ErrorInfo(P, "不存在此 menuid 对应的个性化菜单", "No conditional menu with this menuid"),
+    65302: ErrorInfo(P, "没有相应的用户", "No such user"),
+    65303: ErrorInfo(P, "没有默认菜单，不能创建个性化菜单", "No default menu: create it before conditional menus"),
+    65304: ErrorInfo(P, "个性化菜单匹配规则为空", "The conditional menu's match rule is empty"),
+    65305: ErrorInfo(P, "个性化菜单数量受限", "Too many conditional menus"),
 }
 
 # Not WeChat codes: what the gateway reports when no answer came back.

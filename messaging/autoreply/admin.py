@@ -9,13 +9,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scoped_filter
 
 from . import services
+from .links import rule_links
 from .models import AutoReplyContent, AutoReplyRule
 
 
@@ -105,10 +106,17 @@ class AutoReplyRuleAdmin(AccountScopedAdmin):
         (None, {"fields": ["account", "name", "trigger", "enabled", "priority"]}),
         (
             _("When (触发条件)"),
-            {"fields": ["keywords", "match_type", "event_key", "event_name", ("active_from", "active_until")]},
+            {"fields": ["keywords", "match_type", "event_key", "linked_from", "event_name", ("active_from", "active_until")]},
         ),
         (_("Replies (回复内容)"), {"fields": ["reply_mode"]}),
     ]
+
+    readonly_fields = ["linked_from"]
+
+    @admin.display(description=_("used by"))
+    def linked_from(self, obj):
+        links = rule_links(obj) if obj.pk else []
+        return format_html_join(", ", '<a href="{}">{}</a>', ((url, label) for label, url in links)) or "–"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_reply_count=Count("contents")).select_related("account")
