@@ -8,6 +8,7 @@ from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold import admin as unfold_admin
 
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
@@ -47,10 +48,11 @@ def account_scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedField
     return (field_path, AccountScopedRelatedFilter)
 
 
-# The admin's base classes: every app's admin builds on these three, so the look changes in one place.
-ModelAdmin = admin.ModelAdmin
-TabularInline = admin.TabularInline
-StackedInline = admin.StackedInline
+# The admin's base classes: every app's admin builds on these three, so the look changes in one place
+# (django-unfold's, docs/architecture.md "The admin theme").
+ModelAdmin = unfold_admin.ModelAdmin
+TabularInline = unfold_admin.TabularInline
+StackedInline = unfold_admin.StackedInline
 
 
 class AccountScopedAdmin(ModelAdmin):
