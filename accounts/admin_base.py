@@ -118,7 +118,8 @@ SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", 
 def badge(colour: str, label: str, title: str = ""):
     """A small coloured label; ``title`` (e.g. the last WeChat error) shows on hover."""
     return format_html(
-        '<span title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;font-size:11px">{}</span>',
+        '<span class="wx-badge" title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;'
+        'font-size:11px;white-space:nowrap;display:inline-block">{}</span>',
         title or "",
         colour or "#4a5568",
         label,
@@ -132,8 +133,9 @@ def sync_badge(status: str, label: str, error: str = ""):
 def progress_bar(done: int, total: int):
     pct = int(done * 100 / total) if total else 0
     return format_html(
-        '<div style="width:160px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
-        '<div style="width:{}%;background:#38a169;height:12px;border-radius:4px"></div></div> {}%',
+        '<span class="wx-progress" style="white-space:nowrap;display:inline-flex;align-items:center;gap:6px">'
+        '<span style="width:120px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
+        '<span style="width:{}%;background:#38a169;height:12px;border-radius:4px;display:block"></span></span> {}%</span>',
         done,
         total,
         pct,

@@ -48,7 +48,7 @@ GROUPS = (
             "inbound.inboundeffectfailure",
         ),
     ),
-    Group("content", _("Content and materials"), "photo_library", ()),
+    Group("content", _("Content and media"), "photo_library", ()),
     Group(
         "sends",
         _("Mass sends and pushes"),

@@ -179,6 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# zh-hans dates as the WeChat console writes them (wxsite/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["wxsite.formats"]
 TIME_ZONE = _text("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -248,7 +248,7 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(_("request fingerprint"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("answer status"))
     response_body = models.JSONField(_("answer body"), encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         db_table = "messaging_idempotencykey"
