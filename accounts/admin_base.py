@@ -50,9 +50,29 @@ def account_scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedField
 
 # The admin's base classes: every app's admin builds on these three, so the look changes in one place
 # (django-unfold's, docs/architecture.md "The admin theme").
-ModelAdmin = unfold_admin.ModelAdmin
-TabularInline = unfold_admin.TabularInline
-StackedInline = unfold_admin.StackedInline
+
+
+class LengthErrorsShown:
+    """Text inputs without the HTML ``maxlength``: the browser would cut a pasted 31-character name to 30 without a
+    word; the form's own validation says what is too long instead."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.widget.attrs.pop("maxlength", None)
+        return formfield
+
+
+class ModelAdmin(LengthErrorsShown, unfold_admin.ModelAdmin):
+    pass
+
+
+class TabularInline(LengthErrorsShown, unfold_admin.TabularInline):
+    pass
+
+
+class StackedInline(LengthErrorsShown, unfold_admin.StackedInline):
+    pass
 
 
 class AccountScopedAdmin(ModelAdmin):

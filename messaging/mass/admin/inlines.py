@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import TabularInline, sync_badge
-from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
+from messaging.mass.models import MassBatch, MassMessageEvent
 
 BATCH_COLOURS = {
     "pending": "pending",
@@ -18,17 +18,6 @@ BATCH_COLOURS = {
     "unknown": "pending",
     "cancelled": "other",
 }
-
-
-def status_label(value: str, *, batch: bool = False) -> str:
-    """A stored state (``draft``, ``scheduled``…) as the admin names it; an unknown one as stored."""
-    if not value:
-        return "—"
-    choices = MassBatch.Status if batch else MassMessage.Status
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
 
 
 # WeChat's Status of a finished mass job (MASSSENDJOBFINISH / get), as the console words it.
@@ -114,11 +103,11 @@ class MassMessageEventInline(TabularInline):
 
     @admin.display(description=_("from"))
     def old_status_label(self, obj):
-        return status_label(obj.old_status, batch=obj.batch_id is not None)
+        return obj.status_label(obj.old_status)
 
     @admin.display(description=_("to"))
     def new_status_label(self, obj):
-        return status_label(obj.new_status, batch=obj.batch_id is not None)
+        return obj.status_label(obj.new_status)
 
     def has_add_permission(self, request, obj=None):
         return False
