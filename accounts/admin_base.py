@@ -8,6 +8,7 @@ from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold import admin as unfold_admin
 
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
@@ -47,10 +48,31 @@ def account_scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedField
     return (field_path, AccountScopedRelatedFilter)
 
 
-# The admin's base classes: every app's admin builds on these three, so the look changes in one place.
-ModelAdmin = admin.ModelAdmin
-TabularInline = admin.TabularInline
-StackedInline = admin.StackedInline
+# The admin's base classes: every app's admin builds on these three, so the look changes in one place
+# (django-unfold's, docs/architecture.md "The admin theme").
+
+
+class LengthErrorsShown:
+    """Text inputs without the HTML ``maxlength``: the browser would cut a pasted 31-character name to 30 without a
+    word; the form's own validation says what is too long instead."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.widget.attrs.pop("maxlength", None)
+        return formfield
+
+
+class ModelAdmin(LengthErrorsShown, unfold_admin.ModelAdmin):
+    pass
+
+
+class TabularInline(LengthErrorsShown, unfold_admin.TabularInline):
+    pass
+
+
+class StackedInline(LengthErrorsShown, unfold_admin.StackedInline):
+    pass
 
 
 class AccountScopedAdmin(ModelAdmin):
@@ -116,7 +138,8 @@ SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", 
 def badge(colour: str, label: str, title: str = ""):
     """A small coloured label; ``title`` (e.g. the last WeChat error) shows on hover."""
     return format_html(
-        '<span title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;font-size:11px">{}</span>',
+        '<span class="wx-badge" title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;'
+        'font-size:11px;white-space:nowrap;display:inline-block">{}</span>',
         title or "",
         colour or "#4a5568",
         label,
@@ -130,8 +153,9 @@ def sync_badge(status: str, label: str, error: str = ""):
 def progress_bar(done: int, total: int):
     pct = int(done * 100 / total) if total else 0
     return format_html(
-        '<div style="width:160px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
-        '<div style="width:{}%;background:#38a169;height:12px;border-radius:4px"></div></div> {}%',
+        '<span class="wx-progress" style="white-space:nowrap;display:inline-flex;align-items:center;gap:6px">'
+        '<span style="width:120px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
+        '<span style="width:{}%;background:#38a169;height:12px;border-radius:4px;display:block"></span></span> {}%</span>',
         done,
         total,
         pct,

@@ -87,8 +87,8 @@ class OfficialAccount(models.Model):
         help_text=_("Operators of this account who may also change its operators. Only superusers appoint them."),
     )
     is_sandbox = models.BooleanField(_("sandbox account"), default=False, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("official account")

@@ -6,6 +6,23 @@ from wechat.models import WeChatSynced
 
 # The tables keep the names they had when these models lived in accounts: moving them needed no DDL.
 
+# WeChat's subscribe_scene values, named as the WeChat console and documentation name them.
+SUBSCRIBE_SCENES = {
+    "ADD_SCENE_SEARCH": _("Official account search (公众号搜索)"),
+    "ADD_SCENE_ACCOUNT_MIGRATION": _("Account migration (公众号迁移)"),
+    "ADD_SCENE_PROFILE_CARD": _("Business card shared (名片分享)"),
+    "ADD_SCENE_QR_CODE": _("QR code scan (扫描二维码)"),
+    "ADD_SCENE_PROFILE_LINK": _("Name tapped in an article (图文页内名称点击)"),
+    "ADD_SCENE_PROFILE_ITEM": _("Article's top-right menu (图文页右上角菜单)"),
+    "ADD_SCENE_PAID": _("After a payment (支付后关注)"),
+    "ADD_SCENE_WECHAT_ADVERTISEMENT": _("WeChat advertisement (微信广告)"),
+    "ADD_SCENE_REPRINT": _("Reprinted by others (他人转载)"),
+    "ADD_SCENE_LIVESTREAM": _("Channels live stream (视频号直播)"),
+    "ADD_SCENE_CHANNELS": _("Channels (视频号)"),
+    "ADD_SCENE_WXA": _("Mini program (小程序关注)"),
+    "ADD_SCENE_OTHERS": _("Other (其他)"),
+}
+
 
 class Tag(WeChatSynced):
     """A follower tag (标签, formerly 分组). ``wechat_id`` is WeChat's tag id once created there."""
@@ -81,8 +98,8 @@ class Follower(models.Model):
     # Last message, menu click, follow or scan: the start of the 48-hour customer-service window.
     last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True, db_index=True)
     synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         db_table = "accounts_follower"
@@ -93,6 +110,11 @@ class Follower(models.Model):
 
     def __str__(self):
         return self.remark or self.openid
+
+    @property
+    def subscribe_scene_label(self) -> str:
+        """The subscribe scene as the console names it; an unknown value as WeChat sent it."""
+        return str(SUBSCRIBE_SCENES.get(self.subscribe_scene, self.subscribe_scene))
 
 
 class FollowerOperation(WeChatSynced):

@@ -4,11 +4,13 @@ from datetime import date, timedelta
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from accounts.selectors import accounts_for_user
 from wechat.api import datacube
 
-from .models import Follower, FollowerDailyStat, Tag
+from .models import SUBSCRIBE_SCENES, Follower, FollowerDailyStat, Tag
 
 
 def tags_for_user(user) -> QuerySet:
@@ -36,11 +38,48 @@ FOLLOWER_CSV_HEADER = [
     "longitude",
     "last_interaction_at",
 ]
+# Columns holding a time: written in the operator's time zone, which their header names.
+FOLLOWER_CSV_TIMES = {"subscribe_time", "last_interaction_at"}
+# Headers in the operator's language; in English they stay the column keys scripts already read.
+FOLLOWER_CSV_LABELS = {
+    "appid": pgettext_lazy("follower CSV column", "appid"),
+    "openid": pgettext_lazy("follower CSV column", "openid"),
+    "unionid": pgettext_lazy("follower CSV column", "unionid"),
+    "remark": pgettext_lazy("follower CSV column", "remark"),
+    "subscribed": pgettext_lazy("follower CSV column", "subscribed"),
+    "subscribe_time": pgettext_lazy("follower CSV column", "subscribe_time"),
+    "subscribe_scene": pgettext_lazy("follower CSV column", "subscribe_scene"),
+    "qr_scene": pgettext_lazy("follower CSV column", "qr_scene"),
+    "language": pgettext_lazy("follower CSV column", "language"),
+    "tags": pgettext_lazy("follower CSV column", "tags"),
+    "blacklisted": pgettext_lazy("follower CSV column", "blacklisted"),
+    "latitude": pgettext_lazy("follower CSV column", "latitude"),
+    "longitude": pgettext_lazy("follower CSV column", "longitude"),
+    "last_interaction_at": pgettext_lazy("follower CSV column", "last_interaction_at"),
+}
 
 
-def follower_csv_rows(*, queryset, chunk_size: int = 2000):
-    """The CSV header, then one row per follower: plain values read in chunks, tags looked up per chunk."""
-    yield FOLLOWER_CSV_HEADER
+def follower_csv_header(*, zone) -> list[str]:
+    return [
+        f"{FOLLOWER_CSV_LABELS[key]} ({zone.key})" if key in FOLLOWER_CSV_TIMES else str(FOLLOWER_CSV_LABELS[key])
+        for key in FOLLOWER_CSV_HEADER
+    ]
+
+
+def follower_csv_rows(*, queryset, chunk_size: int = 2000) -> Iterator[list]:
+    """The CSV header, then one row per follower: plain values read in chunks, tags looked up per chunk.
+
+    Headers, scene names and times follow the language and time zone active now (the operator's), not those of
+    whoever iterates the stream later.
+    """
+    zone = timezone.get_current_timezone()
+    header = follower_csv_header(zone=zone)
+    scenes = {key: str(label) for key, label in SUBSCRIBE_SCENES.items()}
+    return _follower_csv_stream(queryset=queryset, chunk_size=chunk_size, header=header, zone=zone, scenes=scenes)
+
+
+def _follower_csv_stream(*, queryset, chunk_size, header, zone, scenes):
+    yield header
     tag_names = dict(Tag.objects.values_list("id", "name"))
     through = Follower.tags.through
     columns = [
@@ -63,12 +102,16 @@ def follower_csv_rows(*, queryset, chunk_size: int = 2000):
     for row in queryset.values_list(*columns).iterator(chunk_size=chunk_size):
         chunk.append(row)
         if len(chunk) >= chunk_size:
-            yield from _csv_chunk(chunk, through, tag_names)
+            yield from _csv_chunk(chunk, through, tag_names, zone, scenes)
             chunk = []
-    yield from _csv_chunk(chunk, through, tag_names)
+    yield from _csv_chunk(chunk, through, tag_names, zone, scenes)
 
 
-def _csv_chunk(chunk, through, tag_names):
+def _csv_time(value, zone) -> str:
+    return timezone.localtime(value, zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _csv_chunk(chunk, through, tag_names, zone, scenes):
     tags: dict[int, list[str]] = {}
     pairs = through.objects.filter(follower_id__in=[row[0] for row in chunk]).values_list("follower_id", "tag_id")
     for follower_id, tag_id in pairs:
@@ -80,15 +123,15 @@ def _csv_chunk(chunk, through, tag_names):
             unionid,
             remark,
             int(subscribed),
-            subscribed_at.isoformat() if subscribed_at else "",
-            scene,
+            _csv_time(subscribed_at, zone),
+            scenes.get(scene, scene),
             qr,
             lang,
             "|".join(sorted(tags.get(pk, []))),
             int(black),
             "" if lat is None else lat,
             "" if lng is None else lng,
-            last.isoformat() if last else "",
+            _csv_time(last, zone),
         ]
 
 

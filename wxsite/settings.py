@@ -13,6 +13,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from wxsite import var
@@ -83,7 +84,9 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin theme (docs/architecture.md); its templates must come before django.contrib.admin's.
+    "unfold.apps.BasicAppConfig",
+    "wxsite.admin_config.AdminConfig",  # django.contrib.admin with the back office's site (wxsite/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -178,6 +181,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# zh-hans dates as the WeChat console writes them (wxsite/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["wxsite.formats"]
 TIME_ZONE = _text("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -282,6 +287,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followers.tasks.follower_stats_pull_nightly",
         "schedule": crontab(hour=4, minute=10),
     },
+}
+
+# The admin theme (django-unfold): the sidebar groups the models by the operator's jobs (wxsite/admin_site.py).
+UNFOLD = {
+    "SITE_TITLE": "wxsite",
+    "SITE_HEADER": "wxsite 公众号后台",
+    "SITE_SYMBOL": "chat",
+    "SITE_URL": "/admin/",
+    "SHOW_VIEW_ON_SITE": False,
+    "STYLES": [lambda request: static("wxsite/admin.css")],
+    "SIDEBAR": {"show_search": True, "show_all_applications": False, "navigation": "wxsite.admin_site.sidebar_navigation"},
 }
 
 # WeChat

@@ -5,8 +5,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-admin.site.site_header = "wxsite 公众号后台"
-admin.site.site_title = "wxsite"
+from wxsite import views
 
 # Admin pages of models that moved to another app keep answering at their old addresses (bookmarks):
 # (old app label, model) -> new app label.
@@ -38,7 +37,7 @@ urlpatterns = [
     path("", include("messaging.inbound.urls")),
     path("wechat/<str:appid>/oauth/", include("accounts.urls")),
     path("api/v1/", include("wxsite.api_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 urlpatterns += i18n_patterns(

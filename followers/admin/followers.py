@@ -8,14 +8,14 @@ from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 from followers import selectors, tasks
-from followers.models import Follower, Tag
+from followers.models import SUBSCRIBE_SCENES, Follower, Tag
 from followers.services import operations
 
 from .sync import sync_start_for_operator
@@ -46,6 +46,19 @@ class FollowerForm(forms.ModelForm):
         return remark
 
 
+class SubscribeSceneFilter(admin.SimpleListFilter):
+    """The subscribe scenes by their console names (the parameter of the stock field filter, so old links work)."""
+
+    title = _("subscribe scene")
+    parameter_name = "subscribe_scene__exact"
+
+    def lookups(self, request, model_admin):
+        return list(SUBSCRIBE_SCENES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(subscribe_scene=self.value()) if self.value() else queryset
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -71,16 +84,16 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
         "tag_list",
         "subscribed",
         "subscribe_time",
-        "subscribe_scene",
+        "subscribe_scene_label",
         "blacklisted",
         "last_interaction_at",
-        "account",
+        "account_name",
     ]
     list_filter = [
         account_scoped_filter("account"),
         TagListFilter,
         "subscribed",
-        "subscribe_scene",
+        SubscribeSceneFilter,
         "blacklisted",
         ("subscribe_time", admin.DateFieldListFilter),
     ]
@@ -99,7 +112,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
                     "subscribed",
                     "subscribe_time",
                     "unsubscribed_at",
-                    "subscribe_scene",
+                    "subscribe_scene_label",
                     "qr_scene",
                     "language",
                     "last_interaction_at",
@@ -117,7 +130,7 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
         "subscribed",
         "subscribe_time",
         "unsubscribed_at",
-        "subscribe_scene",
+        "subscribe_scene_label",
         "qr_scene",
         "language",
         "last_interaction_at",
@@ -129,6 +142,13 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
+
+    def get_list_display(self, request):
+        # One account: the column would repeat its name on every row.
+        shown = super().get_list_display(request)
+        if accounts_for_user(request.user)[:2].count() < 2:
+            return [name for name in shown if name != "account_name"]
+        return shown
 
     def has_add_permission(self, request):
         return False  # followers come from WeChat
@@ -160,7 +180,19 @@ class FollowerAdmin(PullFromWeChatMixin, AccountScopedAdmin):
 
     @admin.display(description=_("tags (标签)"))
     def tag_list(self, obj):
-        return ", ".join(sorted(t.name for t in obj.tags.all())) or "—"
+        names = sorted(t.name for t in obj.tags.all())
+        if not names:
+            return "—"
+        chips = format_html_join("", '<span class="wx-chip">{}</span>', ((name,) for name in names))
+        return format_html('<span class="wx-chips">{}</span>', chips)
+
+    @admin.display(description=_("subscribe scene"), ordering="subscribe_scene")
+    def subscribe_scene_label(self, obj):
+        return obj.subscribe_scene_label or "—"
+
+    @admin.display(description=_("account"), ordering="account__name")
+    def account_name(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.account.appid, obj.account.name)
 
     @admin.display(description=_("last location"))
     def location(self, obj):

@@ -65,8 +65,8 @@ class AutoReplyRule(models.Model):
         blank=True,
         help_text=_("Leave both empty for all day. A window may wrap midnight (22:00 – 06:00). Server time zone."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         db_table = "messaging_autoreplyrule"

@@ -53,8 +53,8 @@ class KfAccount(WeChatSynced):
     accepted_case = models.PositiveIntegerField(_("open sessions"), default=0)
     exists_at_wechat = models.BooleanField(_("created at WeChat"), default=False)
     delete_requested = models.BooleanField(_("deletion requested"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         db_table = "messaging_kfaccount"
@@ -79,7 +79,7 @@ class Conversation(models.Model):
     last_from_follower = models.BooleanField(_("last message from the follower"), default=True)
     unread_count = models.PositiveIntegerField(_("unread"), default=0)
     last_read_at = models.DateTimeField(_("last read at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "messaging_conversation"

@@ -229,7 +229,17 @@ class MassMessageEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.old_status} → {self.new_status}"
+        return f"{self.status_label(self.old_status)} → {self.status_label(self.new_status)}"
+
+    def status_label(self, value: str) -> str:
+        """A stored state (``draft``, ``scheduled``…) as the admin names it; an unknown one as stored."""
+        if not value:
+            return "—"
+        choices = MassBatch.Status if self.batch_id is not None else MassMessage.Status
+        try:
+            return str(choices(value).label)
+        except ValueError:
+            return value
 
 
 # Shared by the mass and template-message send APIs (Idempotency-Key header).
@@ -248,7 +258,7 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(_("request fingerprint"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("answer status"))
     response_body = models.JSONField(_("answer body"), encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         db_table = "messaging_idempotencykey"

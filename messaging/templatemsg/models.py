@@ -25,8 +25,8 @@ class MessageTemplate(WeChatSynced):
     keywords = models.JSONField(
         _("keywords"), default=list, blank=True, help_text=_("Keyword names parsed from the content, e.g. keyword1, thing2.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         db_table = "messaging_messagetemplate"

@@ -20,6 +20,18 @@ BATCH_COLOURS = {
 }
 
 
+# WeChat's Status of a finished mass job (MASSSENDJOBFINISH / get), as the console words it.
+JOB_STATUSES = {"send success": _("Sent (发送成功)"), "send fail": _("Send failed (发送失败)")}
+
+
+def job_status_label(value: str) -> str:
+    if not value:
+        return "—"
+    if value.startswith("err(") and value.endswith(")"):
+        return _("Failed, WeChat error %(code)s (发送失败)") % {"code": value[4:-1]}
+    return str(JOB_STATUSES.get(value, value))
+
+
 class MassBatchInline(TabularInline):
     model = MassBatch
     extra = 0
@@ -32,7 +44,7 @@ class MassBatchInline(TabularInline):
         "resend_note",
         "attempts",
         "msg_id",
-        "job_status",
+        "job_status_display",
         "counts",
         "error",
     ]
@@ -41,6 +53,10 @@ class MassBatchInline(TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("job status"))
+    def job_status_display(self, obj):
+        return job_status_label(obj.job_status)
 
     @admin.display(description=_("error"))
     def error(self, obj):
@@ -81,9 +97,17 @@ class MassMessageEventInline(TabularInline):
     model = MassMessageEvent
     extra = 0
     can_delete = False
-    fields = ["at", "old_status", "new_status", "actor", "actor_label", "reason"]
+    fields = ["at", "old_status_label", "new_status_label", "actor", "actor_label", "reason"]
     readonly_fields = fields
     verbose_name_plural = _("history")
+
+    @admin.display(description=_("from"))
+    def old_status_label(self, obj):
+        return obj.status_label(obj.old_status)
+
+    @admin.display(description=_("to"))
+    def new_status_label(self, obj):
+        return obj.status_label(obj.new_status)
 
     def has_add_permission(self, request, obj=None):
         return False
