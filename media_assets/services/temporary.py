@@ -7,6 +7,7 @@ The local file is what we keep. ``media_id_for_use`` gives a media_id WeChat sti
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -28,8 +29,11 @@ logger = logging.getLogger(__name__)
 EXPIRY_MARGIN = timedelta(minutes=10)
 
 
-class MediaUnavailable(Exception):
-    """The media cannot be sent: WeChat no longer holds it and there is no local file to upload again."""
+class MediaUnavailable(WeChatError):
+    """The media cannot be sent: WeChat no longer holds it (40007) and there is no local file to upload again."""
+
+    def __init__(self, errmsg: str = "temporary media expired and its file is gone"):
+        super().__init__(40007, errmsg)
 
 
 def temporary_media_create(*, account, kind: str, upload: File, user=None, send_now: bool = True) -> TemporaryMedia:
@@ -96,7 +100,7 @@ def media_id_for_use(*, media: TemporaryMedia) -> str:
             media.media_id, media.expires_at = locked.media_id, locked.expires_at
             return locked.media_id
         if not locked.file:
-            raise MediaUnavailable(WeChatError(40007).display)
+            raise MediaUnavailable()
         temporary_media_upload(media=locked)
     media.media_id, media.expires_at, media.uploaded_at = locked.media_id, locked.expires_at, locked.uploaded_at
     return locked.media_id
@@ -109,3 +113,30 @@ def media_id_for_send(*, account, media_id: str) -> str:
     if media is None:
         return media_id
     return media_id_for_use(media=media)
+
+
+MEDIA_KEYS = ("media_id", "thumb_media_id")
+
+
+def payload_media_fresh(*, account, payload: dict) -> dict:
+    """A customer-service payload (``{"msgtype": t, t: {...}}``) with its temporary media_ids made current."""
+    msgtype = payload.get("msgtype")
+    body = payload.get(msgtype) if msgtype else None
+    if not isinstance(body, dict):
+        return payload
+    fresh = {key: media_id_for_send(account=account, media_id=body[key]) for key in MEDIA_KEYS if body.get(key)}
+    if all(body[key] == value for key, value in fresh.items()):
+        return payload
+    return {**payload, msgtype: {**body, **fresh}}
+
+
+def outgoing_media_fresh(*, account, message):
+    """A ``wechat.outgoing`` value with the temporary media_ids it names made current (other ids unchanged)."""
+    changes = {}
+    for key in MEDIA_KEYS:
+        value = getattr(message, key, "")
+        if value:
+            changes[key] = media_id_for_send(account=account, media_id=value)
+    if getattr(message, "media_ids", None):
+        changes["media_ids"] = tuple(media_id_for_send(account=account, media_id=m) for m in message.media_ids)
+    return replace(message, **changes) if changes else message

@@ -197,6 +197,9 @@ def test_message_log_and_kf_change_page_render(
 ):
     from sandbox.models import SandboxFault
 
+    from media_assets.tests.factories import MaterialFactory
+
+    MaterialFactory(account=conversation.account, media_id="MEDIA_1")
     SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/custom/send", kind="errcode", value=45047, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(thread_url(conversation), {"kind": "image", "media_id": "MEDIA_1"})
