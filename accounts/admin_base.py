@@ -6,10 +6,10 @@ import logging
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
+from accounts.badges import SYNC_COLOURS, badge, progress_bar, sync_badge  # noqa: F401  (admins import them from here)
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 from wechat.errors import BASE_URL_REFUSED, WeChatError
@@ -130,34 +130,3 @@ def wechat_error_message(request, exc: WeChatError, *, action: str = "") -> None
     prefix = f"{action}: " if action else ""
     said = _("Not sent to WeChat") if exc.errcode == BASE_URL_REFUSED else _("WeChat answered")
     messages.error(request, f"{prefix}{said} {exc.errcode} — {exc.meaning_zh} / {exc.meaning_en}")
-
-
-SYNC_COLOURS = {"pending": "#b7791f", "synced": "#2f855a", "failed": "#c53030", "syncing": "#2b6cb0"}
-
-
-def badge(colour: str, label: str, title: str = ""):
-    """A small coloured label; ``title`` (e.g. the last WeChat error) shows on hover."""
-    return format_html(
-        '<span class="wx-badge" title="{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px;'
-        'font-size:11px;white-space:nowrap;display:inline-block">{}</span>',
-        title or "",
-        colour or "#4a5568",
-        label,
-    )
-
-
-def sync_badge(status: str, label: str, error: str = ""):
-    return badge(SYNC_COLOURS.get(status, "#4a5568"), label, error)
-
-
-def progress_bar(done: int, total: int):
-    pct = int(done * 100 / total) if total else 0
-    return format_html(
-        '<span class="wx-progress" style="white-space:nowrap;display:inline-flex;align-items:center;gap:6px">'
-        '<span style="width:120px;background:#e2e8f0;border-radius:4px;height:12px;display:inline-block" title="{} / {}">'
-        '<span style="width:{}%;background:#38a169;height:12px;border-radius:4px;display:block"></span></span> {}%</span>',
-        done,
-        total,
-        pct,
-        pct,
-    )

@@ -276,3 +276,30 @@ class SandboxMenu(models.Model):
             models.UniqueConstraint(fields=["app", "menuid"], name="uniq_sandbox_menu_id"),
             models.UniqueConstraint(fields=["app"], condition=models.Q(conditional=False), name="uniq_sandbox_default_menu"),
         ]
+class SandboxMedia(models.Model):
+    """A temporary media (media/upload, or a file a follower sent): WeChat keeps it 3 days on the app's clock."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="media")
+    media_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=8)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(default=b"")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+
+class SandboxMaterial(models.Model):
+    """A permanent material (material/add_material) in an app's library."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="materials")
+    media_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=8)
+    name = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(default=b"")
+    title = models.CharField(max_length=128, blank=True)
+    description = models.TextField(blank=True)
+    url = models.CharField(max_length=255, blank=True)
+    update_time = models.IntegerField()
+
+    class Meta:
+        ordering = ["-update_time", "-id"]

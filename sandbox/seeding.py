@@ -8,6 +8,7 @@ from .models import SandboxFollower, SandboxTag
 from .seeders.autoreply import sandbox_rules_seed
 from .seeders.kefu import sandbox_seed_kf_account
 from .seeders.mass import sandbox_mass_seed
+from .seeders.media import sandbox_media_seed
 from .seeders.menus import sandbox_menu_seed
 from .seeders.qrcodes import sandbox_qrcodes_seed
 from .seeders.templatemsg import sandbox_templates_seed
@@ -40,4 +41,5 @@ SEEDERS: list = [
     sandbox_templates_seed,
     sandbox_qrcodes_seed,
     seed_follower_stats,
+    sandbox_media_seed,
 ]

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 
-from . import phone
+from . import images, phone
+from .endpoints.media import follower_media_put
 from .models import SandboxApp, SandboxDelivery, SandboxTemplate
 
 DEFAULT_OPENID = "oSandboxFollower0000000000001"
@@ -45,6 +46,13 @@ def _fields_for(action: str, post) -> dict | None:
             "Label": text or "广州市天河区",
         }
     return None
+
+
+def _picture_fields(app: SandboxApp, post) -> dict:
+    """The follower sends a picture: WeChat keeps it as a temporary media the account downloads (media/get)."""
+    label = post.get("content", "").strip()[:20] or "photo"
+    media_id = follower_media_put(app, kind="image", content=images.png(width=240, height=160, color="#576b95", label=label))
+    return {"MsgType": "image", "PicUrl": f"http://mmbiz.qpic.cn/mmbiz_png/sandbox/{media_id[:16]}/0", "MediaId": media_id}
 
 
 def apps_for_user(user):
@@ -94,7 +102,8 @@ def phone_page(request):
     app = next((a for a in apps if a.appid == request.GET.get("appid")), apps[0] if apps else None)
     openid = (request.GET.get("openid") or DEFAULT_OPENID).strip()[:64]
     if request.method == "POST" and app is not None:
-        fields = _fields_for(request.POST.get("action", ""), request.POST)
+        action = request.POST.get("action", "")
+        fields = _picture_fields(app, request.POST) if action == "image" else _fields_for(action, request.POST)
         if fields is None:
             messages.error(request, _("Type a message, or give a key for menu clicks and scans."))
         else:

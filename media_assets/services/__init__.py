@@ -1,0 +1,2 @@
+"""Writes of the media library: ``limits`` (checked before any upload), ``materials`` (permanent), ``pull``
+(the library from WeChat), ``temporary`` (3-day media, re-uploaded on use) and ``received`` (followers' files)."""
