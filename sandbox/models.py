@@ -240,6 +240,35 @@ class SandboxTemplateReceiver(models.Model):
         constraints = [models.UniqueConstraint(fields=["app", "openid"], name="uniq_sandbox_template_receiver")]
 
 
+class SandboxMedia(models.Model):
+    """A temporary media (media/upload, or a file a follower sent): WeChat keeps it 3 days on the app's clock."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="media")
+    media_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=8)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(default=b"")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+
+class SandboxMaterial(models.Model):
+    """A permanent material (material/add_material) in an app's library."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="materials")
+    media_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=8)
+    name = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(default=b"")
+    title = models.CharField(max_length=128, blank=True)
+    description = models.TextField(blank=True)
+    url = models.CharField(max_length=255, blank=True)
+    update_time = models.IntegerField()
+
+    class Meta:
+        ordering = ["-update_time", "-id"]
+
+
 class SandboxArticleImage(models.Model):
     """An image uploaded with media/uploadimg for use inside article HTML; served back at its URL."""
 

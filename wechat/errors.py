@@ -141,6 +141,16 @@ ERRORS: dict[int, ErrorInfo] = {
     88010: ErrorInfo(P, "获取评论数目不合法", "Invalid number of comments requested"),
 }
 
+# Temporary media and permanent materials (API.md §5)
+ERRORS.update(
+    {
+        40006: ErrorInfo(P, "不合法的文件大小", "Invalid media file size"),
+        41006: ErrorInfo(P, "缺少 media_id 参数", "media_id missing"),
+        45001: ErrorInfo(P, "多媒体文件大小超过限制", "Media file larger than WeChat allows"),
+        45007: ErrorInfo(P, "语音播放时间超过限制（60 秒）", "Voice longer than 60 seconds"),
+    }
+)
+
 # Not WeChat codes: what the gateway reports when no answer came back.
 TIMEOUT = -1001
 CONNECTION_ERROR = -1002

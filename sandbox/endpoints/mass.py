@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from ..core import Call, SandboxError, endpoint
+from ..core import Call, SandboxError, app_now, endpoint
 from ..models import SandboxApp, SandboxCall, SandboxDelivery, SandboxFault, SandboxFollower
 
 JOB_CHANNEL = "mass_job"
@@ -65,9 +65,15 @@ def media_known(app: SandboxApp, media_id: str) -> bool:
         return False
     for model in apps.get_app_config("sandbox").get_models():
         names = {f.name for f in model._meta.get_fields()}
-        if {"app", "media_id"} <= names and model.objects.filter(app=app, media_id=media_id).exists():
+        if {"app", "media_id"} <= names and _live(model, names, app).filter(media_id=media_id).exists():
             return True
     return False
+
+
+def _live(model, names: set, app: SandboxApp):
+    """The app's rows of a media table; a temporary media whose 3 days are over is gone."""
+    rows = model.objects.filter(app=app)
+    return rows.filter(expires_at__gt=app_now(app)) if "expires_at" in names else rows
 
 
 def tag_known(app: SandboxApp, tagid: int) -> bool:

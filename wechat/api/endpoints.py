@@ -112,6 +112,8 @@ class Endpoint(Enum):
     MATERIAL_DEL = _post("cgi-bin/material/del_material")
     MATERIAL_COUNT = _get("cgi-bin/material/get_materialcount")
     MATERIAL_BATCHGET = _read("cgi-bin/material/batchget_material")
+    # Offline since 2022 (45106, API.md §5): never called; listed so the sandbox answers it as WeChat does.
+    MATERIAL_ADD_NEWS = _post("cgi-bin/material/add_news")
 
     # Drafts and publishing (API.md §5; wechatpy 1.8.18 has neither)
     DRAFT_ADD = _post("cgi-bin/draft/add")
