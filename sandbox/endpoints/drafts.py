@@ -23,14 +23,13 @@ import secrets
 import time
 
 from celery import shared_task
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpResponse
 
 from ..core import Call, SandboxError, app_now, endpoint
-from ..models import SandboxApp, SandboxArticleImage, SandboxDraft, SandboxFault, SandboxPublish
+from ..models import SandboxApp, SandboxArticleImage, SandboxDraft, SandboxFault, SandboxMaterial, SandboxPublish
 
 MAX_ARTICLES = 8
 TITLE_MAX = 64
@@ -118,11 +117,7 @@ def _clean_content(app: SandboxApp, html: str) -> str:
 
 def permanent_cover(app: SandboxApp, media_id: str) -> dict | None:
     """The permanent image or thumb material with this media_id, as {media_id, url}; None when there is none."""
-    try:
-        material = apps.get_model("sandbox", "SandboxMaterial")
-    except LookupError:
-        return None
-    row = material.objects.filter(app=app, media_id=media_id, type__in=("image", "thumb")).first()
+    row = SandboxMaterial.objects.filter(app=app, media_id=media_id, type__in=("image", "thumb")).first()
     return None if row is None else {"media_id": row.media_id, "url": row.url}
 
 
