@@ -7,10 +7,10 @@ from django.db.models import QuerySet
 from .models import ArticleComment, Draft, Material, PublishedArticle
 
 
-def published_articles_usable(*, account) -> QuerySet[PublishedArticle]:
-    """Published, not deleted articles of the account, newest first (for replies and menus)."""
+def published_articles_usable(*, accounts) -> QuerySet[PublishedArticle]:
+    """Published, not deleted articles of these accounts, newest first (for replies and menus)."""
     return (
-        PublishedArticle.objects.filter(account=account, is_deleted=False)
+        PublishedArticle.objects.filter(account__in=accounts, is_deleted=False)
         .exclude(url="")
         .order_by("-published_at", "article_id", "index")
     )
