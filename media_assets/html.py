@@ -13,7 +13,8 @@ import nh3
 
 TAGS = {
     "p", "br", "span", "strong", "b", "em", "i", "u", "s", "sub", "sup", "blockquote", "h1", "h2", "h3", "h4",
-    "ul", "ol", "li", "a", "img", "hr", "pre", "code", "section", "table", "thead", "tbody", "tr", "th", "td",
+    "ul", "ol", "li", "a", "img", "figure", "figcaption", "hr", "pre", "code", "section", "table", "thead", "tbody",
+    "tr", "th", "td",
 }  # fmt: skip
 ATTRIBUTES = {
     "*": {"style"},

@@ -48,6 +48,8 @@ EDITOR_EXTENSIONS = {
     "HardBreak": True,
     "Link": {"enableTarget": False, "protocols": ["http", "https"]},
     "Image": True,
+    "Figure": True,  # the toolbar's image button: an image (by URL) with an optional caption
+    "Caption": True,
     "History": True,
 }
 

@@ -57,7 +57,13 @@ def publish_submit(*, job_id: int) -> PublishJob | None:
         return None
     job = PublishJob.objects.select_related("account").get(pk=job_id)
     try:
-        submitted = drafts_api.publish_submit(account=job.account, media_id=job.media_id)
+        # The call and the publish_id land in one transaction that locks nothing during the call (the claim above
+        # is committed): an event that follows its commit (the in-process sandbox's) finds the publish_id stored.
+        with transaction.atomic():
+            submitted = drafts_api.publish_submit(account=job.account, media_id=job.media_id)
+            PublishJob.objects.filter(pk=job.pk).update(
+                status=PublishJob.Status.PUBLISHING, publish_id=submitted.publish_id, msg_data_id=submitted.msg_data_id
+            )
     except WeChatError as exc:
         PublishJob.objects.filter(pk=job.pk).update(
             status=PublishJob.Status.REFUSED, errcode=exc.errcode, last_error=exc.display[:255], finished_at=timezone.now()
@@ -65,9 +71,6 @@ def publish_submit(*, job_id: int) -> PublishJob | None:
         logger.warning("publish.refused", extra={"job_id": job.pk, "errcode": exc.errcode})
         job.refresh_from_db()
         return job
-    # Only a job still submitting takes the acceptance: the event may have finished it already.
-    PublishJob.objects.filter(pk=job.pk, status=PublishJob.Status.SUBMITTING).update(status=PublishJob.Status.PUBLISHING)
-    PublishJob.objects.filter(pk=job.pk).update(publish_id=submitted.publish_id, msg_data_id=submitted.msg_data_id)
     logger.info("publish.submitted", extra={"job_id": job.pk, "publish_id": submitted.publish_id})
     job.refresh_from_db()
     return job
