@@ -1,3 +1,3 @@
-"""Admin of media_assets, one module per area."""
+"""Admin of media_assets, one module per area; each module registers its ModelAdmin."""
 
-from . import articles  # noqa: F401
+from . import articles, library  # noqa: F401

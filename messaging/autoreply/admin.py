@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scoped_filter
 from accounts.selectors import accounts_for_user
+from media_assets.forms import library_refusal, picker_attach
 from media_assets.selectors import news_article_fields, published_articles_usable
 
 from . import services
@@ -29,6 +30,15 @@ def _kept_contents(formset) -> list[AutoReplyContent]:
         if form.cleaned_data and not form.cleaned_data.get("DELETE") and (form.instance.pk or form.has_changed())
     ]
     return sorted(kept, key=lambda content: content.position if content.position is not None else 0)
+
+
+# Reply type → the library types its media_id (or, for music, its thumb_media_id) may name.
+LIBRARY_KINDS = {
+    AutoReplyContent.Type.IMAGE: ("media_id", ["image"]),
+    AutoReplyContent.Type.VOICE: ("media_id", ["voice"]),
+    AutoReplyContent.Type.VIDEO: ("media_id", ["video"]),
+    AutoReplyContent.Type.MUSIC: ("thumb_media_id", ["thumb", "image"]),
+}
 
 
 class AutoReplyContentForm(forms.ModelForm):
@@ -63,10 +73,29 @@ class AutoReplyContentFormSet(forms.BaseInlineFormSet):
             article = (form.cleaned_data or {}).get("published_article")
             if article is not None and article.account_id != self.instance.account_id:
                 raise ValidationError(_("The published article belongs to another account."))
+        self._library_check()
+        if any(self.errors):
+            return
         try:
             services.rule_clean(rule=self.instance, contents=[copy.copy(c) for c in _kept_contents(self)])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from exc
+
+    def _library_check(self) -> None:
+        """A media_id must name a permanent material of the account: a reply lives longer than a temporary one."""
+        account = getattr(self.instance, "account", None) if self.instance.account_id else None
+        if account is None:
+            return
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            field, kinds = LIBRARY_KINDS.get(form.cleaned_data.get("reply_type"), (None, None))
+            if field and (
+                message := library_refusal(
+                    account=account, media_id=form.cleaned_data.get(field) or "", kinds=kinds, permanent_only=True
+                )
+            ):
+                form.add_error(field, message)
 
 
 class RuleChangelistFormSet(forms.BaseModelFormSet):
@@ -111,6 +140,9 @@ class AutoReplyContentInline(StackedInline):
             field.widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
         elif db_field.name == "articles":
             field.widget = forms.Textarea(attrs={"rows": 3, "cols": 80})
+        elif db_field.name in ("media_id", "thumb_media_id") and request is not None:
+            kinds = ["image", "voice", "video"] if db_field.name == "media_id" else ["thumb", "image"]
+            picker_attach(field, accounts=accounts_for_user(request.user), kinds=kinds, permanent_only=True)
         return field
 
 

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
+from media_assets.previews import preview
 from wechat.errors import describe
 
 from .models import InboundMessage
@@ -22,6 +23,7 @@ class InboundMessageAdmin(AccountScopedAdmin):
         "msg_type",
         "event",
         "short_content",
+        "media",
         "reply_sent",
         "matched_rule",
         "thread_link",
@@ -35,7 +37,7 @@ class InboundMessageAdmin(AccountScopedAdmin):
         account_scoped_filter("matched_rule"),
         "received_at",
     ]
-    list_select_related = ["account", "matched_rule"]
+    list_select_related = ["account", "matched_rule", "received_media"]
     search_fields = ["=openid", "content", "event_key", "msg_id"]
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
@@ -52,6 +54,11 @@ class InboundMessageAdmin(AccountScopedAdmin):
     @admin.display(description=_("content"))
     def short_content(self, obj):
         return (obj.content or obj.event_key)[:60]
+
+    @admin.display(description=_("file"))
+    def media(self, obj):
+        """The picture, voice or video a follower sent, kept by the media library."""
+        return preview(obj.received_media, size=64) if obj.received_media_id else ""
 
     @admin.display(description=_("side effects"))
     def effect_failures_badge(self, obj):

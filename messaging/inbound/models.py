@@ -37,6 +37,16 @@ class InboundMessage(models.Model):
         verbose_name=_("matched auto-reply rule"),
         db_index=False,
     )
+    # The file of an image, voice or video message, downloaded and kept by media_assets.
+    received_media = models.ForeignKey(
+        "media_assets.TemporaryMedia",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_messages",
+        verbose_name=_("received media"),
+        db_index=False,
+    )
 
     class Meta:
         db_table = "messaging_inboundmessage"
@@ -47,6 +57,9 @@ class InboundMessage(models.Model):
         indexes = [
             models.Index(fields=["account", "openid", "-received_at"], name="inbound_thread_idx"),
             models.Index(fields=["account", "id"], condition=models.Q(handled_at__isnull=True), name="inbound_unhandled_idx"),
+            models.Index(
+                fields=["received_media"], condition=models.Q(received_media__isnull=False), name="inbound_received_media_idx"
+            ),
         ]
 
     def __str__(self):

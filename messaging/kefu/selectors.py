@@ -199,7 +199,7 @@ def follower_thread(*, account, openid: str, limit: int = 200, events: str = "th
     ``events="thread"`` keeps the follower's own events (follows, menu clicks, scans); ``"all"`` shows every event.
     At most the newest ``limit`` inbound and ``limit`` outbound rows are read; the newest ``limit`` items are returned.
     """
-    inbound = InboundMessage.objects.filter(account=account, openid=openid).select_related("matched_rule")
+    inbound = InboundMessage.objects.filter(account=account, openid=openid).select_related("matched_rule", "received_media")
     if events == "thread":
         inbound = inbound.annotate(event_lower=Lower("event")).filter(thread_filter())
     items = [
@@ -210,3 +210,23 @@ def follower_thread(*, account, openid: str, limit: int = 200, events: str = "th
     items += [ThreadItem(at=m.created_at, outbound=m) for m in outbound]
     items.sort(key=lambda item: (item.at, item.outbound is not None))
     return items[-limit:]
+
+
+def conversations_last_media(*, conversations) -> dict:
+    """(account_id, openid) → the file of the follower's last message, for conversations whose last message was one."""
+    wanted = {(c.account_id, c.openid): c.last_message_at for c in conversations if c.last_from_follower}
+    if not wanted:
+        return {}
+    rows = (
+        InboundMessage.objects.filter(
+            account_id__in={a for a, _ in wanted}, openid__in={o for _, o in wanted}, received_media__isnull=False
+        )
+        .select_related("received_media")
+        .order_by("-create_time", "-id")
+    )
+    found: dict = {}
+    for inbound in rows[: len(wanted) * 5]:
+        key = (inbound.account_id, inbound.openid)
+        if key in wanted and key not in found and inbound.create_time >= wanted[key]:
+            found[key] = inbound.received_media
+    return found

@@ -99,6 +99,7 @@ def test_every_app_registers_its_effect_in_order():
     names = [effect.name for effect in effects.effects()]
     assert names == [
         "followers.event",
+        "media_assets.follower_media",
         "kefu.conversation",
         "autoreply.followups",
         "mass.job_finished",

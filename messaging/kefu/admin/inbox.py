@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin
 from accounts.selectors import accounts_for_user
+from media_assets.forms import library_refusal, picker_attach
+from media_assets.previews import preview
 from messaging.kefu import selectors as kefu_selectors
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation
@@ -38,6 +40,9 @@ class ReplyForm(forms.Form):
         "miniprogrampage": ["appid", "pagepath", "mp_title", "thumb_media_id"],
     }
 
+    # What the media library may supply for each media field (checked: a media_id it lacks is refused).
+    LIBRARY_KINDS = {"media_id": ["image"], "thumb_media_id": ["thumb", "image"]}
+
     kind = forms.ChoiceField(label=_("type"), choices=KINDS, initial="text", widget=forms.RadioSelect)
     content = forms.CharField(label=_("text"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     media_id = forms.CharField(label=_("image media_id"), required=False, max_length=128)
@@ -56,12 +61,21 @@ class ReplyForm(forms.Form):
         self.conversation = conversation
         kf_accounts = kefu_selectors.kf_accounts_for_reply(account=conversation.account)
         self.fields["kf_account"].choices = [("", _("(the account itself)"))] + [(kf.kf_account, str(kf)) for kf in kf_accounts]
+        accounts = [conversation.account]
+        picker_attach(self.fields["media_id"], accounts=accounts, kinds=self.LIBRARY_KINDS["media_id"])
+        picker_attach(self.fields["thumb_media_id"], accounts=accounts, kinds=self.LIBRARY_KINDS["thumb_media_id"])
 
     def clean(self):
         cleaned = super().clean()
         for name in self.REQUIRED.get(cleaned.get("kind"), []):
             if not str(cleaned.get(name) or "").strip():
                 self.add_error(name, _("Required for this type of message."))
+            elif name in self.LIBRARY_KINDS and (
+                message := library_refusal(
+                    account=self.conversation.account, media_id=cleaned[name], kinds=self.LIBRARY_KINDS[name]
+                )
+            ):
+                self.add_error(name, message)
         window = kefu_selectors.reply_window(account=self.conversation.account, openid=self.conversation.openid)
         if not window.is_open:
             raise ValidationError(window.explanation)
@@ -126,11 +140,13 @@ class ConversationAdmin(AccountScopedAdmin):
         conversations = list(page.object_list)
         remarks = kefu_selectors.follower_remarks(conversations=conversations)
         windows = kefu_selectors.reply_windows(conversations=conversations)
+        last_media = kefu_selectors.conversations_last_media(conversations=conversations)
         rows = [
             {
                 "conversation": c,
                 "label": remarks.get((c.account_id, c.openid), ""),
                 "window": windows[c.pk],
+                "media": preview(last_media.get((c.account_id, c.openid)), size=40),
                 "url": reverse("admin:kefu_conversation_change", args=[c.pk]),
             }
             for c in conversations
@@ -231,6 +247,8 @@ def _thread_row(item: kefu_selectors.ThreadItem) -> dict:
     if item.inbound is not None:
         m = item.inbound
         row = {"at": item.at, "side": "in", "kind": m.event or m.msg_type, "text": _inbound_text(m), "payload": m.payload}
+        if m.received_media_id:
+            row["media"] = preview(m.received_media, size=240)
         if item.reply is not None:
             row["reply"] = item.reply
             row["rule"] = m.matched_rule

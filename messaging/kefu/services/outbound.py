@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from media_assets.services.temporary import payload_media_fresh
 from wechat.api import kf
 from wechat.errors import WeChatError, WeChatTimeout
 
@@ -76,7 +77,9 @@ def outbound_send(*, outbound: OutboundMessage) -> dict:
         logger.info("customer_service.send_skipped", extra={"outbound_id": outbound.pk, "status": outbound.status})
         return {"errcode": outbound.errcode or 0, "errmsg": "not queued", "status": outbound.status}
     try:
-        kf.custom_send(account=outbound.account, openid=outbound.openid, payload=outbound.payload, kf_account=outbound.kf_account)
+        # A temporary media that expired since the message was written is uploaded again first.
+        payload = payload_media_fresh(account=outbound.account, payload=outbound.payload)
+        kf.custom_send(account=outbound.account, openid=outbound.openid, payload=payload, kf_account=outbound.kf_account)
     except WeChatError as exc:
         if isinstance(exc, WeChatTimeout):
             status = OutboundMessage.Status.UNKNOWN

@@ -195,8 +195,10 @@ def test_kf_admin_delete_removes_it_at_wechat(admin_client, account, sandbox_app
 def test_message_log_and_kf_change_page_render(
     admin_client, account, conversation, sandbox_app, prefix, django_capture_on_commit_callbacks
 ):
+    from media_assets.tests.factories import MaterialFactory
     from sandbox.models import SandboxFault
 
+    MaterialFactory(account=conversation.account, media_id="MEDIA_1")
     SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/custom/send", kind="errcode", value=45047, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(thread_url(conversation), {"kind": "image", "media_id": "MEDIA_1"})

@@ -8,8 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import accounts_for_user
 from followers.models import Tag
+from media_assets.forms import library_refusal, picker_attach
 from messaging.mass import services as mass
 from messaging.mass.models import MassMessage
+
+# What the media library supplies per message type (mpnews names a draft, checked by the articles' own rules).
+LIBRARY_KINDS = {MassMessage.MsgType.VOICE: ["voice"], MassMessage.MsgType.VIDEO: ["video"]}
 
 
 class MassMessageForm(forms.ModelForm):
@@ -63,6 +67,10 @@ class MassMessageForm(forms.ModelForm):
         if "tag" in self.fields and user_accounts is not None:
             self.fields["tag"].queryset = Tag.objects.filter(account__in=user_accounts)
             self.fields["filter_tag"].queryset = Tag.objects.filter(account__in=user_accounts)
+        if user_accounts is not None:
+            picker_attach(self.fields["media_ids_text"], accounts=user_accounts, kinds=["image"], multiple=True)
+            if "media_id" in self.fields:
+                picker_attach(self.fields["media_id"], accounts=user_accounts, kinds=["voice", "video"])
         instance = self.instance
         if instance.pk:
             self.initial.setdefault("media_ids_text", "\n".join(instance.media_ids or []))
@@ -81,6 +89,7 @@ class MassMessageForm(forms.ModelForm):
             self.add_error("openids_text", _("Not OpenIDs: %(list)s") % {"list": ", ".join(invalid[:5])})
         data["openids"] = valid
         data["media_ids"] = [line.strip() for line in (data.get("media_ids_text") or "").splitlines() if line.strip()]
+        self._library_check(data)
         spec = {}
         if data.get("filter_tag"):
             spec["tag"] = data["filter_tag"].pk
@@ -92,6 +101,20 @@ class MassMessageForm(forms.ModelForm):
             spec["subscribed_before"] = data["filter_before"].isoformat()
         data["follower_filter"] = spec
         return data
+
+    def _library_check(self, data) -> None:
+        """Media must come from the account's library: a media_id it lacks is refused here, not at send time."""
+        account, msgtype = data.get("account"), data.get("msgtype")
+        if account is None:
+            return
+        if msgtype == MassMessage.MsgType.IMAGE:
+            problems = [library_refusal(account=account, media_id=m, kinds=["image"]) for m in data["media_ids"]]
+            for problem in filter(None, problems):
+                self.add_error("media_ids_text", problem)
+        elif msgtype in LIBRARY_KINDS and (
+            problem := library_refusal(account=account, media_id=data.get("media_id") or "", kinds=LIBRARY_KINDS[msgtype])
+        ):
+            self.add_error("media_id", problem)
 
     def _post_clean(self):
         super()._post_clean()

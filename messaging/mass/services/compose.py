@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from media_assets.services.temporary import outgoing_media_fresh
 from wechat.api import mass as mass_api
 from wechat.errors import WeChatError
 
@@ -189,7 +190,7 @@ def mass_message_preview(*, message: MassMessage, openids: list[str], actor=None
             _("Enter one or more OpenIDs to preview to (invalid: %(list)s).") % {"list": ", ".join(invalid[:5])}
         )
     mass_message_validate(message)
-    value = message_value(message)
+    value = outgoing_media_fresh(account=message.account, message=message_value(message))
     results: list[tuple[str, WeChatError | None]] = []
     for openid in valid:
         try:

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from media_assets.services.temporary import outgoing_media_fresh
 from messaging.inbound.models import InboundMessage
 from wechat.api import mass as mass_api
 from wechat.errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError
@@ -195,7 +196,8 @@ def mass_batch_send(*, batch_id: int) -> dict:
     try:
         accepted = mass_api.mass_send(
             account=message.account,
-            message=message_value(message),
+            # A temporary media that expired since the message was composed is uploaded again first.
+            message=outgoing_media_fresh(account=message.account, message=message_value(message)),
             target=batch_target(batch),
             clientmsgid=batch.clientmsgid,
             send_ignore_reprint=message.send_ignore_reprint,
