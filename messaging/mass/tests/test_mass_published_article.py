@@ -31,3 +31,25 @@ def test_a_published_article_goes_out_as_mpnews(account, sandbox_app, settings, 
     sent = deliveries(sandbox_app)
     assert sorted(sent.values_list("openid", flat=True)) == sorted(ids)
     assert {d.payload["mpnews"]["media_id"] for d in sent} == {draft.media_id}
+
+
+def test_the_form_takes_a_drafts_media_id_and_refuses_an_unknown_one(
+    account, settings, tmp_path, rf, admin_user, django_capture_on_commit_callbacks
+):
+    from messaging.mass.admin.forms import MassMessageForm
+
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover_material(account), titles=("本周文章",))
+    draft.refresh_from_db()
+    request = rf.get("/")
+    request.user = admin_user
+
+    def form(media_id):
+        data = {"account": account.pk, "title": "t", "msgtype": "mpnews", "media_id": media_id, "audience": "all"}
+        return MassMessageForm(data=data, request=request)
+
+    assert form(draft.media_id).is_valid(), form(draft.media_id).errors
+    refused = form("NOT_A_DRAFT")
+    assert not refused.is_valid()
+    assert "Not a draft of this account" in refused.errors["media_id"][0]
