@@ -7,6 +7,7 @@ from .models import SandboxFollower, SandboxTag
 from .seeders.autoreply import sandbox_rules_seed
 from .seeders.kefu import sandbox_seed_kf_account
 from .seeders.mass import sandbox_mass_seed
+from .seeders.media import sandbox_media_seed
 from .seeders.templatemsg import sandbox_templates_seed
 
 
@@ -29,4 +30,5 @@ SEEDERS: list = [
     sandbox_seed_kf_account,
     sandbox_mass_seed,
     sandbox_templates_seed,
+    sandbox_media_seed,
 ]

@@ -194,6 +194,30 @@ STORAGES = {
     },
 }
 
+# Media library files (materials, temporary media, followers' pictures and voices): Django's storage. Local disk
+# under MEDIA_ROOT by default; MEDIA_STORAGE=s3 keeps them in an S3-compatible bucket through django-storages
+# (requirements/production.txt). Files are always served through the admin, which checks the operator's accounts
+# and, for S3, redirects to a signed URL valid MEDIA_S3_URL_SECONDS.
+MEDIA_STORAGE = _text("MEDIA_STORAGE", "local")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("MEDIA_S3_BUCKET"),
+            "endpoint_url": _text("MEDIA_S3_ENDPOINT_URL", "") or None,
+            "region_name": _text("MEDIA_S3_REGION", "") or None,
+            "access_key": _text("MEDIA_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": _text("MEDIA_S3_SECRET_ACCESS_KEY", "") or None,
+            "location": _text("MEDIA_S3_PREFIX", "media"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": int(_text("MEDIA_S3_URL_SECONDS", "300")),
+            "file_overwrite": False,
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

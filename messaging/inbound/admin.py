@@ -23,7 +23,7 @@ class InboundMessageAdmin(AccountScopedAdmin):
         "msg_type",
         "event",
         "short_content",
-        "media",
+        "received_file",
         "reply_sent",
         "matched_rule",
         "thread_link",
@@ -56,7 +56,7 @@ class InboundMessageAdmin(AccountScopedAdmin):
         return (obj.content or obj.event_key)[:60]
 
     @admin.display(description=_("file"))
-    def media(self, obj):
+    def received_file(self, obj):
         """The picture, voice or video a follower sent, kept by the media library."""
         return preview(obj.received_media, size=64) if obj.received_media_id else ""
 

@@ -44,3 +44,17 @@ def test_media_wechat_no_longer_has_is_failed_with_its_meaning(client, account, 
     media = receive(client, account, django_capture_on_commit_callbacks, "inbound/msg_image.xml", "gone").received_media
     assert media.sync_status == SyncStatus.FAILED
     assert media.last_error == "40007: 不合法的媒体文件 id（已过期或不存在） / Invalid media_id (expired or unknown)"
+
+
+def test_operators_see_the_followers_picture_in_the_log_the_inbox_and_the_thread(
+    admin_client, client, account, sandbox_app, django_capture_on_commit_callbacks
+):
+    media_id = follower_media_put(sandbox_app, kind="image", content=images.png())
+    inbound = receive(client, account, django_capture_on_commit_callbacks, "inbound/msg_image.xml", media_id)
+    src = f'src="/en/admin/media_assets/temporarymedia/{inbound.received_media_id}/file/"'
+    assert src in admin_client.get("/en/admin/inbound/inboundmessage/").content.decode()
+    assert src in admin_client.get("/en/admin/kefu/conversation/").content.decode()
+    thread = admin_client.get(f"/en/admin/kefu/conversation/thread/{account.pk}/{inbound.openid}/", follow=True)
+    assert src in thread.content.decode()
+    served = admin_client.get(f"/en/admin/media_assets/temporarymedia/{inbound.received_media_id}/file/")
+    assert served["Content-Type"] == "image/png"
