@@ -19,7 +19,8 @@ from .endpoints import Endpoint
 ARTICLE_CONTENT_MAX_CHARS = 20_000
 ARTICLE_CONTENT_MAX_BYTES = 1024 * 1024
 ARTICLES_PER_DRAFT = 8
-UPLOADIMG_MAX_BYTES = 1024 * 1024  # "< 1 MB", JPG/PNG
+UPLOADIMG_MAX_BYTES = 1024 * 1024  # "< 1 MB"
+UPLOADIMG_EXTENSIONS = (".jpg", ".jpeg", ".png")
 PAGE_MAX = 20
 
 INVALID_MEDIA_ID = 40007  # a missing or unknown thumb_media_id
@@ -174,8 +175,17 @@ def _checked_article(article: DraftArticle, endpoint: Endpoint) -> DraftArticle:
 
 
 def article_image_upload(*, account, image: IO[bytes], filename: str = "image.jpg") -> str:
-    """``media/uploadimg``: an image for use inside article HTML (JPG/PNG, under 1 MB); returns its URL."""
-    return str(gateway.call(account, Endpoint.MEDIA_UPLOADIMG, files={"media": (filename, image)})["url"])
+    """``media/uploadimg``: an image for use inside article HTML (JPG/PNG, under 1 MB); returns its URL.
+    Another format (40005) or size (40009) is refused without a call."""
+    endpoint = Endpoint.MEDIA_UPLOADIMG
+    if not filename.lower().endswith(UPLOADIMG_EXTENSIONS):
+        raise WeChatError(40005, f"invalid file type: {', '.join(UPLOADIMG_EXTENSIONS)} only", endpoint=endpoint.path)
+    start = image.tell()
+    size = image.seek(0, 2) - start
+    image.seek(start)
+    if size >= UPLOADIMG_MAX_BYTES:
+        raise WeChatError(40009, f"invalid image size: {size} bytes, under {UPLOADIMG_MAX_BYTES} only", endpoint=endpoint.path)
+    return str(gateway.call(account, endpoint, files={"media": (filename, image)})["url"])
 
 
 def draft_add(*, account, articles: Sequence[DraftArticle]) -> str:

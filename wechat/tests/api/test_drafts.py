@@ -43,8 +43,16 @@ def test_uploadimg_answers_a_url_the_sandbox_serves(account):
 
 def test_uploadimg_refuses_a_file_that_is_not_jpg_or_png(account):
     with pytest.raises(WeChatError) as refused:
-        drafts.article_image_upload(account=account, image=io.BytesIO(b"GIF89a..."), filename="a.gif")
-    assert refused.value.errcode == 40005
+        drafts.article_image_upload(account=account, image=io.BytesIO(b"GIF89a..."), filename="a.png")
+    assert refused.value.errcode == 40005  # the sandbox reads the bytes, as WeChat does
+
+
+def test_uploadimg_limits_known_in_advance_make_no_call(account, received):
+    for name, content, errcode in (("a.gif", png_bytes(), 40005), ("big.png", png_bytes() + b"\0" * (1 << 20), 40009)):
+        with pytest.raises(WeChatError) as refused:
+            drafts.article_image_upload(account=account, image=io.BytesIO(content), filename=name)
+        assert refused.value.errcode == errcode
+    assert received(Endpoint.MEDIA_UPLOADIMG) == []
 
 
 def test_draft_round_trip_in_the_samples_shapes(account, cover, received):
