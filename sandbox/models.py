@@ -303,3 +303,79 @@ class SandboxMaterial(models.Model):
 
     class Meta:
         ordering = ["-update_time", "-id"]
+
+
+class SandboxArticleImage(models.Model):
+    """An image uploaded with media/uploadimg for use inside article HTML; served back at its URL."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="article_images")
+    key = models.CharField(max_length=64, unique=True)
+    content_type = models.CharField(max_length=32)
+    content = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SandboxDraft(models.Model):
+    """A draft in an app's draft box (草稿箱); a published one stays for mass sends but leaves the box."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="drafts")
+    media_id = models.CharField(max_length=128, unique=True)
+    articles = models.JSONField(default=list)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    update_time = models.IntegerField()
+
+    class Meta:
+        ordering = ["-update_time", "-id"]
+
+
+class SandboxPublish(models.Model):
+    """One freepublish/submit: its job, then the published item (article_id) with its articles and URLs."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="publishes")
+    media_id = models.CharField(max_length=128)
+    articles = models.JSONField(default=list)  # the draft's articles, with url, need_open_comment and is_deleted
+    status = models.IntegerField(default=1)  # publish_status: 1 publishing until PUBLISHJOBFINISH
+    fail_idx = models.JSONField(default=list)
+    article_id = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    PUBLISH_ID_BASE = 2_247_000_000
+    MSG_DATA_ID_BASE = 2_650_000_000
+
+    class Meta:
+        ordering = ["-id"]
+
+    @property
+    def publish_id(self) -> str:
+        return str(self.PUBLISH_ID_BASE + self.pk)
+
+    @property
+    def msg_data_id(self) -> int:
+        return self.MSG_DATA_ID_BASE + self.pk
+
+
+class SandboxComment(models.Model):
+    """A follower's comment (留言) on a published article, with the account's reply."""
+
+    app = models.ForeignKey(SandboxApp, on_delete=models.CASCADE, related_name="comments")
+    msg_data_id = models.BigIntegerField()
+    index = models.PositiveSmallIntegerField()
+    user_comment_id = models.PositiveIntegerField()
+    openid = models.CharField(max_length=64)
+    content = models.TextField()
+    create_time = models.IntegerField()
+    elected = models.BooleanField(default=False)
+    deleted = models.BooleanField(default=False)
+    reply_content = models.TextField(blank=True)
+    reply_time = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["msg_data_id", "index", "user_comment_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "msg_data_id", "index", "user_comment_id"], name="uniq_sandbox_comment")
+        ]

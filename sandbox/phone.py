@@ -15,8 +15,14 @@ from .models import SandboxApp, SandboxDelivery, SandboxFollower, SandboxQRCode
 _INT_FIELDS = {"CreateTime", "MsgId", "MsgID", "TotalCount", "FilterCount", "SentCount", "ErrorCount"}
 
 
+class RawXml(str):
+    """Child elements written out already, for shapes a dict cannot hold (repeated elements such as fail_idx)."""
+
+
 def build_xml(fields: dict) -> str:
     def render(value) -> str:
+        if isinstance(value, RawXml):
+            return str(value)
         if isinstance(value, dict):
             return "".join(f"<{k}>{render(v)}</{k}>" for k, v in value.items())
         if isinstance(value, list):

@@ -5,6 +5,7 @@ from followers.services.tags import tags_pull_all
 
 from .generator import followers_demo_seed
 from .models import SandboxFollower, SandboxTag
+from .seeders.articles import sandbox_articles_seed
 from .seeders.autoreply import sandbox_rules_seed
 from .seeders.kefu import sandbox_seed_kf_account
 from .seeders.mass import sandbox_mass_seed
@@ -42,4 +43,5 @@ SEEDERS: list = [
     sandbox_qrcodes_seed,
     seed_follower_stats,
     sandbox_media_seed,
+    sandbox_articles_seed,
 ]

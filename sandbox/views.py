@@ -30,3 +30,10 @@ def api(request, api):
     if isinstance(body, HttpResponse):
         return body
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8")
+
+
+def article_image(request, key):
+    """An image uploaded with media/uploadimg, at the URL the sandbox answered (WeChat serves these from mmbiz)."""
+    from .endpoints.drafts import image_response
+
+    return image_response(key)

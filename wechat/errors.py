@@ -149,6 +149,19 @@ ERRORS: dict[int, ErrorInfo] = {
     65303: ErrorInfo(P, "没有默认菜单，不能创建个性化菜单", "No default menu: create it before conditional menus"),
     65304: ErrorInfo(P, "个性化菜单匹配规则为空", "The conditional menu's match rule is empty"),
     65305: ErrorInfo(P, "个性化菜单数量受限", "Too many conditional menus"),
+    # Drafts, publishing and comments
+    53503: ErrorInfo(P, "该草稿未通过发布检查", "The draft failed WeChat's publish check"),
+    53504: ErrorInfo(P, "需前往公众平台官网使用草稿", "This draft can only be used in the WeChat console"),
+    53505: ErrorInfo(P, "请手动保存成功后再发表", "Save the draft once in the WeChat console, then publish it"),
+    88000: ErrorInfo(P, "该文章未开启留言", "Comments are not open on this article"),
+    88001: ErrorInfo(P, "该图文不存在", "No such article (msg_data_id)"),
+    88002: ErrorInfo(P, "文章存在敏感信息", "The article contains sensitive content"),
+    88003: ErrorInfo(P, "精选评论数已达上限", "Too many elected comments"),
+    88004: ErrorInfo(P, "已被用户删除，无法精选", "The follower deleted the comment; it cannot be elected"),
+    88005: ErrorInfo(P, "已经回复过了", "The comment has a reply already"),
+    88007: ErrorInfo(P, "回复超过长度限制或为0", "The reply is empty or too long"),
+    88008: ErrorInfo(P, "该评论不存在", "No such comment"),
+    88010: ErrorInfo(P, "获取评论数目不合法", "Invalid number of comments requested"),
 }
 
 # Temporary media and permanent materials (API.md §5)

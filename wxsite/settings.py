@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "menus",
     "qrcodes",
     "sandbox",
+    "django_prose_editor",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followers.tasks.follower_stats_pull_nightly",
         "schedule": crontab(hour=4, minute=10),
     },
+    "media_assets.publish_jobs_poll": {
+        "task": "media_assets.tasks.publish_jobs_poll",
+        "schedule": timedelta(minutes=5),
+    },
+    "media_assets.comments_pull_recent": {
+        "task": "media_assets.tasks.comments_pull_recent",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # The admin theme (django-unfold): the sidebar groups the models by the operator's jobs (wxsite/admin_site.py).
@@ -368,6 +377,10 @@ FOLLOWER_SYNC_WORKERS = env.int("FOLLOWER_SYNC_WORKERS", default=4)
 # Mass sends: a 'sending' claim older than this belongs to a dead worker; job results are polled after this.
 MASS_SEND_LEASE_SECONDS = env.int("MASS_SEND_LEASE_SECONDS", default=300)
 MASS_JOB_POLL_AFTER_MINUTES = env.int("MASS_JOB_POLL_AFTER_MINUTES", default=30)
+# A publish job with no PUBLISHJOBFINISH after this many minutes is polled with freepublish/get.
+PUBLISH_JOB_POLL_AFTER_MINUTES = env.int("PUBLISH_JOB_POLL_AFTER_MINUTES", default=10)
+# Comments of articles published within this many days are pulled by beat.
+COMMENTS_PULL_DAYS = env.int("COMMENTS_PULL_DAYS", default=7)
 # Template pushes (docs/template_messages.md): default messages per second of a push, openids per batch row,
 # parallel sends per batch, rounds of retries of transient failures and the first wait between them (seconds),
 # and the silence after which a claimed batch is taken over (seconds).
@@ -385,6 +398,8 @@ SANDBOX_API_BASE_URL = "http://sandbox.inprocess/sandbox/"
 # The sandbox's template send limit per minute and the delay of its TEMPLATESENDJOBFINISH push (seconds).
 SANDBOX_TEMPLATE_SEND_PER_MINUTE = env.int("SANDBOX_TEMPLATE_SEND_PER_MINUTE", default=600_000)
 SANDBOX_TEMPLATE_JOB_FINISH_DELAY = env.int("SANDBOX_TEMPLATE_JOB_FINISH_DELAY", default=2)
+# Seconds before the sandbox pushes PUBLISHJOBFINISH for a freepublish/submit.
+SANDBOX_PUBLISH_JOB_FINISH_DELAY = env.int("SANDBOX_PUBLISH_JOB_FINISH_DELAY", default=3)
 # The sandbox as its own process over HTTP (``manage.py sandbox_serve``, benches): true in that process only.
 # Its TEMPLATESENDJOBFINISH pushes then leave from the sandbox process itself, not through our Celery.
 SANDBOX_SERVER = env.bool("SANDBOX_SERVER", default=False)

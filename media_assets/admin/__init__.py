@@ -1,1 +1,3 @@
-from . import library  # noqa: F401  each module registers its ModelAdmin
+"""Admin of media_assets, one module per area; each module registers its ModelAdmin."""
+
+from . import articles, library  # noqa: F401

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scoped_filter
 from accounts.selectors import accounts_for_user
 from media_assets.forms import library_refusal, picker_attach
+from media_assets.selectors import news_article_fields, published_articles_usable
 
 from . import services
 from .links import rule_links
@@ -41,11 +42,38 @@ LIBRARY_KINDS = {
 }
 
 
+class AutoReplyContentForm(forms.ModelForm):
+    """A news reply may be filled from a published article (its title, digest, URL and cover)."""
+
+    published_article = forms.ModelChoiceField(
+        queryset=published_articles_usable(accounts=[]),
+        required=False,
+        label=_("published article (已发布图文)"),
+        help_text=_("News replies: pick a published article instead of writing the article by hand."),
+    )
+
+    class Meta:
+        model = AutoReplyContent
+        fields = ["position", "reply_type", "text", "media_id", "thumb_media_id", "title", "description"]
+        fields += ["music_url", "hq_music_url", "articles", "kf_account"]
+
+    def clean(self):
+        data = super().clean()
+        article = data.get("published_article")
+        if article is not None and data.get("reply_type") == AutoReplyContent.Type.NEWS:
+            data["articles"] = [news_article_fields(article=article)]
+        return data
+
+
 class AutoReplyContentFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         if any(self.errors):
             return
+        for form in self.forms:
+            article = (form.cleaned_data or {}).get("published_article")
+            if article is not None and article.account_id != self.instance.account_id:
+                raise ValidationError(_("The published article belongs to another account."))
         self._library_check()
         if any(self.errors):
             return
@@ -86,6 +114,7 @@ class RuleChangelistFormSet(forms.BaseModelFormSet):
 
 class AutoReplyContentInline(StackedInline):
     model = AutoReplyContent
+    form = AutoReplyContentForm
     formset = AutoReplyContentFormSet
     extra = 1
     fields = [
@@ -94,9 +123,17 @@ class AutoReplyContentInline(StackedInline):
         ("media_id", "thumb_media_id"),
         ("title", "description"),
         ("music_url", "hq_music_url"),
+        "published_article",
         "articles",
         "kf_account",
     ]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # A form class per request, so the choices are the operator's own accounts' articles.
+        field = copy.deepcopy(AutoReplyContentForm.base_fields["published_article"])
+        field.queryset = published_articles_usable(accounts=accounts_for_user(request.user))
+        kwargs["form"] = type("AutoReplyContentForm", (AutoReplyContentForm,), {"published_article": field})
+        return super().get_formset(request, obj, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

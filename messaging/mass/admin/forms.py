@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import accounts_for_user
 from followers.models import Tag
 from media_assets.forms import library_refusal, picker_attach
+from media_assets.selectors import mpnews_media_id_known
 from messaging.mass import services as mass
 from messaging.mass.models import MassMessage
 
@@ -115,6 +116,12 @@ class MassMessageForm(forms.ModelForm):
             problem := library_refusal(account=account, media_id=data.get("media_id") or "", kinds=LIBRARY_KINDS[msgtype])
         ):
             self.add_error("media_id", problem)
+        elif msgtype == MassMessage.MsgType.MPNEWS and not mpnews_media_id_known(
+            account=account, media_id=(data.get("media_id") or "").strip()
+        ):
+            self.add_error(
+                "media_id", _("Not a draft of this account: save the draft to WeChat first, then use its media_id (草稿箱).")
+            )
 
     def _post_clean(self):
         super()._post_clean()

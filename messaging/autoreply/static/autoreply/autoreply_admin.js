@@ -7,10 +7,10 @@
     voice: ["media_id"],
     video: ["media_id", "title", "description"],
     music: ["thumb_media_id", "title", "description", "music_url", "hq_music_url"],
-    news: ["articles"],
+    news: ["published_article", "articles"],
     transfer_customer_service: ["kf_account"],
   };
-  const ALL = ["text", "media_id", "thumb_media_id", "title", "description", "music_url", "hq_music_url", "articles", "kf_account"];
+  const ALL = ["text", "media_id", "thumb_media_id", "title", "description", "music_url", "hq_music_url", "published_article", "articles", "kf_account"];
 
   function syncReply(inline) {
     const select = inline.querySelector("select[name$='-reply_type']");

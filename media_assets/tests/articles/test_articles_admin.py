@@ -1,0 +1,112 @@
+"""The drafts admin: two articles with a cover saved and synced, bad input refused on the form, preview, scoping."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from media_assets.models import ArticleComment, Draft, PublishedArticle, PublishJob
+from media_assets.services import publish as publish_services
+from sandbox.endpoints.comments import comment_write
+from sandbox.models import SandboxCall
+from wechat.models import SyncStatus
+
+from .factories import saved_draft
+
+ADD_URL = "/en/admin/media_assets/draft/add/"
+
+
+def form_data(account, articles):
+    data = {
+        "account": str(account.pk),
+        "articles-TOTAL_FORMS": str(len(articles)),
+        "articles-INITIAL_FORMS": "0",
+        "articles-MIN_NUM_FORMS": "0",
+        "articles-MAX_NUM_FORMS": "8",
+    }
+    for i, article in enumerate(articles):
+        row = {"position": str(i), "title": f"文章{i + 1}", "author": "", "digest": "", "cover": "", "content": "<p>正文</p>"}
+        row.update(content_source_url="", **article)
+        data.update({f"articles-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+def test_a_two_article_draft_is_saved_and_synced(admin_client, account, cover, django_capture_on_commit_callbacks):
+    articles = [{"cover": str(cover.pk), "show_cover": "on"}, {"cover": str(cover.pk), "need_open_comment": "on"}]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(ADD_URL, form_data(account, articles))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    draft = Draft.objects.get()
+    assert draft.sync_status == SyncStatus.SYNCED and draft.media_id
+    assert [(a.title, a.show_cover, a.need_open_comment) for a in draft.articles.order_by("position")] == [
+        ("文章1", True, False),
+        ("文章2", False, True),
+    ]
+    page = admin_client.get(f"/en/admin/media_assets/draft/{draft.pk}/preview/").content.decode()
+    assert "width: 390px" in page and "文章1" in page and "文章2" in page and cover.file.url in page
+
+
+@pytest.mark.parametrize(
+    ("article", "message"),
+    [
+        ({"cover": ""}, "Choose a cover"),
+        (
+            {"content": '<p onclick="x()">hi</p><script>alert(1)</script>'},
+            "markup WeChat does not allow: onclick=, &lt;script&gt;",
+        ),
+        ({"content": '<iframe src="https://a.example"></iframe><p>x</p>'}, "&lt;iframe&gt;"),
+    ],
+)
+def test_bad_input_is_refused_on_the_form_and_nothing_is_saved(admin_client, account, cover, article, message):
+    articles = [{"cover": str(cover.pk)}, {"cover": str(cover.pk), **article}]
+    response = admin_client.post(ADD_URL, form_data(account, articles))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Draft.objects.exists()
+    assert not SandboxCall.objects.filter(api__startswith="cgi-bin/draft/").exists()
+
+
+def test_an_operator_sees_only_their_accounts_drafts(client, account, make_account, cover, django_capture_on_commit_callbacks):
+    other = make_account(appid="wx00000000000000bb")
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    user = User.objects.create_user("op", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="media_assets"))
+    other.operators.add(user)
+    client.force_login(user)
+    assert client.get(f"/en/admin/media_assets/draft/{draft.pk}/change/").status_code == 302  # not found: back to the list
+    assert client.get(f"/en/admin/media_assets/draft/{draft.pk}/preview/").status_code == 404
+    assert "第一篇" not in client.get("/en/admin/media_assets/draft/").content.decode()
+
+
+def test_publish_action_and_a_refusal_shown_with_its_meaning(
+    admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks
+):
+    from sandbox.models import SandboxFault
+
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/freepublish/submit", kind="errcode", value=53503, remaining=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/en/admin/media_assets/draft/", {"action": "publish_selected", "_selected_action": [str(draft.pk)]})
+    job = PublishJob.objects.get()
+    assert job.status == PublishJob.Status.REFUSED
+    listing = admin_client.get("/en/admin/media_assets/publishjob/").content.decode()
+    assert "53503: 该草稿未通过发布检查 / The draft failed WeChat&#x27;s publish check" in listing
+
+
+def test_comment_reply_from_the_inbox(admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover, need_open_comment=True)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_services.publish_request(draft=draft)
+    article = PublishedArticle.objects.get(index=1)
+    comment_write(sandbox_app, article_id=article.article_id, index=0, openid="oA", content="想要")
+    admin_client.post(
+        "/en/admin/media_assets/publishedarticle/", {"action": "pull_comments", "_selected_action": [str(article.pk)]}
+    )
+    comment = ArticleComment.objects.get()
+    assert "想要" in admin_client.get("/en/admin/media_assets/articlecomment/?is_new__exact=1").content.decode()
+    response = admin_client.post(f"/en/admin/media_assets/articlecomment/{comment.pk}/change/", {"new_reply": "已上架"})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert (comment.reply, comment.is_new) == ("已上架", False)
