@@ -57,6 +57,9 @@ class MassMessageForm(forms.ModelForm):
         ]
         widgets = {"content": forms.Textarea(attrs={"rows": 5})}
 
+    # Model fields the service validates → the form fields that fill them.
+    SERVICE_FIELDS = {"openids": "openids_text", "media_ids": "media_ids_text", "follower_filter": "filter_tag"}
+
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         user_accounts = accounts_for_user(request.user) if request else None
@@ -103,4 +106,11 @@ class MassMessageForm(forms.ModelForm):
         try:
             mass.mass_message_validate(self.instance)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._service_errors_add(exc)
+
+    def _service_errors_add(self, exc: ValidationError) -> None:
+        """The service names model fields; show each error on the form field the operator filled in."""
+        for key, errors in exc.error_dict.items():
+            field = self.SERVICE_FIELDS.get(key, key)
+            for error in errors:
+                self.add_error(field if field in self.fields else None, error)
