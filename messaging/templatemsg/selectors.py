@@ -15,3 +15,24 @@ def audience_openids(push: TemplatePush):
         return
     tag = push.tag_id if push.audience == TemplatePush.Audience.TAG else None
     yield from followers_selectors.audience_openids(queryset=followers_selectors.audience(account=push.account_id, tag=tag))
+
+
+def pushes_with_figures(queryset):
+    """Pushes annotated with their live figures, counted from the message rows.
+
+    Delivery results (TEMPLATESENDJOBFINISH) keep arriving after the last batch stored its totals, so the list
+    and a push's own page both read these, never the stored counters.
+    """
+    from django.db.models import Count, Q
+
+    from .models import TemplateMessage
+
+    status = TemplateMessage.Status
+    failed = [status.FAILED, status.FAILED_USER_BLOCK, status.FAILED_SYSTEM]
+    accepted = [status.SENT, status.SUCCESS, status.FAILED_USER_BLOCK, status.FAILED_SYSTEM]
+    return queryset.annotate(
+        open_count=Count("messages", filter=Q(messages__status__in=[status.QUEUED, status.SENDING])),
+        live_sent=Count("messages", filter=Q(messages__status__in=accepted)),
+        live_success=Count("messages", filter=Q(messages__status=status.SUCCESS)),
+        live_failed=Count("messages", filter=Q(messages__status__in=failed)),
+    )

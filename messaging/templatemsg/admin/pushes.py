@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
 from followers.models import Tag
-from messaging.templatemsg import services
+from messaging.templatemsg import selectors, services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
 
 from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge
@@ -89,28 +88,14 @@ class TemplatePushAdmin(AccountScopedAdmin):
         "status_badge",
         "progress",
         "total",
-        "sent_count",
-        "success_count",
-        "failed_count",
+        "totals",
         "last_error",
         "started_at",
         "finished_at",
     ]
 
     def get_queryset(self, request):
-        # Live counts: delivery results keep arriving after the last batch has stored its totals.
-        failed = [MessageStatus.FAILED, MessageStatus.FAILED_USER_BLOCK, MessageStatus.FAILED_SYSTEM]
-        accepted = [MessageStatus.SENT, MessageStatus.SUCCESS, MessageStatus.FAILED_USER_BLOCK, MessageStatus.FAILED_SYSTEM]
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                open_count=Count("messages", filter=Q(messages__status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])),
-                live_sent=Count("messages", filter=Q(messages__status__in=accepted)),
-                live_success=Count("messages", filter=Q(messages__status=MessageStatus.SUCCESS)),
-                live_failed=Count("messages", filter=Q(messages__status__in=failed)),
-            )
-        )
+        return selectors.pushes_with_figures(super().get_queryset(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scoped = accounts_for_user(request.user)
@@ -191,12 +176,14 @@ class TemplatePushAdmin(AccountScopedAdmin):
 
     @admin.display(description=_("sent / delivered / failed"))
     def totals(self, obj):
+        if not hasattr(obj, "live_sent"):
+            obj = selectors.pushes_with_figures(TemplatePush.objects.filter(pk=obj.pk)).get()
         return format_html(
-            '<span title="{}">{} / <span style="color:#2f855a">{}</span> / <span style="color:#c53030">{}</span></span>',
+            '<span class="push-figures" title="{}">{} / <b style="color:#2f855a">{}</b> / <b style="color:#c53030">{}</b></span>',
             _("of %(total)d receivers") % {"total": obj.total},
-            getattr(obj, "live_sent", obj.sent_count),
-            getattr(obj, "live_success", obj.success_count),
-            getattr(obj, "live_failed", obj.failed_count),
+            obj.live_sent,
+            obj.live_success,
+            obj.live_failed,
         )
 
     @admin.action(description=_("Cancel (取消) pushes that have not started"), permissions=["change"])
