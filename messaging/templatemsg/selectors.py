@@ -17,6 +17,16 @@ def audience_openids(push: TemplatePush):
     yield from followers_selectors.audience_openids(queryset=followers_selectors.audience(account=push.account_id, tag=tag))
 
 
+def push_audience_size(push: TemplatePush) -> int:
+    """How many followers the push would reach if it started now (our records)."""
+    if push.audience == TemplatePush.Audience.OPENIDS:
+        return len(push.openids or [])
+    if push.audience == TemplatePush.Audience.TAG and push.tag_id is None:
+        return 0
+    tag = push.tag_id if push.audience == TemplatePush.Audience.TAG else None
+    return followers_selectors.audience(account=push.account_id, tag=tag).count()
+
+
 def pushes_with_figures(queryset):
     """Pushes annotated with their live figures, counted from the message rows.
 

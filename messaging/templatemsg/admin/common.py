@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from messaging.templatemsg.models import TemplateMessage, TemplatePush
+from messaging.templatemsg.validation import keywords_from_content
 from wechat.errors import WeChatError
 
 MessageStatus = TemplateMessage.Status
@@ -19,6 +20,7 @@ PushStatus = TemplatePush.Status
 
 
 STATUS_COLOURS = {
+    "draft": "#718096",
     "queued": "#4a5568",
     "sending": "#2b6cb0",
     "sent": "#2b6cb0",
@@ -72,3 +74,16 @@ class JSONDataField(forms.CharField):
             return json.loads(value)
         except ValueError as exc:
             raise ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from exc
+
+
+def template_lines(template, data) -> list[tuple[str, str]]:
+    """The message as the follower sees it: (label, value) per keyword line of the template's content."""
+    values = {key: (item.get("value") if isinstance(item, dict) else item) for key, item in (data or {}).items()}
+    lines = []
+    for line in (template.content or "").splitlines():
+        names = keywords_from_content(line)
+        if not names:
+            continue
+        label = line.split("{", 1)[0].strip().rstrip("：:").strip()
+        lines.append((label or names[0], "".join(str(values.get(name) or "") for name in names)))
+    return lines

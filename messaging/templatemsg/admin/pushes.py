@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
 from followers.models import Tag
+from messaging.send_flow import SendFlowAdminMixin
 from messaging.templatemsg import selectors, services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
 
-from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge
+from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge, template_lines
 
 
 class TemplatePushForm(forms.ModelForm):
@@ -40,15 +41,12 @@ class TemplatePushForm(forms.ModelForm):
             "audience",
             "tag",
             "openids",
-            "scheduled_at",
             "rate_limit",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.instance.pk:
-            self.fields["scheduled_at"].initial = timezone.now()
-        elif isinstance(self.instance.openids, list):
+        if self.instance.pk and isinstance(self.instance.openids, list):
             self.initial["openids"] = "\n".join(self.instance.openids)
 
     def clean_openids(self):
@@ -77,8 +75,13 @@ class TemplatePushForm(forms.ModelForm):
 
 
 @admin.register(TemplatePush)
-class TemplatePushAdmin(AccountScopedAdmin):
+class TemplatePushAdmin(SendFlowAdminMixin, AccountScopedAdmin):
+    """Saving stores a draft; the push is sent only after preview → confirm with the audience size → now or later."""
+
     form = TemplatePushForm
+    change_form_template = "admin/templatemsg/templatepush/change_form.html"
+    send_flow_prefix = "push"
+    send_flow_confirm_template = "admin/templatemsg/templatepush/confirm_send.html"
     list_display = ["name", "template", "audience_display", "scheduled_at", "status_badge", "progress", "totals"]
     list_filter = ["status", account_scoped_filter("account"), "audience"]
     list_select_related = ["account", "template", "tag"]
@@ -86,6 +89,7 @@ class TemplatePushAdmin(AccountScopedAdmin):
     actions = ["cancel", "send_now", "resume"]
     readonly_fields = [
         "status_badge",
+        "scheduled_at",
         "progress",
         "total",
         "totals",
@@ -106,7 +110,7 @@ class TemplatePushAdmin(AccountScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != PushStatus.SCHEDULED:
+        if obj is not None and not obj.is_editable:
             return [*self.form.Meta.fields, *self.readonly_fields]
         return self.readonly_fields
 
@@ -117,7 +121,7 @@ class TemplatePushAdmin(AccountScopedAdmin):
     def save_model(self, request, obj, form, change):
         c = form.cleaned_data
         if change:
-            current = TemplatePush.objects.filter(pk=obj.pk, status=PushStatus.SCHEDULED).first()
+            current = TemplatePush.objects.filter(pk=obj.pk, status__in=TemplatePush.EDITABLE).first()
             if current is None:
                 raise PermissionDenied
             try:
@@ -136,18 +140,37 @@ class TemplatePushAdmin(AccountScopedAdmin):
             audience=c["audience"],
             tag=c.get("tag"),
             openids=c.get("openids"),
-            scheduled_at=c.get("scheduled_at"),
             url=c.get("url", ""),
             miniprogram_appid=c.get("miniprogram_appid", ""),
             miniprogram_pagepath=c.get("miniprogram_pagepath", ""),
             rate_limit=c.get("rate_limit"),
             created_by=request.user,
+            draft=True,
         )
         obj.pk = push.pk
         obj.refresh_from_db()
 
+    def get_urls(self):
+        return [*self.send_flow_urls(), *super().get_urls()]
+
+    # The send flow
+
+    def send_flow_preview(self, request, obj, openids):
+        return services.template_push_preview(push=obj, openids=openids)
+
+    def send_flow_schedule(self, request, obj, at):
+        return services.template_push_schedule(push=obj, at=at)
+
+    def send_flow_confirm_context(self, request, obj):
+        return {
+            "message_label": f"{obj.template} · {obj.name}",
+            "audience_label": self.audience_display(obj),
+            "audience_size": selectors.push_audience_size(obj),
+            "lines": template_lines(obj.template, obj.data),
+        }
+
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status not in (PushStatus.SCHEDULED, PushStatus.CANCELLED):
+        if obj is not None and obj.status not in (PushStatus.DRAFT, PushStatus.SCHEDULED, PushStatus.CANCELLED):
             return False
         return super().has_delete_permission(request, obj)
 

@@ -91,7 +91,9 @@ def test_delete_action_deletes_at_wechat(client, boss, account, sandbox_app):
     assert not SandboxTemplate.objects.exists() and not MessageTemplate.objects.exists()
 
 
-def test_push_created_in_the_admin_is_sent(client, boss, account, sandbox_app, django_capture_on_commit_callbacks):
+def test_push_created_in_the_admin_is_sent_after_confirmation(
+    client, boss, account, sandbox_app, django_capture_on_commit_callbacks
+):
     template = seed_template(sandbox_app, account)
     tag = make_tag(account)
     add_followers(account, sandbox_app, 7, tag=tag)
@@ -103,15 +105,17 @@ def test_push_created_in_the_admin_is_sent(client, boss, account, sandbox_app, d
         "audience": "tag",
         "tag": tag.pk,
         "openids": "",
-        "scheduled_at_0": "2020-01-01",
-        "scheduled_at_1": "00:00:00",
         "rate_limit": 100,
     }
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{PUSHES_URL}add/", form, follow=True)
-    assert response.status_code == 200
+        response = client.post(f"{PUSHES_URL}add/", form)
     push = TemplatePush.objects.get()
-    assert push.status == TemplatePush.Status.SENT and push.created_by == boss
+    assert response["Location"] == f"{PUSHES_URL}{push.pk}/preview/"
+    assert push.status == TemplatePush.Status.DRAFT and push.created_by == boss
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{PUSHES_URL}{push.pk}/send/", {"confirm": "yes", "when": "now"})
+    push.refresh_from_db()
+    assert push.status == TemplatePush.Status.SENT
     assert SandboxDelivery.objects.filter(channel="template").count() == 7
     assert "100%" in page_text(client.get(PUSHES_URL))
 
@@ -125,8 +129,6 @@ def test_push_with_bad_data_shows_keyword_errors_and_stores_nothing(client, boss
         "data": json.dumps({"thing1": {"value": "一" * 21}, "remark": {"value": "r"}}),
         "audience": "openids",
         "openids": "o1\no2",
-        "scheduled_at_0": "2020-01-01",
-        "scheduled_at_1": "00:00:00",
         "rate_limit": 100,
     }
     text = page_text(client.post(f"{PUSHES_URL}add/", form))
@@ -229,8 +231,6 @@ def _edit_form(push, *, name, data, openids) -> dict:
         "data": json.dumps(data, ensure_ascii=False),
         "audience": "openids",
         "openids": openids,
-        "scheduled_at_0": "2030-01-01",
-        "scheduled_at_1": "08:00:00",
         "rate_limit": 50,
     }
 
