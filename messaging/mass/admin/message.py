@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 from accounts.selectors import accounts_for_user
+from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
@@ -33,7 +34,7 @@ STATUS_COLOURS = {
 
 
 @admin.register(MassMessage)
-class MassMessageAdmin(SendFlowAdminMixin, AccountScopedAdmin):
+class MassMessageAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, AccountScopedAdmin):
     form = MassMessageForm
     send_flow_prefix = "mass"
     send_flow_preview_template = "admin/mass/massmessage/preview.html"
@@ -43,6 +44,7 @@ class MassMessageAdmin(SendFlowAdminMixin, AccountScopedAdmin):
     list_filter = [account_scoped_filter("account"), "status", "msgtype", "audience"]
     search_fields = ["title", "content", "batches__msg_id", "batches__clientmsgid"]
     date_hierarchy = "created_at"
+    autocomplete_fields = ["tag"]
     inlines = [MassBatchInline, MassMessageEventInline]
     actions = ["cancel_selected", "resend", "resend_past_window", "delete_articles", "poll_results"]
     change_form_template = "admin/mass/massmessage/change_form.html"
@@ -71,6 +73,7 @@ class MassMessageAdmin(SendFlowAdminMixin, AccountScopedAdmin):
                 "fields": [
                     "audience",
                     "tag",
+                    "followers",
                     "openids_text",
                     "openids_file",
                     ("filter_tag", "filter_scene"),
@@ -79,6 +82,10 @@ class MassMessageAdmin(SendFlowAdminMixin, AccountScopedAdmin):
             },
         ),
     ]
+
+    class Media:
+        js = [CONDITIONAL_JS]
+
     readonly_summary = [
         "status_badge",
         "scheduled_at",
@@ -93,9 +100,11 @@ class MassMessageAdmin(SendFlowAdminMixin, AccountScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
 
+        admin = self
+
         class RequestForm(form):
             def __init__(self, *args, **kw):
-                super().__init__(*args, request=request, **kw)
+                super().__init__(*args, request=request, model_admin=admin, **kw)
 
         return RequestForm
 

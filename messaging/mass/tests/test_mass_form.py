@@ -24,7 +24,7 @@ def posted_errors(client, data) -> dict:
 def test_an_openid_list_of_one_is_a_form_error_on_the_openids(admin_client_en, account):
     data = compose(account, make_tag(account), audience="openids", tag="", openids_text=openid(1))
     errors = posted_errors(admin_client_en, data)
-    assert "at least 2 OpenIDs" in errors["openids_text"][0]
+    assert "at least 2 OpenIDs" in errors["followers"][0]
 
 
 def test_an_image_send_without_images_is_a_form_error_on_the_images(admin_client_en, account):

@@ -6,26 +6,40 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
-from followers.models import Tag
+from followers.models import Follower, Tag
+from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin, conditional_attrs, form_for_request
 from messaging.send_flow import SendFlowAdminMixin
 from messaging.templatemsg import selectors, services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
 
-from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge, template_lines
+from .common import (
+    MessageStatus,
+    PushStatus,
+    TemplateCardAdminMixin,
+    TemplateDataField,
+    form_errors_add,
+    status_badge,
+    template_data_setup,
+    template_lines,
+)
+
+AUDIENCE_FIELDS = {
+    TemplatePush.Audience.TAG: ["tag"],
+    TemplatePush.Audience.ALL: [],
+    TemplatePush.Audience.OPENIDS: ["followers"],
+}
 
 
 class TemplatePushForm(forms.ModelForm):
-    data = JSONDataField(label=_("data"), help_text=_('{"keyword1": {"value": "…"}, …}; each value at most 20 characters.'))
-    openids = forms.CharField(
-        label=_("OpenIDs"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For the OpenID-list audience: one OpenID per line."),
+    data = TemplateDataField(label=_("message (模板内容)"))
+    followers = forms.ModelMultipleChoiceField(
+        label=_("followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
     )
 
     class Meta:
@@ -40,17 +54,25 @@ class TemplatePushForm(forms.ModelForm):
             "miniprogram_pagepath",
             "audience",
             "tag",
-            "openids",
+            "followers",
             "rate_limit",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, model_admin=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and isinstance(self.instance.openids, list):
-            self.initial["openids"] = "\n".join(self.instance.openids)
+        if model_admin is not None and request is not None:
+            self.fields["followers"] = model_admin.follower_field(
+                request, multiple=True, required=False, label=_("followers"), help_text=_("Search by OpenID or remark.")
+            )
+            if self.instance.pk:
+                self.initial.setdefault("followers", list(self.instance.openids or []))
+        if "audience" in self.fields:
+            self.fields["audience"].widget.attrs.update(conditional_attrs(AUDIENCE_FIELDS))
+        if "template" in self.fields:
+            template_data_setup(self, card_url=model_admin.template_card_url() if model_admin else "")
 
-    def clean_openids(self):
-        return [line.strip() for line in (self.cleaned_data.get("openids") or "").splitlines() if line.strip()]
+    def clean_followers(self):
+        return [follower.openid for follower in self.cleaned_data.get("followers") or []]
 
     def clean(self):
         cleaned = super().clean()
@@ -63,19 +85,19 @@ class TemplatePushForm(forms.ModelForm):
                 data=cleaned.get("data"),
                 audience=cleaned.get("audience"),
                 tag=cleaned.get("tag"),
-                openids=cleaned.get("openids"),
+                openids=cleaned.get("followers"),
                 url=cleaned.get("url", ""),
                 miniprogram_appid=cleaned.get("miniprogram_appid", ""),
                 miniprogram_pagepath=cleaned.get("miniprogram_pagepath", ""),
                 rate_limit=cleaned.get("rate_limit"),
             )
         except ValidationError as exc:
-            form_errors_add(self, exc)
+            form_errors_add(self, exc, {"openids": "followers"})
         return cleaned
 
 
 @admin.register(TemplatePush)
-class TemplatePushAdmin(SendFlowAdminMixin, AccountScopedAdmin):
+class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCardAdminMixin, AccountScopedAdmin):
     """Saving stores a draft; the push is sent only after preview → confirm with the audience size → now or later."""
 
     form = TemplatePushForm
@@ -86,6 +108,7 @@ class TemplatePushAdmin(SendFlowAdminMixin, AccountScopedAdmin):
     list_filter = ["status", account_scoped_filter("account"), "audience"]
     list_select_related = ["account", "template", "tag"]
     search_fields = ["name"]
+    autocomplete_fields = ["template", "tag"]
     actions = ["cancel", "send_now", "resume"]
     readonly_fields = [
         "status_badge",
@@ -109,14 +132,33 @@ class TemplatePushAdmin(SendFlowAdminMixin, AccountScopedAdmin):
             kwargs["queryset"] = Tag.objects.filter(account__in=scoped)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    class Media:
+        js = [CONDITIONAL_JS]
+
+    # A started push is a record: its content shows as the follower saw it, its audience as a count.
+    RECORD_FIELDS = ["name", "account", "template", "message_display", "url", "audience_display", "rate_limit"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and not obj.is_editable:
+            return super().get_form(request, obj, change=change, **kwargs)
+        return form_for_request(super().get_form(request, obj, change=change, **kwargs), request, self)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_editable:
-            return [*self.form.Meta.fields, *self.readonly_fields]
+            return [*self.RECORD_FIELDS, *self.readonly_fields]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return [*self.RECORD_FIELDS, *self.readonly_fields]
         fields = list(self.form.Meta.fields)
         return fields if obj is None else [*fields, *self.readonly_fields]
+
+    @admin.display(description=_("message (模板内容)"))
+    def message_display(self, obj):
+        return format_html_join(
+            mark_safe("<br>"), '<span style="color:#888">{}</span> {}', template_lines(obj.template, obj.data)
+        )
 
     def save_model(self, request, obj, form, change):
         c = form.cleaned_data
@@ -125,9 +167,8 @@ class TemplatePushAdmin(SendFlowAdminMixin, AccountScopedAdmin):
             if current is None:
                 raise PermissionDenied
             try:
-                services.template_push_update(
-                    push=current, **{name: c[name] for name in services.PUSH_EDITABLE_FIELDS if name in c}
-                )
+                fields = {name: c[name] for name in services.PUSH_EDITABLE_FIELDS if name in c}
+                services.template_push_update(push=current, **fields, openids=c.get("followers") or [])
             except services.PushStarted as exc:  # it started between the form and the save
                 raise PermissionDenied from exc
             obj.refresh_from_db()
@@ -139,7 +180,7 @@ class TemplatePushAdmin(SendFlowAdminMixin, AccountScopedAdmin):
             data=c["data"],
             audience=c["audience"],
             tag=c.get("tag"),
-            openids=c.get("openids"),
+            openids=c.get("followers"),
             url=c.get("url", ""),
             miniprogram_appid=c.get("miniprogram_appid", ""),
             miniprogram_pagepath=c.get("miniprogram_pagepath", ""),

@@ -12,7 +12,7 @@ from messaging.templatemsg import services
 from messaging.templatemsg.models import TemplatePush
 from sandbox.models import SandboxDelivery
 
-from .template_support import ORDER_DATA, _template_settings, add_followers, make_tag, seed_template  # noqa: F401
+from .template_support import ORDER_DATA, _template_settings, add_followers, data_fields, make_tag, seed_template  # noqa: F401
 
 PUSHES_URL = "/en/admin/templatemsg/templatepush/"
 
@@ -40,10 +40,9 @@ def add_form(template, tag, **extra) -> dict:
         "name": "会员通知",
         "account": template.account_id,
         "template": template.pk,
-        "data": '{"thing1": "巧克力", "amount2": "39.8元", "time3": "2014年9月22日"}',
+        **data_fields(ORDER_DATA),
         "audience": "tag",
         "tag": tag.pk,
-        "openids": "",
         "rate_limit": 100,
         # What the old form posted: a time in the past, which used to send at once.
         "scheduled_at_0": "2020-01-01",

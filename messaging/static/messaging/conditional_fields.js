@@ -1,0 +1,57 @@
+// Show only the fields a choice uses. A controlling <select> or radio group carries
+// data-conditional-fields='{"value": ["field", ...], ...}' and data-conditional-all='["field", ...]';
+// fields are found by their input's name, so the same rules work with any admin theme.
+(function () {
+  "use strict";
+
+  function container(input) {
+    return input.closest(".fieldBox, .form-row, [data-field-name], .field-line") || input.parentElement;
+  }
+
+  function controllerValue(controller) {
+    if (controller.type === "radio") {
+      const checked = document.querySelector(`input[name="${controller.name}"]:checked`);
+      return checked ? checked.value : "";
+    }
+    return controller.value;
+  }
+
+  function sync(controller) {
+    const rules = JSON.parse(controller.dataset.conditionalFields || "{}");
+    const all = JSON.parse(controller.dataset.conditionalAll || "[]");
+    const shown = rules[controllerValue(controller)] || [];
+    const rows = new Set();
+    for (const name of all) {
+      const inputs = document.querySelectorAll(`[name="${name}"], [name="${name}_0"], [data-field="${name}"]`);
+      for (const input of inputs) {
+        const box = container(input);
+        if (!box) continue;
+        box.hidden = !shown.includes(name);
+        box.classList.toggle("conditional-hidden", box.hidden);
+        const row = box.parentElement && box.parentElement.closest(".form-row");
+        if (row && row !== box) rows.add(row);
+      }
+    }
+    // A row of several fields (Django's fieldBox line) disappears when none of them is shown.
+    for (const row of rows) {
+      const boxes = row.querySelectorAll(".fieldBox");
+      if (boxes.length) row.hidden = [...boxes].every((b) => b.hidden);
+    }
+  }
+
+  function syncAll() {
+    document.querySelectorAll("[data-conditional-fields]").forEach(sync);
+  }
+
+  function onChange(event) {
+    const target = event.target;
+    if (target && target.matches && target.matches("[name]")) {
+      document.querySelectorAll(`[data-conditional-fields][name="${target.name}"]`).forEach(sync);
+    }
+  }
+
+  document.addEventListener("change", onChange);
+  document.addEventListener("DOMContentLoaded", syncAll);
+  if (document.readyState !== "loading") syncAll();
+  window.conditionalFieldsSync = syncAll;
+})();
