@@ -119,3 +119,10 @@ def form_for_request(form_class, request, model_admin):
 
     RequestForm.__name__ = form_class.__name__
     return RequestForm
+
+
+def picked_openids(form, field_name: str = "followers") -> list[str]:
+    """The followers picked in ``form``, as OpenIDs in the order the operator picked them."""
+    valid = {follower.openid for follower in form.cleaned_data.get(field_name) or []}
+    posted = form.data.getlist(form.add_prefix(field_name)) if hasattr(form.data, "getlist") else []
+    return list(dict.fromkeys(openid for openid in posted if openid in valid))

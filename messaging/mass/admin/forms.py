@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import accounts_for_user
 from followers.models import Follower, Tag
-from messaging.admin_forms import conditional_attrs
+from messaging.admin_forms import conditional_attrs, picked_openids
 from messaging.mass import services as mass
 from messaging.mass.models import MassMessage
 
@@ -117,7 +117,7 @@ class MassMessageForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         upload = data.get("openids_file")
-        picked = "\n".join(f.openid for f in data.get("followers") or [])
+        picked = "\n".join(picked_openids(self))
         pasted = f"{picked}\n{data.get('openids_text') or ''}"
         valid, invalid = mass.openids_parse(pasted, csv_bytes=upload.read() if upload else None)
         if invalid:

@@ -8,6 +8,12 @@
     return input.closest(".fieldBox, .form-row, [data-field-name], .field-line") || input.parentElement;
   }
 
+  // The attribute says why; the inline style wins over any theme's display rule.
+  function hide(node, hidden) {
+    node.hidden = hidden;
+    node.style.display = hidden ? "none" : "";
+  }
+
   function controllerValue(controller) {
     if (controller.type === "radio") {
       const checked = document.querySelector(`input[name="${controller.name}"]:checked`);
@@ -26,8 +32,7 @@
       for (const input of inputs) {
         const box = container(input);
         if (!box) continue;
-        box.hidden = !shown.includes(name);
-        box.classList.toggle("conditional-hidden", box.hidden);
+        hide(box, !shown.includes(name));
         const row = box.parentElement && box.parentElement.closest(".form-row");
         if (row && row !== box) rows.add(row);
       }
@@ -35,7 +40,7 @@
     // A row of several fields (Django's fieldBox line) disappears when none of them is shown.
     for (const row of rows) {
       const boxes = row.querySelectorAll(".fieldBox");
-      if (boxes.length) row.hidden = [...boxes].every((b) => b.hidden);
+      if (boxes.length) hide(row, [...boxes].every((b) => b.hidden));
     }
   }
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
 from followers.models import Follower, Tag
-from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin, conditional_attrs, form_for_request
+from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin, conditional_attrs, form_for_request, picked_openids
 from messaging.send_flow import SendFlowAdminMixin
 from messaging.templatemsg import selectors, services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
@@ -72,7 +72,7 @@ class TemplatePushForm(forms.ModelForm):
             template_data_setup(self, card_url=model_admin.template_card_url() if model_admin else "")
 
     def clean_followers(self):
-        return [follower.openid for follower in self.cleaned_data.get("followers") or []]
+        return picked_openids(self)
 
     def clean(self):
         cleaned = super().clean()
