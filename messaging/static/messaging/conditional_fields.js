@@ -5,7 +5,13 @@
   "use strict";
 
   function container(input) {
-    return input.closest(".fieldBox, .form-row, [data-field-name], .field-line") || input.parentElement;
+    const box = input.closest(".fieldBox, .form-row, .field-line") || input.parentElement;
+    // Django's line of several fields wraps each box with its help text: hide them together.
+    const wrapper = box.parentElement;
+    if (box.classList.contains("fieldBox") && wrapper && wrapper.parentElement && wrapper.parentElement.classList.contains("form-multiline")) {
+      return wrapper;
+    }
+    return box;
   }
 
   // The attribute says why; the inline style wins over any theme's display rule.
@@ -39,7 +45,8 @@
     }
     // A row of several fields (Django's fieldBox line) disappears when none of them is shown.
     for (const row of rows) {
-      const boxes = row.querySelectorAll(".fieldBox");
+      let boxes = row.querySelectorAll(".form-multiline > div");
+      if (!boxes.length) boxes = row.querySelectorAll(".fieldBox");
       if (boxes.length) hide(row, [...boxes].every((b) => b.hidden));
     }
   }
