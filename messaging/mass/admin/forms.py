@@ -32,7 +32,7 @@ AUDIENCE_FIELDS = {
 
 class MassMessageForm(forms.ModelForm):
     followers = forms.ModelMultipleChoiceField(
-        label=_("followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
+        label=_("Followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
     )
     media_ids_text = forms.CharField(
         label=_("image media_ids"),
@@ -92,7 +92,7 @@ class MassMessageForm(forms.ModelForm):
                 request,
                 multiple=True,
                 required=False,
-                label=_("followers"),
+                label=_("Followers"),
                 help_text=_("Search by OpenID or remark; at least 2 (send one person a preview instead)."),
             )
             picker = AutocompleteSelect(MassMessage._meta.get_field("tag"), model_admin.admin_site)

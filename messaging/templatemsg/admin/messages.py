@@ -17,7 +17,7 @@ from .common import TemplateCardAdminMixin, TemplateDataField, form_errors_add, 
 
 
 class TemplateMessageForm(forms.ModelForm):
-    data = TemplateDataField(label=_("message (模板内容)"))
+    data = TemplateDataField(label=_("Message (模板内容)"))
 
     class Meta:
         model = TemplateMessage

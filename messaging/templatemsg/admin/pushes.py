@@ -37,9 +37,9 @@ AUDIENCE_FIELDS = {
 
 
 class TemplatePushForm(forms.ModelForm):
-    data = TemplateDataField(label=_("message (模板内容)"))
+    data = TemplateDataField(label=_("Message (模板内容)"))
     followers = forms.ModelMultipleChoiceField(
-        label=_("followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
+        label=_("Followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
     )
 
     class Meta:
@@ -62,7 +62,7 @@ class TemplatePushForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if model_admin is not None and request is not None:
             self.fields["followers"] = model_admin.follower_field(
-                request, multiple=True, required=False, label=_("followers"), help_text=_("Search by OpenID or remark.")
+                request, multiple=True, required=False, label=_("Followers"), help_text=_("Search by OpenID or remark.")
             )
             if self.instance.pk:
                 self.initial.setdefault("followers", list(self.instance.openids or []))
@@ -154,7 +154,7 @@ class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCa
         fields = list(self.form.Meta.fields)
         return fields if obj is None else [*fields, *self.readonly_fields]
 
-    @admin.display(description=_("message (模板内容)"))
+    @admin.display(description=_("Message (模板内容)"))
     def message_display(self, obj):
         return format_html_join(
             mark_safe("<br>"), '<span style="color:#888">{}</span> {}', template_lines(obj.template, obj.data)
