@@ -138,3 +138,10 @@ def test_another_accounts_push_is_not_found(client, draft, make_account, django_
     client.force_login(user)
     assert client.get(f"{PUSHES_URL}{draft.pk}/send/").status_code == 404
     assert client.post(f"{PUSHES_URL}{draft.pk}/preview/", {"openids": "oX000000000000001"}).status_code == 404
+
+
+def test_the_flow_speaks_chinese(client, boss, draft):
+    change = client.get(f"/admin/templatemsg/templatepush/{draft.pk}/change/").content.decode()
+    assert "发送或定时…" in change and "草稿：预览并通过" in change and "粉丝看到的样子" in change
+    confirm = client.get(f"/admin/templatemsg/templatepush/{draft.pk}/send/").content.decode()
+    assert "确认发送" in confirm and "每位粉丝收到的内容" in confirm
