@@ -7,6 +7,7 @@ own phone, then confirms it on a page that shows the account, the message and th
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.contrib import messages
@@ -25,7 +26,8 @@ from accounts.admin_base import wechat_error_message
 class SendFlowAdminMixin:
     """Adds ``<pk>/preview/`` and ``<pk>/send/`` to a ModelAdmin whose rows have ``is_editable`` and ``account``.
 
-    The admin names its element prefix and implements the three hooks that call its services.
+    The admin names its element prefix and implements the three hooks that call its services; it also mixes in
+    ``messaging.admin_forms.FollowerPickerAdminMixin``, whose picker chooses the operators' phones for a preview.
     """
 
     send_flow_prefix = ""  # element ids on the pages: "<prefix>-send-form", "<prefix>-audience-size", …
@@ -84,10 +86,13 @@ class SendFlowAdminMixin:
 
     def preview_view(self, request, pk):
         obj = self._send_flow_object(request, pk)
-        openids_text = request.POST.get("openids", "")
+        # Picked followers arrive one per value; a pasted list may hold several per value.
+        openids = [o for value in request.POST.getlist("openids") for o in re.split(r"[\s,;]+", value) if o]
+        picker = self.follower_field(request, multiple=True, required=True, label=_("Operators' phones (followers)"))
+        picker.widget.attrs["id"] = "id_openids"
         if request.method == "POST":
             try:
-                results = self.send_flow_preview(request, obj, [openids_text])
+                results = self.send_flow_preview(request, obj, openids)
             except ValidationError as exc:
                 messages.error(request, "; ".join(exc.messages))
             else:
@@ -98,7 +103,8 @@ class SendFlowAdminMixin:
                         wechat_error_message(request, error, action=openid)
         context = {
             **self.send_flow_page_context(request, obj, _("Preview (预览) %(title)s") % {"title": obj}),
-            "openids": openids_text,
+            "openids_widget": picker.widget.render("openids", openids, attrs={"id": "id_openids"}),
+            "media": self.media + picker.widget.media,
         }
         return TemplateResponse(request, self.send_flow_preview_template, context)
 

@@ -53,7 +53,9 @@ def _flow(live_server, account, page):
     message = MassMessage.objects.get()
 
     page.click("#mass-preview")
-    page.fill("#id_openids", ids[0])
+    page.click("#mass-preview-form .select2-selection")
+    page.keyboard.type(ids[0])
+    page.click(f".select2-results__option:has-text('{ids[0]}')")
     page.click("#mass-preview-submit")
     page.wait_for_selector("text=Preview sent to")
     assert SandboxDelivery.objects.filter(channel="preview", openid=ids[0]).exists()

@@ -65,7 +65,10 @@ def test_template_push_with_live_preview_and_confirmation(live_server, transacti
     assert push.status == TemplatePush.Status.DRAFT
     assert not SandboxDelivery.objects.filter(channel="template").exists()
 
-    page.fill("#id_openids", operator)
+    page.click("#push-preview-form .select2-selection")
+    page.keyboard.type("oOperator")
+    page.click(f".select2-results__option:has-text('{operator}')")
+    page.screenshot(path=str(SCREENSHOTS / "template_push_preview.png"), full_page=True)
     page.click("#push-preview-submit")
     page.wait_for_selector("text=Preview sent to")
     assert list(SandboxDelivery.objects.filter(channel="template").values_list("openid", flat=True)) == [operator]
