@@ -104,7 +104,7 @@ class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCa
     change_form_template = "admin/templatemsg/templatepush/change_form.html"
     send_flow_prefix = "push"
     send_flow_confirm_template = "admin/templatemsg/templatepush/confirm_send.html"
-    list_display = ["name", "template", "audience_display", "scheduled_at", "status_badge", "progress", "totals"]
+    list_display = ["name", "template", "audience_display", "send_at", "status_badge", "progress", "totals"]
     list_filter = ["status", account_scoped_filter("account"), "audience"]
     list_select_related = ["account", "template", "tag"]
     search_fields = ["name"]
@@ -222,6 +222,11 @@ class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCa
         if obj.audience == TemplatePush.Audience.OPENIDS:
             return _("%(n)d OpenIDs") % {"n": len(obj.openids or [])}
         return obj.get_audience_display()
+
+    @admin.display(description=_("send at"), ordering="scheduled_at")
+    def send_at(self, obj):
+        # A draft has no time yet: it is chosen on the confirmation page.
+        return "—" if obj.status == PushStatus.DRAFT else timezone.localtime(obj.scheduled_at).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
