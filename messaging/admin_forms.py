@@ -10,9 +10,10 @@ import json
 
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from followers.models import Follower
 
@@ -122,7 +123,15 @@ def form_for_request(form_class, request, model_admin):
 
 
 def picked_openids(form, field_name: str = "followers") -> list[str]:
-    """The followers picked in ``form``, as OpenIDs in the order the operator picked them."""
-    valid = {follower.openid for follower in form.cleaned_data.get(field_name) or []}
+    """The followers picked in ``form``, as OpenIDs in the order the operator picked them.
+
+    Followers of another of the operator's accounts than the form's are refused (an OpenID is per account).
+    """
+    picked = list(form.cleaned_data.get(field_name) or [])
+    account = form.cleaned_data.get("account")
+    foreign = [f.openid for f in picked if account is not None and f.account_id != account.pk]
+    if foreign:
+        raise ValidationError(_("These followers belong to another account: %(list)s") % {"list": ", ".join(foreign[:5])})
+    valid = {follower.openid for follower in picked}
     posted = form.data.getlist(form.add_prefix(field_name)) if hasattr(form.data, "getlist") else []
     return list(dict.fromkeys(openid for openid in posted if openid in valid))

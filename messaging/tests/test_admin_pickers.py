@@ -114,3 +114,19 @@ def test_picked_followers_are_the_mass_sends_openids(client, operator, two_accou
     response = client.post(f"{MASS}add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert MassMessage.objects.get().openids == ["oAlphaFollower000002", "oAlphaFollower000001", "oPastedOpenid0000000003"]
+
+
+def test_followers_of_the_operators_other_account_are_refused(client, operator, two_accounts):
+    mine, other = two_accounts
+    other.operators.add(operator)  # both accounts are the operator's: the picker offers both
+    data = {
+        "account": mine.pk,
+        "title": "t",
+        "msgtype": "text",
+        "content": "你好",
+        "audience": "openids",
+        "followers": ["oAlphaFollower000001", "oBravoFollower000001"],
+    }
+    response = client.post(f"{MASS}add/", data)
+    assert response.status_code == 200
+    assert "belong to another account: oBravoFollower000001" in response.context["adminform"].form.errors["followers"][0]

@@ -117,7 +117,11 @@ class MassMessageForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         upload = data.get("openids_file")
-        picked = "\n".join(picked_openids(self))
+        try:
+            picked = "\n".join(picked_openids(self))
+        except ValidationError as exc:
+            self.add_error("followers", exc)
+            picked = ""
         pasted = f"{picked}\n{data.get('openids_text') or ''}"
         valid, invalid = mass.openids_parse(pasted, csv_bytes=upload.read() if upload else None)
         if invalid:

@@ -4,8 +4,9 @@
 (function () {
   "use strict";
 
-  function container(input) {
-    const box = input.closest(".fieldBox, .form-row, .field-line") || input.parentElement;
+  function container(input, name) {
+    // Django's stock admin and django-unfold both mark a field's box with "field-<name>".
+    const box = input.closest(`.field-${name}`) || input.closest(".fieldBox, .form-row, .field-line") || input.parentElement;
     // Django's line of several fields wraps each box with its help text: hide them together.
     const wrapper = box.parentElement;
     if (box.classList.contains("fieldBox") && wrapper && wrapper.parentElement && wrapper.parentElement.classList.contains("form-multiline")) {
@@ -36,7 +37,7 @@
     for (const name of all) {
       const inputs = document.querySelectorAll(`[name="${name}"], [name="${name}_0"], [data-field="${name}"]`);
       for (const input of inputs) {
-        const box = container(input);
+        const box = container(input, name);
         if (!box) continue;
         hide(box, !shown.includes(name));
         const row = box.parentElement && box.parentElement.closest(".form-row");
@@ -46,7 +47,7 @@
     // A row of several fields (Django's fieldBox line) disappears when none of them is shown.
     for (const row of rows) {
       let boxes = row.querySelectorAll(".form-multiline > div");
-      if (!boxes.length) boxes = row.querySelectorAll(".fieldBox");
+      if (!boxes.length) boxes = row.querySelectorAll(".fieldBox, .field-line");
       if (boxes.length) hide(row, [...boxes].every((b) => b.hidden));
     }
   }

@@ -30,12 +30,15 @@ class TemplateMessageForm(forms.ModelForm):
         if "template" in self.fields:
             template_data_setup(self, card_url=model_admin.template_card_url() if model_admin else "")
 
-    def clean_openid(self):
-        follower = self.cleaned_data.get("openid")
-        return getattr(follower, "openid", follower) or ""
-
     def clean(self):
-        cleaned = super().clean()
+        follower, account = self.cleaned_data.get("openid"), self.cleaned_data.get("account")
+        if follower is not None and account is not None and getattr(follower, "account_id", account.pk) != account.pk:
+            self.add_error("openid", _("This follower belongs to another account."))
+        elif follower is not None:
+            self.cleaned_data["openid"] = getattr(follower, "openid", follower)
+        return self._service_clean(super().clean())
+
+    def _service_clean(self, cleaned):
         if self.errors:
             return cleaned
         self.validated = cleaned
