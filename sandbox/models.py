@@ -258,6 +258,8 @@ class SandboxQRCode(models.Model):
     @property
     def permanent(self) -> bool:
         return self.expires_at is None
+
+
 class SandboxMenu(models.Model):
     """A custom menu of an app: the default one (created through the API or in the console) or a conditional one."""
 
@@ -276,6 +278,8 @@ class SandboxMenu(models.Model):
             models.UniqueConstraint(fields=["app", "menuid"], name="uniq_sandbox_menu_id"),
             models.UniqueConstraint(fields=["app"], condition=models.Q(conditional=False), name="uniq_sandbox_default_menu"),
         ]
+
+
 class SandboxMedia(models.Model):
     """A temporary media (media/upload, or a file a follower sent): WeChat keeps it 3 days on the app's clock."""
 

@@ -112,6 +112,68 @@ class RuleChangelistFormSet(forms.BaseModelFormSet):
                     form.add_error(None, exc.messages)
 
 
+class ArticlesWidget(forms.Widget):
+    """News articles as ordered rows (title, description, link, picture) instead of JSON; the script adds,
+    removes and reorders rows and renumbers their names."""
+
+    template_name = "admin/autoreply/widgets/articles.html"
+    PARTS = (
+        ("title", _("title")),
+        ("description", _("description")),
+        ("url", _("link URL")),
+        ("picurl", _("picture URL")),
+    )
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        articles = [a for a in (value if isinstance(value, list) else []) if isinstance(a, dict)] or [{}]
+        context["widget"]["rows"] = [
+            [(key, label, str(article.get(key) or "")) for key, label in self.PARTS] for article in articles
+        ]
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        rows: dict[int, dict] = {}
+        prefix = f"{name}__"
+        for key in data:
+            if not key.startswith(prefix):
+                continue
+            index, _sep, part = key[len(prefix) :].partition("__")
+            if index.isdigit() and part in dict(self.PARTS):
+                rows.setdefault(int(index), {})[part] = data.get(key, "").strip()
+        return [
+            {part: article.get(part, "") for part, _label in self.PARTS}
+            for _index, article in sorted(rows.items())
+            if any(article.values())
+        ]
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+    def format_value(self, value):
+        return value
+
+
+class ArticlesField(forms.Field):
+    widget = ArticlesWidget
+
+    def __init__(self, **kwargs):
+        kwargs["required"] = False
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        kwargs.pop("max_length", None)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return value if isinstance(value, list) else []
+
+    def prepare_value(self, value):
+        return value
+
+    def has_changed(self, initial, data):
+        return (initial or []) != (data or [])
+
+
 class AutoReplyContentInline(StackedInline):
     model = AutoReplyContent
     form = AutoReplyContentForm
@@ -140,7 +202,7 @@ class AutoReplyContentInline(StackedInline):
         if db_field.name == "text":
             field.widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
         elif db_field.name == "articles":
-            field.widget = forms.Textarea(attrs={"rows": 3, "cols": 80})
+            return ArticlesField(label=db_field.verbose_name.capitalize(), help_text="")
         elif db_field.name in ("media_id", "thumb_media_id") and request is not None:
             kinds = ["image", "voice", "video"] if db_field.name == "media_id" else ["thumb", "image"]
             picker_attach(field, accounts=accounts_for_user(request.user), kinds=kinds, permanent_only=True)

@@ -60,6 +60,7 @@ class TemplatePush(TemplateTarget):
         OPENIDS = "openids", _("An OpenID list")
 
     class Status(models.TextChoices):
+        DRAFT = "draft", _("draft (草稿)")
         SCHEDULED = "scheduled", _("scheduled (待发送)")
         SENDING = "sending", _("sending (发送中)")
         SENT = "sent", _("sent (已发送)")
@@ -99,8 +100,14 @@ class TemplatePush(TemplateTarget):
         verbose_name_plural = _("template pushes (定时模板消息推送)")
         ordering = ["-scheduled_at", "-id"]
 
+    EDITABLE = (Status.DRAFT, Status.SCHEDULED)
+
     def __str__(self):
         return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
 
 
 class TemplateMessage(TemplateTarget):

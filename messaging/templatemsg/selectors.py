@@ -1,6 +1,6 @@
 """Template message reads: who a push reaches."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from followers import selectors as followers_selectors
 
@@ -23,3 +23,30 @@ def pushes_in_flight(pushes) -> QuerySet[TemplatePush]:
     """The pushes whose figures still change: sending, or with messages not yet settled by TEMPLATESENDJOBFINISH."""
     open_statuses = [TemplateMessage.Status.QUEUED, TemplateMessage.Status.SENDING, TemplateMessage.Status.SENT]
     return pushes.filter(Q(status=TemplatePush.Status.SENDING) | Q(messages__status__in=open_statuses)).distinct()
+
+
+def push_audience_size(push: TemplatePush) -> int:
+    """How many followers the push would reach if it started now (our records)."""
+    if push.audience == TemplatePush.Audience.OPENIDS:
+        return len(push.openids or [])
+    if push.audience == TemplatePush.Audience.TAG and push.tag_id is None:
+        return 0
+    tag = push.tag_id if push.audience == TemplatePush.Audience.TAG else None
+    return followers_selectors.audience(account=push.account_id, tag=tag).count()
+
+
+def pushes_with_figures(queryset):
+    """Pushes annotated with their live figures, counted from the message rows.
+
+    Delivery results (TEMPLATESENDJOBFINISH) keep arriving after the last batch stored its totals, so the list
+    and a push's own page both read these, never the stored counters.
+    """
+    status = TemplateMessage.Status
+    failed = [status.FAILED, status.FAILED_USER_BLOCK, status.FAILED_SYSTEM]
+    accepted = [status.SENT, status.SUCCESS, status.FAILED_USER_BLOCK, status.FAILED_SYSTEM]
+    return queryset.annotate(
+        open_count=Count("messages", filter=Q(messages__status__in=[status.QUEUED, status.SENDING])),
+        live_sent=Count("messages", filter=Q(messages__status__in=accepted)),
+        live_success=Count("messages", filter=Q(messages__status=status.SUCCESS)),
+        live_failed=Count("messages", filter=Q(messages__status__in=failed)),
+    )

@@ -1,7 +1,5 @@
 """The auto-reply admin (rules with inline replies) and the message log's filters and conversation thread."""
 
-import json
-
 import pytest
 from django.contrib.auth.models import Permission, User
 
@@ -51,12 +49,14 @@ def form_data(account, *, rule=None, replies=None, **fields):
             "description": "",
             "music_url": "",
             "hq_music_url": "",
-            "articles": "[]",
             "kf_account": "",
             **reply,
         }
-        if isinstance(row["articles"], list):
-            row["articles"] = json.dumps(row["articles"])
+        # News articles are posted as the ordered rows of the articles editor.
+        articles = row.pop("articles", [])
+        row["articles"] = str(len(articles))
+        for j, article in enumerate(articles):
+            row.update({f"articles__{j}__{key}": value for key, value in article.items()})
         data.update({f"contents-{i}-{k}": v for k, v in row.items()})
     return data
 
@@ -81,7 +81,7 @@ def test_operator_creates_a_keyword_rule_with_a_reply(admin_client, account, cli
     [
         ({"match_type": "regex", "keywords": "(a|aa)+$"}, None, "too slow"),
         ({"match_type": "regex", "keywords": "(oops"}, None, "invalid regular expression"),
-        ({}, [{"reply_type": "text", "text": ""}], "The text reply is empty."),
+        ({}, [{"reply_type": "text", "text": "", "position": "1"}], "The text reply is empty."),
         ({}, [{"reply_type": "image"}], "media_id is required"),
         (
             {},

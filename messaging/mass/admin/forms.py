@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import accounts_for_user
-from followers.models import Tag
+from followers.models import Follower, Tag
 from media_assets.forms import library_refusal, picker_attach
 from media_assets.selectors import mpnews_media_id_known
+from messaging.admin_forms import conditional_attrs, picked_openids
 from messaging.mass import services as mass
 from messaging.mass.models import MassMessage
 
 # What the media library supplies per message type (mpnews names a draft, checked by the articles' own rules).
 LIBRARY_KINDS = {MassMessage.MsgType.VOICE: ["voice"], MassMessage.MsgType.VIDEO: ["video"]}
 
+# The fields each message type and each audience uses; the others are hidden (and ignored by the send).
+MSGTYPE_FIELDS = {
+    MassMessage.MsgType.TEXT: ["content"],
+    MassMessage.MsgType.IMAGE: ["media_ids_text", "recommend", "need_open_comment", "only_fans_can_comment"],
+    MassMessage.MsgType.VOICE: ["media_id"],
+    MassMessage.MsgType.VIDEO: ["media_id", "video_title", "video_description"],
+    MassMessage.MsgType.MPNEWS: ["media_id", "send_ignore_reprint"],
+    MassMessage.MsgType.CARD: ["card_id"],
+}
+AUDIENCE_FIELDS = {
+    MassMessage.Audience.ALL: [],
+    MassMessage.Audience.TAG: ["tag"],
+    MassMessage.Audience.OPENIDS: ["followers", "openids_text", "openids_file"],
+    MassMessage.Audience.FILTER: ["filter_tag", "filter_scene", "filter_after", "filter_before"],
+}
+
 
 class MassMessageForm(forms.ModelForm):
+    followers = forms.ModelMultipleChoiceField(
+        label=_("Followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
+    )
     media_ids_text = forms.CharField(
         label=_("image media_ids"),
         required=False,
@@ -25,10 +46,10 @@ class MassMessageForm(forms.ModelForm):
         help_text=_("One media_id per line (image sends)."),
     )
     openids_text = forms.CharField(
-        label=_("OpenIDs (pasted)"),
+        label=_("more OpenIDs (pasted)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For 'OpenID list': one per line, or separated by commas. Duplicates are removed."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For long lists: one per line, or separated by commas. Duplicates are removed."),
     )
     openids_file = forms.FileField(
         label=_("OpenIDs (CSV upload)"), required=False, help_text=_("The first column of each row; a header row is skipped.")
@@ -62,7 +83,10 @@ class MassMessageForm(forms.ModelForm):
         ]
         widgets = {"content": forms.Textarea(attrs={"rows": 5})}
 
-    def __init__(self, *args, request=None, **kwargs):
+    # Model fields the service validates → the form fields that fill them.
+    SERVICE_FIELDS = {"openids": "followers", "media_ids": "media_ids_text", "follower_filter": "filter_tag"}
+
+    def __init__(self, *args, request=None, model_admin=None, **kwargs):
         super().__init__(*args, **kwargs)
         user_accounts = accounts_for_user(request.user) if request else None
         if "tag" in self.fields and user_accounts is not None:
@@ -72,10 +96,27 @@ class MassMessageForm(forms.ModelForm):
             picker_attach(self.fields["media_ids_text"], accounts=user_accounts, kinds=["image"], multiple=True)
             if "media_id" in self.fields:
                 picker_attach(self.fields["media_id"], accounts=user_accounts, kinds=["voice", "video"])
+        if model_admin is not None and request is not None:
+            self.fields["followers"] = model_admin.follower_field(
+                request,
+                multiple=True,
+                required=False,
+                label=_("Followers"),
+                help_text=_("Search by OpenID or remark; at least 2 (send one person a preview instead)."),
+            )
+            picker = AutocompleteSelect(MassMessage._meta.get_field("tag"), model_admin.admin_site)
+            picker.choices = self.fields["filter_tag"].choices
+            self.fields["filter_tag"].widget = picker
+        if "msgtype" in self.fields:
+            self.fields["msgtype"].widget.attrs.update(conditional_attrs(MSGTYPE_FIELDS))
+            self.fields["audience"].widget.attrs.update(conditional_attrs(AUDIENCE_FIELDS))
         instance = self.instance
         if instance.pk:
             self.initial.setdefault("media_ids_text", "\n".join(instance.media_ids or []))
-            self.initial.setdefault("openids_text", "\n".join(instance.openids or []))
+            openids = list(instance.openids or [])
+            known = set(self.fields["followers"].queryset.filter(openid__in=openids).values_list("openid", flat=True))
+            self.initial.setdefault("followers", [o for o in openids if o in known])
+            self.initial.setdefault("openids_text", "\n".join(o for o in openids if o not in known))
             spec = instance.follower_filter or {}
             self.initial.setdefault("filter_tag", spec.get("tag"))
             self.initial.setdefault("filter_scene", spec.get("subscribe_scene", ""))
@@ -85,7 +126,13 @@ class MassMessageForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         upload = data.get("openids_file")
-        valid, invalid = mass.openids_parse(data.get("openids_text") or "", csv_bytes=upload.read() if upload else None)
+        try:
+            picked = "\n".join(picked_openids(self))
+        except ValidationError as exc:
+            self.add_error("followers", exc)
+            picked = ""
+        pasted = f"{picked}\n{data.get('openids_text') or ''}"
+        valid, invalid = mass.openids_parse(pasted, csv_bytes=upload.read() if upload else None)
         if invalid:
             self.add_error("openids_text", _("Not OpenIDs: %(list)s") % {"list": ", ".join(invalid[:5])})
         data["openids"] = valid
@@ -133,4 +180,11 @@ class MassMessageForm(forms.ModelForm):
         try:
             mass.mass_message_validate(self.instance)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._service_errors_add(exc)
+
+    def _service_errors_add(self, exc: ValidationError) -> None:
+        """The service names model fields; show each error on the form field the operator filled in."""
+        for key, errors in exc.error_dict.items():
+            field = self.SERVICE_FIELDS.get(key, key)
+            for error in errors:
+                self.add_error(field if field in self.fields else None, error)

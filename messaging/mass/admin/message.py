@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 from accounts.selectors import accounts_for_user
+from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
+from messaging.send_flow import SendFlowAdminMixin
 from wechat.errors import WeChatError
 
 from .forms import MassMessageForm
@@ -36,12 +34,17 @@ STATUS_COLOURS = {
 
 
 @admin.register(MassMessage)
-class MassMessageAdmin(AccountScopedAdmin):
+class MassMessageAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, AccountScopedAdmin):
     form = MassMessageForm
+    send_flow_prefix = "mass"
+    send_flow_preview_template = "admin/mass/massmessage/preview.html"
+    send_flow_confirm_template = "admin/mass/massmessage/confirm_send.html"
+    send_flow_confirm_title = _("Confirm mass send (确认群发) %(title)s")
     list_display = ["title", "account", "msgtype", "audience_label", "status_badge", "scheduled_at", "progress", "figures"]
     list_filter = [account_scoped_filter("account"), "status", "msgtype", "audience"]
     search_fields = ["title", "content", "batches__msg_id", "batches__clientmsgid"]
     date_hierarchy = "created_at"
+    autocomplete_fields = ["tag"]
     inlines = [MassBatchInline, MassMessageEventInline]
     actions = ["cancel_selected", "resend", "resend_past_window", "delete_articles", "poll_results"]
     change_form_template = "admin/mass/massmessage/change_form.html"
@@ -70,6 +73,7 @@ class MassMessageAdmin(AccountScopedAdmin):
                 "fields": [
                     "audience",
                     "tag",
+                    "followers",
                     "openids_text",
                     "openids_file",
                     ("filter_tag", "filter_scene"),
@@ -78,6 +82,10 @@ class MassMessageAdmin(AccountScopedAdmin):
             },
         ),
     ]
+
+    class Media:
+        js = [CONDITIONAL_JS]
+
     readonly_summary = [
         "status_badge",
         "scheduled_at",
@@ -92,9 +100,11 @@ class MassMessageAdmin(AccountScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
 
+        admin = self
+
         class RequestForm(form):
             def __init__(self, *args, **kw):
-                super().__init__(*args, request=request, **kw)
+                super().__init__(*args, request=request, model_admin=admin, **kw)
 
         return RequestForm
 
@@ -200,8 +210,7 @@ class MassMessageAdmin(AccountScopedAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/preview/", view(self.preview_view), name="mass_massmessage_preview"),
-            path("<int:pk>/send/", view(self.send_view), name="mass_massmessage_send"),
+            *self.send_flow_urls(),
             path("<int:pk>/cancel/", view(self.cancel_view), name="mass_massmessage_cancel"),
             path("<int:pk>/recurrence/", view(self.recurrence_view), name="mass_massmessage_recurrence"),
             path("speed/", view(self.speed_view), name="mass_massmessage_speed"),
@@ -209,85 +218,27 @@ class MassMessageAdmin(AccountScopedAdmin):
         ]
 
     def _message(self, request, pk) -> MassMessage:
-        obj = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_permission(request, obj) or (
-            request.method == "POST" and not super().has_change_permission(request)
-        ):
-            raise PermissionDenied
-        return obj
+        return self._send_flow_object(request, pk)
 
     def _context(self, request, obj, title):
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": obj,
-            "title": title,
-            "change_url": reverse("admin:mass_massmessage_change", args=[obj.pk]) if obj else "",
-        }
+        return self.send_flow_page_context(request, obj, title)
 
-    def preview_view(self, request, pk):
-        obj = self._message(request, pk)
-        results = None
-        openids_text = request.POST.get("openids", "")
-        if request.method == "POST":
-            try:
-                results = mass.mass_message_preview(message=obj, openids=[openids_text], actor=request.user)
-            except ValidationError as exc:
-                messages.error(request, "; ".join(exc.messages))
-            else:
-                for openid, error in results:
-                    if error is None:
-                        messages.success(request, _("Preview sent to %(openid)s.") % {"openid": openid})
-                    else:
-                        wechat_error_message(request, error, action=openid)
-        context = {**self._context(request, obj, _("Preview (预览) %(title)s") % {"title": obj.title}), "openids": openids_text}
-        return TemplateResponse(request, "admin/mass/massmessage/preview.html", context)
+    # The send flow (preview → confirm with audience size and quota → now or at a time)
 
-    def send_view(self, request, pk):
-        obj = self._message(request, pk)
-        change_url = reverse("admin:mass_massmessage_change", args=[obj.pk])
-        if not obj.is_editable:
-            messages.error(
-                request, _("This message is %(status)s and cannot be sent again.") % {"status": obj.get_status_display()}
-            )
-            return HttpResponseRedirect(change_url)
-        error = ""
-        if request.method == "POST" and request.POST.get("confirm") == "yes":
-            at = None
-            if request.POST.get("when") == "later":
-                try:
-                    at = timezone.make_aware(datetime.fromisoformat(request.POST.get("scheduled_at", "")))
-                except ValueError:
-                    error = _("Enter the date and time to send at.")
-                else:
-                    if at <= timezone.now():
-                        error = _("The time to send at is in the past.")
-            if not error:
-                try:
-                    obj = mass.mass_message_schedule(message=obj, at=at, actor=request.user)
-                except ValidationError as exc:
-                    error = "; ".join(exc.messages)
-                else:
-                    if at:
-                        when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
-                        messages.success(request, _("Scheduled for %(at)s.") % {"at": when})
-                    else:
-                        messages.success(request, _("Sending started."))
-                    return HttpResponseRedirect(change_url)
-        try:
-            quota = mass_selectors.mass_quota_for(message=obj)
-        except ValidationError as exc:
-            quota, error = None, "; ".join(exc.messages)
-        default_at = timezone.localtime(obj.scheduled_at or timezone.now() + timezone.timedelta(hours=1))
+    def send_flow_preview(self, request, obj, openids):
+        return mass.mass_message_preview(message=obj, openids=openids, actor=request.user)
+
+    def send_flow_schedule(self, request, obj, at):
+        return mass.mass_message_schedule(message=obj, at=at, actor=request.user)
+
+    def send_flow_confirm_context(self, request, obj):
         context = {
-            **self._context(request, obj, _("Confirm mass send (确认群发) %(title)s") % {"title": obj.title}),
-            "quota": quota,
-            "error": error,
+            "message_label": f"{obj.get_msgtype_display()} · {obj.title}",
             "audience_label": self.audience_label(obj),
-            "default_at": default_at.strftime("%Y-%m-%dT%H:%M"),
             "subscription": obj.account.account_type == obj.account.AccountType.SUBSCRIPTION,
         }
-        return TemplateResponse(request, "admin/mass/massmessage/confirm_send.html", context)
+        quota = mass_selectors.mass_quota_for(message=obj)
+        return {**context, "quota": quota, "audience_size": quota["audience_size"]}
 
     def cancel_view(self, request, pk):
         obj = self._message(request, pk)

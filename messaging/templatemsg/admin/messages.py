@@ -9,21 +9,36 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter
 from accounts.selectors import accounts_for_user
+from messaging.admin_forms import FollowerPickerAdminMixin, form_for_request
 from messaging.templatemsg import services
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage
 
-from .common import JSONDataField, form_errors_add, status_badge
+from .common import TemplateCardAdminMixin, TemplateDataField, form_errors_add, status_badge, template_data_setup
 
 
 class TemplateMessageForm(forms.ModelForm):
-    data = JSONDataField(label=_("data"), help_text=_('{"keyword1": {"value": "…"}, …}; each value at most 20 characters.'))
+    data = TemplateDataField(label=_("Message (模板内容)"))
 
     class Meta:
         model = TemplateMessage
         fields = ["account", "template", "openid", "data", "url", "miniprogram_appid", "miniprogram_pagepath"]
 
+    def __init__(self, *args, request=None, model_admin=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if model_admin is not None and request is not None:
+            self.fields["openid"] = model_admin.follower_field(request, multiple=False, label=_("follower"))
+        if "template" in self.fields:
+            template_data_setup(self, card_url=model_admin.template_card_url() if model_admin else "")
+
     def clean(self):
-        cleaned = super().clean()
+        follower, account = self.cleaned_data.get("openid"), self.cleaned_data.get("account")
+        if follower is not None and account is not None and getattr(follower, "account_id", account.pk) != account.pk:
+            self.add_error("openid", _("This follower belongs to another account."))
+        elif follower is not None:
+            self.cleaned_data["openid"] = getattr(follower, "openid", follower)
+        return self._service_clean(super().clean())
+
+    def _service_clean(self, cleaned):
         if self.errors:
             return cleaned
         self.validated = cleaned
@@ -60,7 +75,7 @@ class TemplateMessageForm(forms.ModelForm):
 
 
 @admin.register(TemplateMessage)
-class TemplateMessageAdmin(AccountScopedAdmin):
+class TemplateMessageAdmin(FollowerPickerAdminMixin, TemplateCardAdminMixin, AccountScopedAdmin):
     list_display = ["created_at", "account", "openid", "template", "status_badge", "msgid", "errcode", "push"]
     list_filter = ["status", account_scoped_filter("account"), "created_at"]
     list_select_related = ["account", "template", "push"]
@@ -68,6 +83,11 @@ class TemplateMessageAdmin(AccountScopedAdmin):
     date_hierarchy = "created_at"
     form = TemplateMessageForm
     raw_id_fields = ["push"]
+    autocomplete_fields = ["template"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return form if obj is not None else form_for_request(form, request, self)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "template":

@@ -5,28 +5,41 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar
 from accounts.selectors import accounts_for_user
-from followers.models import Tag
-from messaging.templatemsg import selectors as template_selectors
-from messaging.templatemsg import services
+from followers.models import Follower, Tag
+from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin, conditional_attrs, form_for_request, picked_openids
+from messaging.send_flow import SendFlowAdminMixin
+from messaging.templatemsg import selectors, services
 from messaging.templatemsg.models import MessageTemplate, TemplatePush
 
-from .common import JSONDataField, MessageStatus, PushStatus, form_errors_add, status_badge
+from .common import (
+    MessageStatus,
+    PushStatus,
+    TemplateCardAdminMixin,
+    TemplateDataField,
+    form_errors_add,
+    status_badge,
+    template_data_setup,
+    template_lines,
+)
+
+AUDIENCE_FIELDS = {
+    TemplatePush.Audience.TAG: ["tag"],
+    TemplatePush.Audience.ALL: [],
+    TemplatePush.Audience.OPENIDS: ["followers"],
+}
 
 
 class TemplatePushForm(forms.ModelForm):
-    data = JSONDataField(label=_("data"), help_text=_('{"keyword1": {"value": "…"}, …}; each value at most 20 characters.'))
-    openids = forms.CharField(
-        label=_("OpenIDs"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("For the OpenID-list audience: one OpenID per line."),
+    data = TemplateDataField(label=_("Message (模板内容)"))
+    followers = forms.ModelMultipleChoiceField(
+        label=_("Followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
     )
 
     class Meta:
@@ -41,20 +54,25 @@ class TemplatePushForm(forms.ModelForm):
             "miniprogram_pagepath",
             "audience",
             "tag",
-            "openids",
-            "scheduled_at",
+            "followers",
             "rate_limit",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, model_admin=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.instance.pk:
-            self.fields["scheduled_at"].initial = timezone.now()
-        elif isinstance(self.instance.openids, list):
-            self.initial["openids"] = "\n".join(self.instance.openids)
+        if model_admin is not None and request is not None:
+            self.fields["followers"] = model_admin.follower_field(
+                request, multiple=True, required=False, label=_("Followers"), help_text=_("Search by OpenID or remark.")
+            )
+            if self.instance.pk:
+                self.initial.setdefault("followers", list(self.instance.openids or []))
+        if "audience" in self.fields:
+            self.fields["audience"].widget.attrs.update(conditional_attrs(AUDIENCE_FIELDS))
+        if "template" in self.fields:
+            template_data_setup(self, card_url=model_admin.template_card_url() if model_admin else "")
 
-    def clean_openids(self):
-        return [line.strip() for line in (self.cleaned_data.get("openids") or "").splitlines() if line.strip()]
+    def clean_followers(self):
+        return picked_openids(self)
 
     def clean(self):
         cleaned = super().clean()
@@ -67,32 +85,37 @@ class TemplatePushForm(forms.ModelForm):
                 data=cleaned.get("data"),
                 audience=cleaned.get("audience"),
                 tag=cleaned.get("tag"),
-                openids=cleaned.get("openids"),
+                openids=cleaned.get("followers"),
                 url=cleaned.get("url", ""),
                 miniprogram_appid=cleaned.get("miniprogram_appid", ""),
                 miniprogram_pagepath=cleaned.get("miniprogram_pagepath", ""),
                 rate_limit=cleaned.get("rate_limit"),
             )
         except ValidationError as exc:
-            form_errors_add(self, exc)
+            form_errors_add(self, exc, {"openids": "followers"})
         return cleaned
 
 
 @admin.register(TemplatePush)
-class TemplatePushAdmin(AccountScopedAdmin):
+class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCardAdminMixin, AccountScopedAdmin):
+    """Saving stores a draft; the push is sent only after preview → confirm with the audience size → now or later."""
+
     form = TemplatePushForm
-    list_display = ["name", "template", "audience_display", "scheduled_at", "status_badge", "progress", "totals"]
+    change_form_template = "admin/templatemsg/templatepush/change_form.html"
+    send_flow_prefix = "push"
+    send_flow_confirm_template = "admin/templatemsg/templatepush/confirm_send.html"
+    list_display = ["name", "template", "audience_display", "send_at", "status_badge", "progress", "totals"]
     list_filter = ["status", account_scoped_filter("account"), "audience"]
     list_select_related = ["account", "template", "tag"]
     search_fields = ["name"]
+    autocomplete_fields = ["template", "tag"]
     actions = ["cancel", "send_now", "resume"]
     readonly_fields = [
         "status_badge",
+        "scheduled_at",
         "progress",
         "total",
-        "sent_count",
-        "success_count",
-        "failed_count",
+        "totals",
         "last_error",
         "started_at",
         "finished_at",
@@ -102,28 +125,16 @@ class TemplatePushAdmin(AccountScopedAdmin):
     change_form_template = "admin/templatemsg/templatepush/change_form.html"
 
     def changelist_view(self, request, extra_context=None):
-        live = template_selectors.pushes_in_flight(TemplatePush.objects.filter(account__in=accounts_for_user(request.user)))
+        live = selectors.pushes_in_flight(TemplatePush.objects.filter(account__in=accounts_for_user(request.user)))
         return super().changelist_view(request, {**(extra_context or {}), "live": live.exists()})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         push = self.get_object(request, object_id)
-        live = push is not None and template_selectors.pushes_in_flight(TemplatePush.objects.filter(pk=push.pk)).exists()
+        live = push is not None and selectors.pushes_in_flight(TemplatePush.objects.filter(pk=push.pk)).exists()
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "live": live})
 
     def get_queryset(self, request):
-        # Live counts: delivery results keep arriving after the last batch has stored its totals.
-        failed = [MessageStatus.FAILED, MessageStatus.FAILED_USER_BLOCK, MessageStatus.FAILED_SYSTEM]
-        accepted = [MessageStatus.SENT, MessageStatus.SUCCESS, MessageStatus.FAILED_USER_BLOCK, MessageStatus.FAILED_SYSTEM]
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                open_count=Count("messages", filter=Q(messages__status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])),
-                live_sent=Count("messages", filter=Q(messages__status__in=accepted)),
-                live_success=Count("messages", filter=Q(messages__status=MessageStatus.SUCCESS)),
-                live_failed=Count("messages", filter=Q(messages__status__in=failed)),
-            )
-        )
+        return selectors.pushes_with_figures(super().get_queryset(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scoped = accounts_for_user(request.user)
@@ -133,25 +144,43 @@ class TemplatePushAdmin(AccountScopedAdmin):
             kwargs["queryset"] = Tag.objects.filter(account__in=scoped)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    class Media:
+        js = [CONDITIONAL_JS]
+
+    # A started push is a record: its content shows as the follower saw it, its audience as a count.
+    RECORD_FIELDS = ["name", "account", "template", "message_display", "url", "audience_display", "rate_limit"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and not obj.is_editable:
+            return super().get_form(request, obj, change=change, **kwargs)
+        return form_for_request(super().get_form(request, obj, change=change, **kwargs), request, self)
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != PushStatus.SCHEDULED:
-            return [*self.form.Meta.fields, *self.readonly_fields]
+        if obj is not None and not obj.is_editable:
+            return [*self.RECORD_FIELDS, *self.readonly_fields]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return [*self.RECORD_FIELDS, *self.readonly_fields]
         fields = list(self.form.Meta.fields)
         return fields if obj is None else [*fields, *self.readonly_fields]
+
+    @admin.display(description=_("Message (模板内容)"))
+    def message_display(self, obj):
+        return format_html_join(
+            mark_safe("<br>"), '<span style="color:#888">{}</span> {}', template_lines(obj.template, obj.data)
+        )
 
     def save_model(self, request, obj, form, change):
         c = form.cleaned_data
         if change:
-            current = TemplatePush.objects.filter(pk=obj.pk, status=PushStatus.SCHEDULED).first()
+            current = TemplatePush.objects.filter(pk=obj.pk, status__in=TemplatePush.EDITABLE).first()
             if current is None:
                 raise PermissionDenied
             try:
-                services.template_push_update(
-                    push=current, **{name: c[name] for name in services.PUSH_EDITABLE_FIELDS if name in c}
-                )
+                fields = {name: c[name] for name in services.PUSH_EDITABLE_FIELDS if name in c}
+                services.template_push_update(push=current, **fields, openids=c.get("followers") or [])
             except services.PushStarted as exc:  # it started between the form and the save
                 raise PermissionDenied from exc
             obj.refresh_from_db()
@@ -163,19 +192,38 @@ class TemplatePushAdmin(AccountScopedAdmin):
             data=c["data"],
             audience=c["audience"],
             tag=c.get("tag"),
-            openids=c.get("openids"),
-            scheduled_at=c.get("scheduled_at"),
+            openids=c.get("followers"),
             url=c.get("url", ""),
             miniprogram_appid=c.get("miniprogram_appid", ""),
             miniprogram_pagepath=c.get("miniprogram_pagepath", ""),
             rate_limit=c.get("rate_limit"),
             created_by=request.user,
+            draft=True,
         )
         obj.pk = push.pk
         obj.refresh_from_db()
 
+    def get_urls(self):
+        return [*self.send_flow_urls(), *super().get_urls()]
+
+    # The send flow
+
+    def send_flow_preview(self, request, obj, openids):
+        return services.template_push_preview(push=obj, openids=openids)
+
+    def send_flow_schedule(self, request, obj, at):
+        return services.template_push_schedule(push=obj, at=at)
+
+    def send_flow_confirm_context(self, request, obj):
+        return {
+            "message_label": f"{obj.template} · {obj.name}",
+            "audience_label": self.audience_display(obj),
+            "audience_size": selectors.push_audience_size(obj),
+            "lines": template_lines(obj.template, obj.data),
+        }
+
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status not in (PushStatus.SCHEDULED, PushStatus.CANCELLED):
+        if obj is not None and obj.status not in (PushStatus.DRAFT, PushStatus.SCHEDULED, PushStatus.CANCELLED):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -186,6 +234,11 @@ class TemplatePushAdmin(AccountScopedAdmin):
         if obj.audience == TemplatePush.Audience.OPENIDS:
             return _("%(n)d OpenIDs") % {"n": len(obj.openids or [])}
         return obj.get_audience_display()
+
+    @admin.display(description=_("send at"), ordering="scheduled_at")
+    def send_at(self, obj):
+        # A draft has no time yet: it is chosen on the confirmation page.
+        return "—" if obj.status == PushStatus.DRAFT else timezone.localtime(obj.scheduled_at).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
@@ -204,12 +257,14 @@ class TemplatePushAdmin(AccountScopedAdmin):
 
     @admin.display(description=_("sent / delivered / failed"))
     def totals(self, obj):
+        if not hasattr(obj, "live_sent"):
+            obj = selectors.pushes_with_figures(TemplatePush.objects.filter(pk=obj.pk)).get()
         return format_html(
-            '<span title="{}">{} / <span style="color:#2f855a">{}</span> / <span style="color:#c53030">{}</span></span>',
+            '<span class="push-figures" title="{}">{} / <b style="color:#2f855a">{}</b> / <b style="color:#c53030">{}</b></span>',
             _("of %(total)d receivers") % {"total": obj.total},
-            getattr(obj, "live_sent", obj.sent_count),
-            getattr(obj, "live_success", obj.success_count),
-            getattr(obj, "live_failed", obj.failed_count),
+            obj.live_sent,
+            obj.live_success,
+            obj.live_failed,
         )
 
     @admin.action(description=_("Cancel (取消) pushes that have not started"), permissions=["change"])

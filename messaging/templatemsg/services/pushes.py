@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wechat.api import templates as templates_api
 from wechat.errors import WeChatError
 
 from ..models import MessageTemplate, TemplateMessage, TemplatePush
@@ -90,8 +92,12 @@ def template_push_create(
     miniprogram_pagepath: str = "",
     rate_limit: int | None = None,
     created_by=None,
+    draft: bool = False,
 ) -> TemplatePush:
-    """Store a push; one due now starts after commit, a later one is started by the beat task."""
+    """Store a push; one due now starts after commit, a later one is started by the beat task.
+
+    A ``draft`` waits for ``template_push_schedule`` (the admin's preview → confirm → schedule flow).
+    """
     normalised = template_push_validate(
         account=account,
         template=template,
@@ -118,8 +124,9 @@ def template_push_create(
         scheduled_at=scheduled_at or timezone.now(),
         rate_limit=rate_limit or settings.TEMPLATE_PUSH_RATE_LIMIT,
         created_by=created_by,
+        status=PushStatus.DRAFT if draft else PushStatus.SCHEDULED,
     )
-    if push.scheduled_at <= timezone.now():
+    if not draft and push.scheduled_at <= timezone.now():
         template_push_enqueue_start(push=push)
     return push
 
@@ -145,9 +152,9 @@ PUSH_EDITABLE_FIELDS = (
 
 
 def template_push_update(*, push: TemplatePush, **fields) -> TemplatePush:
-    """Edit a push that has not started, with the validation of ``template_push_create``.
+    """Edit a push that has not started (draft or scheduled), with the validation of ``template_push_create``.
 
-    The write is a conditional update on 'scheduled', so an edit never lands on a push a worker has just
+    The write is a conditional update on 'draft'/'scheduled', so an edit never lands on a push a worker has just
     claimed; that case raises PushStarted (a ValidationError) and changes nothing. A push due now is started after commit.
     """
     unknown = set(fields) - set(PUSH_EDITABLE_FIELDS)
@@ -178,13 +185,72 @@ def template_push_update(*, push: TemplatePush, **fields) -> TemplatePush:
         scheduled_at=values["scheduled_at"] or timezone.now(),
         rate_limit=values["rate_limit"] or settings.TEMPLATE_PUSH_RATE_LIMIT,
     )
-    updated = TemplatePush.objects.filter(pk=push.pk, status=PushStatus.SCHEDULED).update(**values)
+    updated = TemplatePush.objects.filter(pk=push.pk, status__in=TemplatePush.EDITABLE).update(**values)
     if not updated:
         raise PushStarted(_("This push has started; it can no longer be edited."))
     push.refresh_from_db()
-    if push.scheduled_at <= timezone.now():
+    if push.status == PushStatus.SCHEDULED and push.scheduled_at <= timezone.now():
         template_push_enqueue_start(push=push)
     return push
+
+
+def template_push_schedule(*, push: TemplatePush, at=None) -> TemplatePush:
+    """Schedule (or reschedule) a draft or scheduled push after the operator confirmed it; ``at`` None means now.
+
+    The content is checked again, as it is sent: a template deleted or changed since the draft is refused here.
+    """
+    push.refresh_from_db()
+    template_push_validate(
+        account=push.account,
+        template=push.template,
+        data=push.data,
+        audience=push.audience,
+        tag=push.tag,
+        openids=push.openids,
+        url=push.url,
+        miniprogram_appid=push.miniprogram_appid,
+        miniprogram_pagepath=push.miniprogram_pagepath,
+        rate_limit=push.rate_limit,
+    )
+    now = timezone.now()
+    if at is not None and at < now - timedelta(minutes=1):
+        raise ValidationError(_("The time to send at is in the past."))
+    when = max(at or now, now)
+    if not TemplatePush.objects.filter(pk=push.pk, status__in=TemplatePush.EDITABLE).update(
+        status=PushStatus.SCHEDULED, scheduled_at=when
+    ):
+        raise PushStarted(_("This push has started; it can no longer be scheduled."))
+    push.refresh_from_db()
+    logger.info("template_push.scheduled", extra={"push_id": push.pk, "at": when.isoformat()})
+    if when <= now:
+        template_push_enqueue_start(push=push)
+    return push
+
+
+def template_push_preview(*, push: TemplatePush, openids: list[str]) -> list[tuple[str, WeChatError | None]]:
+    """Send the push's message to operators' phones first. Returns each OpenID with its error (None when sent).
+
+    Previews are not rows of the push: they never count in its figures, and each call has its own client_msg_id.
+    """
+    receivers = _clean_openids(openids)
+    if not receivers or any(len(o) > 64 for o in receivers):
+        raise ValidationError(_("Enter one or more OpenIDs to preview to."))
+    results: list[tuple[str, WeChatError | None]] = []
+    for openid in receivers:
+        try:
+            templates_api.template_send(
+                account=push.account,
+                openid=openid,
+                template_id=push.template.template_id,
+                client_msg_id=f"pv{push.pk}-{uuid.uuid4().hex[:20]}",
+                **template_content(push),
+            )
+        except WeChatError as exc:
+            results.append((openid, exc))
+        else:
+            results.append((openid, None))
+    logger.info("template_push.preview", extra={"push_id": push.pk, "sent": sum(1 for _o, e in results if e is None)})
+    return results
 
 
 def template_push_enqueue_start(*, push: TemplatePush) -> None:
@@ -206,7 +272,7 @@ def _enqueue_start(push_id: int) -> None:
 def template_push_cancel(*, push: TemplatePush) -> bool:
     """Cancel a push that has not started. Returns False if it already started (or ended)."""
     return bool(
-        TemplatePush.objects.filter(pk=push.pk, status=PushStatus.SCHEDULED).update(
+        TemplatePush.objects.filter(pk=push.pk, status__in=TemplatePush.EDITABLE).update(
             status=PushStatus.CANCELLED, finished_at=timezone.now()
         )
     )

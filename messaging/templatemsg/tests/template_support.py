@@ -56,3 +56,8 @@ def add_followers(
 
 def make_tag(account, name="VIP", wechat_id=100) -> Tag:
     return Tag.objects.create(account=account, name=name, wechat_id=wechat_id, sync_status="synced")
+
+
+def data_fields(data: dict, name: str = "data") -> dict:
+    """Template data as the admin form posts it: one field per keyword."""
+    return {f"{name}__{key}": item["value"] if isinstance(item, dict) else item for key, item in data.items()}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.contrib.auth.models import Permission, User
 
 from conftest import SCREENSHOTS, browser_test
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
-from sandbox.models import SandboxDelivery, SandboxFault, SandboxTemplate
+from sandbox.models import SandboxApp, SandboxDelivery, SandboxFault, SandboxTemplate
 
-from .template_support import ORDER_DATA, _template_settings, add_followers, make_tag, seed_template  # noqa: F401
+from .template_support import (  # noqa: F401
+    ORDER_DATA,
+    _template_settings,
+    add_followers,
+    data_fields,
+    make_tag,
+    seed_template,
+)
 
 TEMPLATES_URL = "/en/admin/templatemsg/messagetemplate/"
 PUSHES_URL = "/en/admin/templatemsg/templatepush/"
@@ -91,7 +96,9 @@ def test_delete_action_deletes_at_wechat(client, boss, account, sandbox_app):
     assert not SandboxTemplate.objects.exists() and not MessageTemplate.objects.exists()
 
 
-def test_push_created_in_the_admin_is_sent(client, boss, account, sandbox_app, django_capture_on_commit_callbacks):
+def test_push_created_in_the_admin_is_sent_after_confirmation(
+    client, boss, account, sandbox_app, django_capture_on_commit_callbacks
+):
     template = seed_template(sandbox_app, account)
     tag = make_tag(account)
     add_followers(account, sandbox_app, 7, tag=tag)
@@ -99,19 +106,20 @@ def test_push_created_in_the_admin_is_sent(client, boss, account, sandbox_app, d
         "name": "会员通知",
         "account": account.pk,
         "template": template.pk,
-        "data": json.dumps(ORDER_DATA, ensure_ascii=False),
+        **data_fields(ORDER_DATA),
         "audience": "tag",
         "tag": tag.pk,
-        "openids": "",
-        "scheduled_at_0": "2020-01-01",
-        "scheduled_at_1": "00:00:00",
         "rate_limit": 100,
     }
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{PUSHES_URL}add/", form, follow=True)
-    assert response.status_code == 200
+        response = client.post(f"{PUSHES_URL}add/", form)
     push = TemplatePush.objects.get()
-    assert push.status == TemplatePush.Status.SENT and push.created_by == boss
+    assert response["Location"] == f"{PUSHES_URL}{push.pk}/preview/"
+    assert push.status == TemplatePush.Status.DRAFT and push.created_by == boss
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{PUSHES_URL}{push.pk}/send/", {"confirm": "yes", "when": "now"})
+    push.refresh_from_db()
+    assert push.status == TemplatePush.Status.SENT
     assert SandboxDelivery.objects.filter(channel="template").count() == 7
     assert "100%" in page_text(client.get(PUSHES_URL))
 
@@ -122,11 +130,8 @@ def test_push_with_bad_data_shows_keyword_errors_and_stores_nothing(client, boss
         "name": "x",
         "account": account.pk,
         "template": template.pk,
-        "data": json.dumps({"thing1": {"value": "一" * 21}, "remark": {"value": "r"}}),
-        "audience": "openids",
-        "openids": "o1\no2",
-        "scheduled_at_0": "2020-01-01",
-        "scheduled_at_1": "00:00:00",
+        **data_fields({"thing1": "一" * 21, "remark": "r"}),
+        "audience": "all",
         "rate_limit": 100,
     }
     text = page_text(client.post(f"{PUSHES_URL}add/", form))
@@ -148,7 +153,7 @@ def test_cancel_action(client, boss, account, sandbox_app):
 def test_single_message_form_sends(client, boss, account, sandbox_app, django_capture_on_commit_callbacks):
     template = seed_template(sandbox_app, account)
     openid = add_followers(account, sandbox_app, 1)[0]
-    form = {"account": account.pk, "template": template.pk, "openid": openid, "data": json.dumps(ORDER_DATA)}
+    form = {"account": account.pk, "template": template.pk, "openid": openid, **data_fields(ORDER_DATA)}
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/en/admin/templatemsg/templatemessage/add/", form, follow=True)
     assert response.status_code == 200
@@ -208,56 +213,58 @@ def test_template_pages_in_chromium(live_server, transactional_db, make_account,
     page.screenshot(path=str(SCREENSHOTS / "template_push_add_en.png"), full_page=True)
 
 
+O1, O2 = (f"{'oTpl' + '_' * 18}{n:06d}" for n in range(2))  # the followers add_followers makes
+
+
 def _scheduled_push(*, account, template) -> TemplatePush:
+    add_followers(account, SandboxApp.objects.get(appid=account.appid), 2)
     return TemplatePush.objects.create(
         account=account,
         name="p",
         template=template,
         data=ORDER_DATA,
         audience="openids",
-        openids=["o1"],
+        openids=[O1],
         scheduled_at="2030-01-01T00:00Z",
     )
 
 
-def _edit_form(push, *, name, data, openids) -> dict:
-    """The change form of a scheduled push as an operator posts it."""
+def _edit_form(push, *, name, data, followers) -> dict:
+    """The change form of a scheduled push as an operator posts it: keyword fields and picked followers."""
     return {
         "name": name,
         "account": push.account_id,
         "template": push.template_id,
-        "data": json.dumps(data, ensure_ascii=False),
+        **data_fields(data),
         "audience": "openids",
-        "openids": openids,
-        "scheduled_at_0": "2030-01-01",
-        "scheduled_at_1": "08:00:00",
+        "followers": followers,
         "rate_limit": 50,
     }
 
 
 def test_a_scheduled_push_can_be_edited_in_the_admin(client, boss, account, sandbox_app):
     push = _scheduled_push(account=account, template=seed_template(sandbox_app, account))
-    form = _edit_form(push, name="改名", data={**ORDER_DATA, "thing1": {"value": "牛奶"}}, openids="o1\no2")
+    form = _edit_form(push, name="改名", data={**ORDER_DATA, "thing1": {"value": "牛奶"}}, followers=[O1, O2])
     response = client.post(f"{PUSHES_URL}{push.pk}/change/", form, follow=True)
     assert response.status_code == 200
     push.refresh_from_db()
-    assert (push.name, push.openids, push.rate_limit) == ("改名", ["o1", "o2"], 50)
+    assert (push.name, push.openids, push.rate_limit) == ("改名", [O1, O2], 50)
     assert push.data["thing1"] == {"value": "牛奶"}
     assert push.status == TemplatePush.Status.SCHEDULED
 
 
 def test_an_invalid_edit_of_a_scheduled_push_is_refused_and_changes_nothing(client, boss, account, sandbox_app):
     push = _scheduled_push(account=account, template=seed_template(sandbox_app, account))
-    form = _edit_form(push, name="改名", data={**ORDER_DATA, "thing1": {"value": "一" * 21}}, openids="o1\no2")
+    form = _edit_form(push, name="改名", data={**ORDER_DATA, "thing1": {"value": "一" * 21}}, followers=[O1, O2])
     text = page_text(client.post(f"{PUSHES_URL}{push.pk}/change/", form))
     assert "thing1: At most 20 characters" in text
     push.refresh_from_db()
-    assert (push.name, push.openids, push.data) == ("p", ["o1"], ORDER_DATA)
+    assert (push.name, push.openids, push.data) == ("p", [O1], ORDER_DATA)
 
 
 def test_an_edit_is_normalised_as_a_new_push_is(client, boss, account, sandbox_app):
     push = _scheduled_push(account=account, template=seed_template(sandbox_app, account))
-    form = _edit_form(push, name="p", data=ORDER_DATA, openids="o1\n o2 \no1")
+    form = _edit_form(push, name="p", data=ORDER_DATA, followers=[O1, O2, O1])
     client.post(f"{PUSHES_URL}{push.pk}/change/", form, follow=True)
     push.refresh_from_db()
-    assert push.openids == ["o1", "o2"]
+    assert push.openids == [O1, O2]

@@ -55,3 +55,45 @@
   document.addEventListener("formset:added", syncAll);
   document.addEventListener("DOMContentLoaded", syncAll);
 })();
+
+// News replies: ordered article rows (add, remove, move up/down); names are renumbered to the shown order.
+(function () {
+  "use strict";
+
+  function renumber(box) {
+    const name = box.dataset.name;
+    const items = box.querySelectorAll(".reply-article");
+    items.forEach((item, index) => {
+      for (const input of item.querySelectorAll("input[data-part]")) {
+        input.name = `${name}__${index}__${input.dataset.part}`;
+      }
+    });
+    box.querySelector(`input[type=hidden][name="${name}"]`).value = String(items.length);
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button");
+    if (!button) return;
+    const box = button.closest(".reply-articles");
+    if (!box) return;
+    const item = button.closest(".reply-article");
+    const list = box.querySelector(".reply-articles-list");
+    if (button.classList.contains("reply-article-add")) {
+      const template = list.querySelector(".reply-article");
+      const copy = template.cloneNode(true);
+      copy.querySelectorAll("input[data-part]").forEach((input) => (input.value = ""));
+      list.append(copy);
+    } else if (button.classList.contains("reply-article-remove")) {
+      if (list.querySelectorAll(".reply-article").length > 1) item.remove();
+      else item.querySelectorAll("input[data-part]").forEach((input) => (input.value = ""));
+    } else if (button.classList.contains("reply-article-up") && item.previousElementSibling) {
+      list.insertBefore(item, item.previousElementSibling);
+    } else if (button.classList.contains("reply-article-down") && item.nextElementSibling) {
+      list.insertBefore(item.nextElementSibling, item);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    renumber(box);
+  });
+})();
