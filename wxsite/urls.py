@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
 admin.site.site_header = "wxsite 公众号后台"
 admin.site.site_title = "wxsite"
@@ -38,6 +40,13 @@ urlpatterns = [
     path("", include("messaging.inbound.urls")),
     path("wechat/<str:appid>/oauth/", include("accounts.urls")),
     path("api/v1/", include("wxsite.api_urls")),
+    # The API's description is public (it holds no data); Swagger UI's files come from drf-spectacular-sidecar.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
