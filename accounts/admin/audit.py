@@ -61,6 +61,10 @@ class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser and obj is not None
 
+    @admin.display(description=_("User"))
+    def user_url(self, obj):
+        return super().user_url(obj) if obj.actor_id else _("system")
+
     @admin.display(description=_("what"))
     def what(self, obj):
         if obj.action == AuditEntry.Action.WECHAT_CALL:
