@@ -1,6 +1,6 @@
 """The audit trail: who changed what and when, and every WeChat call that changed WeChat state, in one table.
 
-Rule (docs/audit.md): every model of the project's own apps (a package beside ``manage.py``), plus users, groups and
+Rule (docs/architecture.md §7, "The audit trail"): every model of the project's own apps (a package beside ``manage.py``), plus users, groups and
 API tokens, is registered with django-auditlog when the apps are ready, unless ``EXCLUDED_MODELS`` names it with its
 reason (logs, delivery records and rows the system rewrites all day). A model added later by any app is therefore
 audited without being listed; a test fails on a model that is neither audited nor excluded. Encrypted fields and
@@ -171,6 +171,17 @@ def acting_as(user):
         yield
     finally:
         _task_actor.reset(token)
+
+
+@contextmanager
+def on_behalf_of(user):
+    """Attribute what runs inside to ``user`` unless a request or task already names someone: work that beat starts
+    for an operator's row (a scheduled mass send, a push) is theirs."""
+    if user is None or current_actor() is not None:
+        yield
+        return
+    with acting_as(user):
+        yield
 
 
 def _stamp_entry(sender, instance, **_kwargs):

@@ -377,7 +377,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Audit trail (accounts.audit, docs/audit.md): one table for operators' changes and WeChat calls that change state.
+# Audit trail (accounts.audit, docs/architecture.md §7): one table for operators' changes and WeChat calls that change state.
 AUDITLOG_LOGENTRY_MODEL = "accounts.AuditEntry"
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_MASK_CALLABLE = "accounts.audit.mask_secret"

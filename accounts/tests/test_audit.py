@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from auditlog.registry import auditlog
 from django.apps import apps
 from django.contrib.auth.models import Permission, User
-from django.db import models
+from django.db import connection, models
 from django.test.utils import isolate_apps
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -233,3 +234,63 @@ def test_a_refused_call_shows_its_errcode_and_meaning_in_the_list(client, accoun
     client.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
     page = client.get("/admin/accounts/auditentry/").content.decode()
     assert "45157 标签名非法或与其他标签重名" in page
+
+
+def test_a_mass_send_that_beat_starts_is_attributed_to_who_scheduled_it(account, sandbox_app, django_capture_on_commit_callbacks):
+    from messaging.mass.services import dispatch
+    from messaging.templatemsg.tests.template_support import add_followers
+
+    add_followers(account, sandbox_app, 3)
+    user = _operator(account, "add_massmessage")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    body = {"title": "周报", "msgtype": "text", "content": "hi", "audience": "all"}
+    assert client.post(f"/api/v1/accounts/{account.appid}/mass-messages/", body, format="json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch.mass_dispatch_due(now=timezone.now() + timedelta(seconds=1))  # beat: no request, no actor
+    entry = AuditEntry.objects.get(action=ACTION.WECHAT_CALL, endpoint=Endpoint.MASS_SENDALL.path)
+    assert (entry.actor, entry.errcode, entry.account) == (user, 0, account)
+
+
+def _push_sends_actors(account, sandbox_app, capture) -> tuple[User, list]:
+    from messaging.templatemsg import services as template_services
+    from messaging.templatemsg.tests.template_support import ORDER_DATA, add_followers, seed_template
+
+    openids = add_followers(account, sandbox_app, 12)
+    user = _operator(account, "add_templatepush")
+    template = seed_template(sandbox_app, account)
+    with capture(execute=True):
+        template_services.template_push_create(
+            account=account,
+            name="双十一",
+            template=template,
+            data=ORDER_DATA,
+            audience="openids",
+            openids=openids,
+            created_by=user,
+        )
+    sends = AuditEntry.objects.filter(action=ACTION.WECHAT_CALL, endpoint=Endpoint.TEMPLATE_SEND.path)
+    return user, list(sends.values_list("actor", flat=True))
+
+
+def test_a_template_push_is_attributed_to_its_creator(account, sandbox_app, django_capture_on_commit_callbacks, settings):
+    settings.TEMPLATE_PUSH_CONCURRENCY = 1  # one transaction per test: the sends run in this thread
+    user, actors = _push_sends_actors(account, sandbox_app, django_capture_on_commit_callbacks)
+    assert actors == [user.pk] * 12
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need PostgreSQL")
+def test_every_sending_thread_of_a_push_knows_its_creator(transactional_db, make_account, settings):
+    from sandbox.models import SandboxApp
+
+    settings.TEMPLATE_PUSH_CONCURRENCY = 4
+    account = make_account()
+    app = SandboxApp.objects.get(appid=account.appid)
+
+    @contextmanager
+    def run_after_commit(execute):
+        yield
+
+    user, actors = _push_sends_actors(account, app, run_after_commit)
+    assert actors == [user.pk] * 12
