@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Official accounts")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import audit, signals  # noqa: F401
+
+        audit.connect()

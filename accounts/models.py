@@ -1,3 +1,4 @@
+from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -118,3 +119,53 @@ class OfficialAccount(models.Model):
     @property
     def allowed_domains(self) -> list[str]:
         return [line.strip().lower() for line in self.js_domains.splitlines() if line.strip()]
+
+
+def audited_account_id(instance) -> int | None:
+    """The account a model instance belongs to: itself, its ``account``, or none."""
+    if isinstance(instance, OfficialAccount):
+        return instance.pk
+    return getattr(instance, "account_id", None)
+
+
+class AuditEntryManager(LogEntryManager):
+    """Entries of model changes carry the account of the changed row, so operators find their accounts' entries."""
+
+    def log_create(self, instance, force_log=False, **kwargs):
+        kwargs.setdefault("account_id", audited_account_id(instance))
+        return super().log_create(instance, force_log=force_log, **kwargs)
+
+    def log_m2m_changes(self, changed_queryset, instance, operation, field_name, **kwargs):
+        kwargs.setdefault("account_id", audited_account_id(instance))
+        return super().log_m2m_changes(changed_queryset, instance, operation, field_name, **kwargs)
+
+
+class AuditEntry(AbstractLogEntry):
+    """The audit trail (django-auditlog's entry, ``AUDITLOG_LOGENTRY_MODEL``): who changed what, and every WeChat call
+    that changed WeChat state, with its result. ``account`` scopes an entry to the operators of that account; entries
+    with none (users, groups, global settings) are shown to superusers only. See ``accounts.audit``."""
+
+    class Action(AbstractLogEntry.Action):
+        WECHAT_CALL = 4
+
+        choices = (*AbstractLogEntry.Action.choices, (WECHAT_CALL, _("WeChat call")))
+
+    action = models.PositiveSmallIntegerField(_("action"), choices=Action.choices, db_index=True)
+    account = models.ForeignKey(
+        OfficialAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("account"),
+    )
+    # WeChat calls only: the endpoint path (as in the call log) and WeChat's answer, 0 when it accepted.
+    endpoint = models.CharField(_("WeChat endpoint"), max_length=128, blank=True, db_index=True)
+    errcode = models.IntegerField(_("errcode"), null=True, blank=True)
+
+    objects = AuditEntryManager()
+
+    class Meta(AbstractLogEntry.Meta):
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        indexes = [models.Index(fields=["account", "-timestamp"], name="audit_account_time")]

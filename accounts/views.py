@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -126,3 +127,17 @@ def oauth_logout(request, appid):
     account = get_object_or_404(OfficialAccount, appid=appid)
     oauth.visitor_logout(request, account=account)
     return HttpResponseRedirect(reverse("accounts:oauth-me", args=[appid]))
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login (``AXES_LOCKOUT_CALLABLE``): the admin's page with the reason, 429."""
+    from django.contrib import admin
+
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Login locked"),
+        "cooloff_minutes": minutes,
+        "login_url": reverse("admin:login"),
+    }
+    return render(request, "accounts/login_locked_out.html", context, status=429)

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import call_log, transport
+from . import call_log, signals, transport
+from .api.endpoints import changes_state
 from .base_urls import api_base_allowed
 from .errors import BAD_RESPONSE, BASE_URL_REFUSED, CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
 
@@ -65,6 +66,10 @@ def log_call(account, endpoint: str, method: str, errcode: int, errmsg: str, sta
     if errcode:
         logger.warning(
             "wechat.api_call", extra={"appid": account.appid, "endpoint": endpoint, "errcode": errcode, "ms": duration_ms}
+        )
+    if changes_state(endpoint, method):
+        signals.wechat_state_changing_call.send(
+            sender=account.__class__, account=account, endpoint=endpoint, method=method.upper(), errcode=errcode, errmsg=errmsg
         )
 
 

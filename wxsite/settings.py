@@ -111,6 +111,10 @@ INSTALLED_APPS = [
     "qrcodes",
     "sandbox",
     "django_prose_editor",
+    "auditlog",
+    "axes",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +128,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who did it: the user of the request on every audit entry written while it runs (accounts.audit).
+    "accounts.audit.AuditMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 if DEBUG:  # whitenoise serves static files in production; runserver does it in the embedded mode
     MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
@@ -171,6 +179,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
+
+# django-axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -239,6 +250,7 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "accounts.api.negotiation.LanguageNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.AccountAutoSchema",
 }
 
 # Celery: Redis when REDIS_URL (or CELERY_BROKER_URL) is set, else a filesystem broker in var/.
@@ -427,4 +439,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": _text("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Audit trail (accounts.audit, docs/architecture.md §7): one table for operators' changes and WeChat calls that change state.
+AUDITLOG_LOGENTRY_MODEL = "accounts.AuditEntry"
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_MASK_CALLABLE = "accounts.audit.mask_secret"
+# Audit entries are kept this many days (0: forever); pruned by beat.
+AUDIT_ENTRY_DAYS = env.int("AUDIT_ENTRY_DAYS", default=0)
+CELERY_BEAT_SCHEDULE["accounts.audit_entries_prune"] = {
+    "task": "accounts.tasks.audit_entries_prune",
+    "schedule": crontab(hour=3, minute=45),
+}
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT failed logins of one username from one IP, that pair is
+# locked out for AXES_COOLOFF_MINUTES. The IP is REMOTE_ADDR (behind the TLS proxy: the proxy's, so effectively per
+# username). A successful login clears the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+
+# OpenAPI (drf-spectacular): the schema at /api/schema/, Swagger UI from drf-spectacular-sidecar at /api/docs/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "wxsite API",
+    "DESCRIPTION": "REST API of the wxsite back office for WeChat Official Accounts.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
 from wxsite import views
 
@@ -38,6 +40,13 @@ urlpatterns = [
     path("wechat/<str:appid>/oauth/", include("accounts.urls")),
     path("api/v1/", include("wxsite.api_urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # The API's description is public (it holds no data); Swagger UI's files come from drf-spectacular-sidecar.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 urlpatterns += i18n_patterns(

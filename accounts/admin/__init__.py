@@ -13,7 +13,7 @@ from wechat.errors import WeChatError
 from .. import services
 from ..models import OfficialAccount
 from ..selectors import accounts_for_user
-from . import wechat  # noqa: F401  (registers the wechat app's models)
+from . import audit, wechat  # noqa: F401  (the audit trail; the wechat app's models)
 
 logger = logging.getLogger(__name__)
 

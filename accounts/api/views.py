@@ -3,7 +3,9 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +13,22 @@ from wechat import tokens
 from wechat.jssdk import jssdk_nonce, jssdk_signature
 
 from .permissions import account_for_request
+from .schema import WECHAT_ERROR, ErrorSerializer
+
+
+class JssdkConfigSerializer(serializers.Serializer):
+    appId = serializers.CharField()
+    timestamp = serializers.IntegerField()
+    nonceStr = serializers.CharField()
+    signature = serializers.CharField()
+    jsApiList = serializers.ListField(child=serializers.CharField())
+
+
+class AccessTokenSerializer(serializers.Serializer):
+    appid = serializers.CharField()
+    access_token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    expires_in = serializers.IntegerField(help_text="seconds left")
 
 
 class JssdkConfigView(APIView):
@@ -18,6 +36,18 @@ class JssdkConfigView(APIView):
 
     required_perms = {"GET": "accounts.view_officialaccount"}
 
+    @extend_schema(
+        summary="JS-SDK config for a page (wx.config)",
+        parameters=[
+            OpenApiParameter("url", OpenApiTypes.URI, required=True, description="the page's full http(s) URL"),
+            OpenApiParameter("jsApiList", OpenApiTypes.STR, description="comma-separated JS-SDK API names"),
+        ],
+        responses={
+            200: JssdkConfigSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="url missing, or its host is not a JS-SDK domain"),
+            502: WECHAT_ERROR,
+        },
+    )
     def get(self, request, appid):
         account = account_for_request(request, appid)
         url = request.query_params.get("url", "").split("#", 1)[0].strip()
@@ -50,6 +80,11 @@ class AccessTokenView(APIView):
 
     required_perms = {"GET": "accounts.borrow_access_token"}
 
+    @extend_schema(
+        operation_id="access_token",
+        summary="The account's current access_token",
+        responses={200: AccessTokenSerializer, 502: WECHAT_ERROR},
+    )
     def get(self, request, appid):
         account = account_for_request(request, appid)
         row = tokens.access_token_info(account=account)

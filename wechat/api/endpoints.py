@@ -28,10 +28,12 @@ class Spec:
     multipart: bool = False
     # The most items WeChat takes in one call (openids, users), where it sets a limit.
     batch_limit: int | None = None
+    # Only reads WeChat state; every other call is recorded in the audit trail (``changes_state``).
+    reads: bool = False
 
 
 def _get(path: str, auth: Auth = Auth.TOKEN) -> Spec:
-    return Spec(path, "GET", auth, idempotent=True)
+    return Spec(path, "GET", auth, idempotent=True, reads=True)
 
 
 def _post(path: str, **options) -> Spec:
@@ -40,7 +42,7 @@ def _post(path: str, **options) -> Spec:
 
 def _read(path: str, **options) -> Spec:
     """A POST that only reads: safe to repeat."""
-    return Spec(path, "POST", idempotent=True, **options)
+    return Spec(path, "POST", idempotent=True, reads=True, **options)
 
 
 class Endpoint(Enum):
@@ -165,6 +167,18 @@ class Endpoint(Enum):
     @property
     def method(self) -> str:
         return self.value.method
+
+
+_SPECS_BY_PATH = {member.path: member.spec for member in Endpoint}
+
+
+def changes_state(path: str, method: str) -> bool:
+    """Whether a call to ``path`` may change WeChat state: every endpoint of the table that is not a read, credential
+    exchanges aside (token, OAuth code). A path outside the table (a wechatpy call) counts as a change unless a GET."""
+    spec = _SPECS_BY_PATH.get(path)
+    if spec is None:
+        return method.upper() != "GET"
+    return not spec.reads and spec.auth is Auth.TOKEN
 
 
 # Browser-facing URLs (no API call, no access_token): they live here too.

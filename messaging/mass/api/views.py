@@ -8,12 +8,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.errors import validation_detail
 from accounts.api.permissions import account_for_request
+from accounts.api.schema import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY, VALIDATION_ERROR
 from followers.models import Tag
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
@@ -126,10 +128,10 @@ class MassMessageSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_openid_count(self, obj):
+    def get_openid_count(self, obj) -> int:
         return len(obj.openids or [])
 
-    def get_totals(self, obj):
+    def get_totals(self, obj) -> dict:
         return mass_selectors.mass_message_totals(obj)
 
 
@@ -138,6 +140,12 @@ class MassMessageListView(APIView):
 
     required_perms = {"GET": "mass.view_massmessage", "POST": "mass.add_massmessage"}
 
+    @extend_schema(
+        operation_id="mass_messages_list",
+        summary="The account's mass sends, newest first (at most 100)",
+        parameters=[OpenApiParameter("status", enum=MassMessage.Status.values, description="only sends in this state")],
+        responses={200: MassMessageSerializer(many=True)},
+    )
     def get(self, request, appid):
         account = account_for_request(request, appid)
         qs = MassMessage.objects.filter(account=account).prefetch_related("batches").select_related("tag")
@@ -145,6 +153,13 @@ class MassMessageListView(APIView):
             qs = qs.filter(status=request.query_params["status"])
         return Response(MassMessageSerializer(qs[:100], many=True).data)
 
+    @extend_schema(
+        operation_id="mass_messages_create",
+        summary="Create a mass send, sent now or at scheduled_at",
+        parameters=[IDEMPOTENCY_KEY],
+        request=MassCreateSerializer,
+        responses={201: MassMessageSerializer, 422: IDEMPOTENCY_CONFLICT},
+    )
     def post(self, request, appid):
         account = account_for_request(request, appid)
         return idempotent_post(request, account=account, endpoint="mass-messages", create=lambda: self._create(request, account))
@@ -174,6 +189,9 @@ class MassMessageListView(APIView):
 class MassMessageDetailView(APIView):
     required_perms = {"GET": "mass.view_massmessage"}
 
+    @extend_schema(
+        operation_id="mass_message_retrieve", summary="One mass send with its batches", responses={200: MassMessageSerializer}
+    )
     def get(self, request, appid, pk):
         account = account_for_request(request, appid)
         message = get_object_or_404(MassMessage, account=account, pk=pk)
@@ -183,6 +201,15 @@ class MassMessageDetailView(APIView):
 class MassMessageCancelView(APIView):
     required_perms = {"POST": "mass.change_massmessage"}
 
+    @extend_schema(
+        operation_id="mass_message_cancel",
+        summary="Cancel a mass send that has not started",
+        request=inline_serializer("MassCancel", {"reason": serializers.CharField(required=False, allow_blank=True)}),
+        responses={
+            200: MassMessageSerializer,
+            409: OpenApiResponse(VALIDATION_ERROR, description="The send has started or ended and cannot be cancelled."),
+        },
+    )
     def post(self, request, appid, pk):
         account = account_for_request(request, appid)
         message = get_object_or_404(MassMessage, account=account, pk=pk)

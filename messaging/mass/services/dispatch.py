@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import on_behalf_of
 from media_assets.services.temporary import outgoing_media_fresh
 from messaging.inbound.models import InboundMessage
 from wechat.api import mass as mass_api
@@ -191,17 +192,18 @@ def mass_batch_send(*, batch_id: int) -> dict:
     )
     if not claimed:
         return {"status": "not_claimed"}
-    batch = MassBatch.objects.select_related("message__account").get(pk=batch_id)
+    batch = MassBatch.objects.select_related("message__account", "message__created_by").get(pk=batch_id)
     message = batch.message
     try:
-        accepted = mass_api.mass_send(
-            account=message.account,
-            # A temporary media that expired since the message was composed is uploaded again first.
-            message=outgoing_media_fresh(account=message.account, message=message_value(message)),
-            target=batch_target(batch),
-            clientmsgid=batch.clientmsgid,
-            send_ignore_reprint=message.send_ignore_reprint,
-        )
+        with on_behalf_of(message.created_by):  # the audit trail names who scheduled it, also when beat sends it
+            accepted = mass_api.mass_send(
+                account=message.account,
+                # A temporary media that expired since the message was composed is uploaded again first.
+                message=outgoing_media_fresh(account=message.account, message=message_value(message)),
+                target=batch_target(batch),
+                clientmsgid=batch.clientmsgid,
+                send_ignore_reprint=message.send_ignore_reprint,
+            )
     except WeChatError as exc:
         return _batch_call_failed(batch, exc)
     if accepted.duplicate:

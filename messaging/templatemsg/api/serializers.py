@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import TemplateMessage
@@ -45,6 +46,7 @@ class TemplateMessageSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
 
+    @extend_schema_field(MiniprogramSerializer(allow_null=True))
     def get_miniprogram(self, obj):
         if not obj.miniprogram_appid:
             return None

@@ -2,11 +2,13 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import account_for_request
+from accounts.api.schema import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY
 from messaging.mass.api.idempotency import idempotent_post
 
 from .. import services
@@ -17,6 +19,18 @@ from .serializers import TemplateMessageCreateSerializer, TemplateMessageSeriali
 class TemplateMessageListView(APIView):
     required_perms = {"POST": "templatemsg.add_templatemessage"}
 
+    @extend_schema(
+        operation_id="template_messages_create",
+        summary="Send a template message",
+        description="WeChat's message/template/send body; client_msg_id makes a repeat return the first message.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=TemplateMessageCreateSerializer,
+        responses={
+            201: TemplateMessageSerializer,
+            200: OpenApiResponse(TemplateMessageSerializer, description="A message with this client_msg_id exists."),
+            422: IDEMPOTENCY_CONFLICT,
+        },
+    )
     def post(self, request, appid):
         account = account_for_request(request, appid)
         return idempotent_post(
@@ -52,6 +66,11 @@ class TemplateMessageListView(APIView):
 class TemplateMessageDetailView(APIView):
     required_perms = {"GET": "templatemsg.view_templatemessage"}
 
+    @extend_schema(
+        operation_id="template_message_retrieve",
+        summary="One template message and its status",
+        responses={200: TemplateMessageSerializer},
+    )
     def get(self, request, appid, pk):
         account = account_for_request(request, appid)
         message = get_object_or_404(TemplateMessage, account=account, pk=pk)
