@@ -11,11 +11,23 @@ from django.utils import timezone
 
 from accounts.models import OfficialAccount
 from followers.models import Follower, FollowerOperation, SyncJob, Tag
+from media_assets.models import (
+    Article,
+    ArticleImage,
+    Draft,
+    Material,
+    MaterialPullJob,
+    PublishedArticle,
+    PublishJob,
+    TemporaryMedia,
+)
+from menus.models import Menu, MenuVersion
 from messaging.autoreply.models import AutoReplyRule
 from messaging.inbound.models import InboundMessage
 from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
 from messaging.mass.models import MassMessage
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
+from qrcodes.models import QRCampaign, QRScan, QRScene
 from wechat.models import AccessToken, ApiCallLog
 
 # Everything of account B carries this word, so a leak of any of its rows or its name shows up in the page.
@@ -52,6 +64,22 @@ def seed_rows(account, mark):
     MassMessage.objects.create(account=account, title=f"{mark} mass", content=f"{mark} news")
     AccessToken.objects.create(account=account, kind="access_token")
     ApiCallLog.objects.create(account=account, endpoint=f"{mark.lower()}/endpoint", method="GET", duration_ms=1)
+    inbound = InboundMessage.objects.get(account=account, dedupe_key=f"msg:{mark}")
+    cover = Material.objects.create(account=account, kind="image", name=f"{mark} cover.png", media_id=f"{mark}-cover")
+    TemporaryMedia.objects.create(account=account, kind="image", name=f"{mark} temp.png", media_id=f"{mark}-temp")
+    MaterialPullJob.objects.create(account=account)
+    draft = Draft.objects.create(account=account, media_id=f"{mark}-draft")
+    Article.objects.create(draft=draft, title=f"{mark} article", cover=cover)
+    job = PublishJob.objects.create(account=account, draft=draft, media_id=f"{mark}-draft")
+    PublishedArticle.objects.create(account=account, job=job, article_id=f"{mark}-article", index=1, title=f"{mark} article")
+    ArticleImage.objects.create(account=account, file=f"articles/{mark}.png", sha256=mark.lower() * 8)
+    menu = Menu.objects.create(account=account, name=f"{mark} menu")
+    MenuVersion.objects.create(account=account, menu=menu, kind="default", number=1)
+    campaign = QRCampaign.objects.create(account=account, name=f"{mark} campaign", scene_prefix=f"{mark.lower()}_")
+    scene = QRScene.objects.create(account=account, campaign=campaign, name=f"{mark} scene", scene_key=f"{mark.lower()}_1")
+    QRScan.objects.create(
+        account=account, scene=scene, inbound=inbound, openid=f"o{mark}Follower", kind=QRScan.Kind.SCAN, scanned_at=now
+    )
 
 
 def account_scoped_models():
@@ -83,6 +111,8 @@ def test_no_changelist_shows_another_accounts_name_appid_or_rows(operator_of_a):
     for model in admin.site._registry:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         response = operator_of_a.get(url)
+        if response.status_code == 403:  # superusers' pages (the Celery tables): refused, so nothing shows
+            continue
         assert response.status_code == 200, url
         html = response.content.decode()
         found = [needle for needle in (MARK, B_APPID) if needle in html]
