@@ -45,3 +45,8 @@ def received_media_download(self, media_pk: int):
         retry_or_give_up(self, exc, policy=SYNC)
         return {"errcode": exc.errcode}
     return media.sync_status if media else None
+
+
+@shared_task(name="media_assets.tasks.material_pulls_resume_stale")
+def material_pulls_resume_stale():
+    return pull.material_pulls_resume_stale()
