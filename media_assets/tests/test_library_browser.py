@@ -39,6 +39,7 @@ def test_operator_uploads_an_image_and_picks_it_for_an_auto_reply(
     page.click("input[name=_save]")
     tile = page.locator(".material-grid .material-tile").first
     tile.locator("img.media-preview").wait_for()
+    page.wait_for_function("document.querySelector('.material-tile img.media-preview').complete")
     assert page.evaluate("document.querySelector('.material-tile img.media-preview').naturalWidth") == 320
     assert "Synced" in tile.inner_text() or "synced" in tile.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "media_library_grid_en.png"), full_page=True)
