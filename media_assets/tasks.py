@@ -75,3 +75,8 @@ def publish_jobs_poll() -> int:
 @shared_task(name="media_assets.tasks.comments_pull_recent")
 def comments_pull_recent() -> int:
     return comments.comments_pull_recent()
+
+
+@shared_task(name="media_assets.tasks.material_pulls_resume_stale")
+def material_pulls_resume_stale():
+    return pull.material_pulls_resume_stale()

@@ -334,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "media_assets.tasks.comments_pull_recent",
         "schedule": timedelta(minutes=15),
     },
+    "media_assets.material_pulls_resume_stale": {
+        "task": "media_assets.tasks.material_pulls_resume_stale",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # The admin theme (django-unfold): the sidebar groups the models by the operator's jobs (wxsite/admin_site.py).

@@ -62,6 +62,8 @@ class MaterialForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "file" not in self.fields:  # the change page: everything is read-only
+            return
         self.fields["file"].required = True
         self.fields["file"].help_text = _("WeChat's limits: %(limits)s. Videos need a title.") % {"limits": limits_help()}
 
@@ -287,6 +289,8 @@ class TemporaryMediaForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "file" not in self.fields:
+            return
         self.fields["file"].required = True
         self.fields["file"].help_text = _("Kept by WeChat for 3 days, uploaded again when used later. Limits: %(limits)s.") % {
             "limits": limits_help()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from media_assets.selectors import materials_usable
 from wechat.api import media as wechat_media
 
 # Permanent material caps: the doc pages disagree (API.md §5); the larger published figures are enforced locally
@@ -51,8 +52,6 @@ def video_refusal(*, kind: str, title: str) -> str | None:
 
 def count_refusal(*, account, kind: str) -> str | None:
     """The library is full for this type (counted locally, as last synced)."""
-    from media_assets.selectors import materials_usable
-
     cap = MATERIAL_CAPS.get(kind)
     if cap is None:
         return None

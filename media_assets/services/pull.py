@@ -177,9 +177,21 @@ def _mark_unlisted_removed(job: MaterialPullJob) -> int:
 
 
 def _enqueue_file_fetches(account, kind: str, media_ids: list[str]) -> None:
-    if kind not in (MediaKind.IMAGE, MediaKind.VOICE):
+    if kind not in (MediaKind.IMAGE, MediaKind.VOICE, MediaKind.VIDEO):
         return
     from media_assets.tasks import material_file_fetch as task
 
     ids = list(Material.objects.filter(account=account, media_id__in=media_ids, file="").values_list("pk", flat=True))
     transaction.on_commit(lambda: [task.delay(pk) for pk in ids])
+
+
+def material_pulls_resume_stale() -> int:
+    """Beat: enqueue again the pulls whose worker died (lease run out) or whose enqueue was lost (queued > a lease)."""
+    now = timezone.now()
+    stale = Q(status=MaterialPullJob.Status.RUNNING, lease_until__lt=now) | Q(
+        status=MaterialPullJob.Status.QUEUED, created_at__lt=now - LEASE
+    )
+    ids = list(MaterialPullJob.objects.filter(stale).values_list("pk", flat=True))
+    for job_id in ids:
+        _enqueue(job_id)
+    return len(ids)

@@ -32,6 +32,8 @@ def test_an_uploaded_image_shows_in_the_grid_as_a_thumbnail(admin_client, accoun
     assert f'src="{file_url}"' in page
     served = admin_client.get(file_url)
     assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"\x89PNG")
+    detail = admin_client.get(f"{LIST}{material.pk}/change/").content.decode()
+    assert f'src="{file_url}"' in detail and material.media_id in detail and 'name="file"' not in detail
 
 
 def test_an_oversize_image_is_refused_on_the_form_and_nothing_is_saved_or_sent(admin_client, account):
@@ -97,6 +99,8 @@ def test_delete_action_keeps_a_material_wechat_refuses_to_delete(
 
 
 def test_temporary_media_upload_in_the_admin(admin_client, account):
+    from media_assets.models import TemporaryMedia
+
     response = admin_client.post(
         "/en/admin/media_assets/temporarymedia/add/",
         {"account": account.pk, "kind": "voice", "file": SimpleUploadedFile("hello.mp3", images.mp3())},
@@ -104,6 +108,9 @@ def test_temporary_media_upload_in_the_admin(admin_client, account):
     assert response.status_code == 302
     page = admin_client.get("/en/admin/media_assets/temporarymedia/").content.decode()
     assert "hello.mp3" in page and "<audio" in page
+    media = TemporaryMedia.objects.get()
+    detail = admin_client.get(f"/en/admin/media_assets/temporarymedia/{media.pk}/change/").content.decode()
+    assert "<audio" in detail and media.media_id in detail
 
 
 def test_expired_temporary_media_can_be_uploaded_again_from_the_list(admin_client, account):
