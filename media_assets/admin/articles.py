@@ -153,6 +153,12 @@ class DraftAdmin(AccountScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "account"] if obj else self.readonly_fields
 
+    def has_change_permission(self, request, obj=None):
+        # WeChat no longer edits a published draft: it is shown, not changed.
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description=_("title"))
     def title(self, obj):
         return str(obj)
