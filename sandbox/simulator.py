@@ -50,6 +50,9 @@ def phone_page(request):
     apps = list(apps_for_user(request.user))
     app = next((a for a in apps if a.appid == request.GET.get("appid")), apps[0] if apps else None)
     openid = (request.GET.get("openid") or DEFAULT_OPENID).strip()[:64]
+    if request.method == "POST" and app is not None and request.POST.get("action") == "comment":
+        _comment(request, app, openid)
+        return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
     if request.method == "POST" and app is not None:
         fields = _fields_for(request.POST.get("action", ""), request.POST)
         if fields is None:
@@ -64,3 +67,22 @@ def phone_page(request):
         return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
     timeline = SandboxDelivery.objects.filter(app=app, openid=openid).order_by("created_at", "id")[:200] if app else []
     return render(request, "sandbox/simulator.html", {"apps": apps, "app": app, "openid": openid, "timeline": timeline})
+
+
+def _comment(request, app, openid: str) -> None:
+    """The follower comments (留言) on the latest published article of the app, as a reader does in WeChat."""
+    from .core import SandboxError
+    from .endpoints.comments import comment_write
+    from .models import SandboxPublish
+
+    text = request.POST.get("content", "").strip()
+    published = SandboxPublish.objects.filter(app=app, status=0).exclude(article_id="").order_by("-id").first()
+    if not text or published is None:
+        messages.error(request, _("Type a comment; the account needs a published article."))
+        return
+    try:
+        comment_write(app, article_id=published.article_id, index=0, openid=openid, content=text)
+    except SandboxError as exc:
+        messages.error(request, f"{exc.errcode}: {exc.errmsg}")
+    else:
+        messages.success(request, _("Comment written on “%(title)s”.") % {"title": published.articles[0].get("title", "")})

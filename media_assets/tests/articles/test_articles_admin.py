@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from media_assets.models import ArticleComment, Draft, PublishedArticle, PublishJob
+from media_assets.services import comments as comment_services
 from media_assets.services import publish as publish_services
 from sandbox.endpoints.comments import comment_write
 from sandbox.models import SandboxCall
@@ -110,3 +111,22 @@ def test_comment_reply_from_the_inbox(admin_client, account, cover, sandbox_app,
     assert response.status_code == 302
     comment.refresh_from_db()
     assert (comment.reply, comment.is_new) == ("已上架", False)
+
+
+def test_a_follower_comments_from_the_simulator_and_it_reaches_the_inbox(
+    admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks
+):
+    url = f"/sandbox/simulator/?appid={account.appid}&openid=oReader00000000000000000001"
+    admin_client.post(url, {"action": "comment", "content": "沙发"})
+    from sandbox.models import SandboxComment
+
+    assert not SandboxComment.objects.exists()  # nothing published yet
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover, need_open_comment=True)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_services.publish_request(draft=draft)
+    page = admin_client.post(url, {"action": "comment", "content": "沙发"}, follow=True).content.decode()
+    assert "已在《第一篇》留言。" in page  # the simulator speaks zh-hans
+    comment_services.comments_pull_recent()
+    assert ArticleComment.objects.get().openid == "oReader00000000000000000001"
