@@ -179,7 +179,7 @@ class DraftAdmin(AccountScopedAdmin):
         job = jobs[0]
         return badge(PUBLISH_COLOURS.get(job.status, "#c53030"), job.get_status_display(), job.last_error)
 
-    @admin.display(description=_("preview"))
+    @admin.display(description=_("phone preview"))
     def preview_link(self, obj):
         if not obj or not obj.pk:
             return "—"
