@@ -161,7 +161,8 @@ class DraftAdmin(AccountScopedAdmin):
 
     @admin.display(description=_("title"))
     def title(self, obj):
-        return str(obj)
+        articles = sorted(obj.articles.all(), key=lambda a: (a.position, a.pk))  # the prefetched rows, no query each
+        return articles[0].title if articles else str(obj)
 
     @admin.display(description=_("articles"))
     def article_count(self, obj):
@@ -285,8 +286,24 @@ class PublishJobAdmin(ReadOnlyAdmin):
                 wechat_error_message(request, exc, action=str(job))
 
 
+class CommentInline(TabularInline):
+    model = ArticleComment
+    fields = ["content", "openid", "elected", "reply", "commented_at", "is_deleted"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-commented_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PublishedArticle)
 class PublishedArticleAdmin(ReadOnlyAdmin):
+    inlines = [CommentInline]
     list_display = ["title", "index", "link", "comments", "sync", "is_deleted", "published_at", "account"]
     list_filter = [account_scoped_filter("account"), "comments_open", "is_deleted"]
     search_fields = ["title", "article_id"]

@@ -130,3 +130,19 @@ def test_a_follower_comments_from_the_simulator_and_it_reaches_the_inbox(
     assert "已在《第一篇》留言。" in page  # the simulator speaks zh-hans
     comment_services.comments_pull_recent()
     assert ArticleComment.objects.get().openid == "oReader00000000000000000001"
+
+
+def test_a_published_article_page_lists_its_comments(
+    admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover, need_open_comment=True)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_services.publish_request(draft=draft)
+    article = PublishedArticle.objects.get(index=1)
+    comment_write(sandbox_app, article_id=article.article_id, index=0, openid="oA", content="第一条留言")
+    comment_services.comments_pull(article=article)
+    page = admin_client.get(f"/en/admin/media_assets/publishedarticle/{article.pk}/change/").content.decode()
+    assert "第一条留言" in page
+    assert "第一篇" in admin_client.get("/en/admin/media_assets/draft/").content.decode()
