@@ -48,6 +48,11 @@ def received_media_download(self, media_pk: int):
     return media.sync_status if media else None
 
 
+@shared_task(name="media_assets.tasks.material_pulls_resume_stale")
+def material_pulls_resume_stale():
+    return pull.material_pulls_resume_stale()
+
+
 @shared_task(name="media_assets.tasks.draft_sync")
 def draft_sync(draft_id: int) -> bool:
     try:

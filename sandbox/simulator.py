@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import accounts_for_user
 
-from . import phone
+from . import images, phone
+from .endpoints.media import follower_media_put
 from .models import SandboxApp, SandboxDelivery
 
 DEFAULT_OPENID = "oSandboxFollower0000000000001"
@@ -39,6 +40,13 @@ def _fields_for(action: str, post) -> dict | None:
     return None
 
 
+def _picture_fields(app: SandboxApp, post) -> dict:
+    """The follower sends a picture: WeChat keeps it as a temporary media the account downloads (media/get)."""
+    label = post.get("content", "").strip()[:20] or "photo"
+    media_id = follower_media_put(app, kind="image", content=images.png(width=240, height=160, color="#576b95", label=label))
+    return {"MsgType": "image", "PicUrl": f"http://mmbiz.qpic.cn/mmbiz_png/sandbox/{media_id[:16]}/0", "MediaId": media_id}
+
+
 def apps_for_user(user):
     """The sandbox apps of the accounts the user operates (superusers: all)."""
     apps = SandboxApp.objects.order_by("appid")
@@ -54,7 +62,8 @@ def phone_page(request):
         _comment(request, app, openid)
         return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
     if request.method == "POST" and app is not None:
-        fields = _fields_for(request.POST.get("action", ""), request.POST)
+        action = request.POST.get("action", "")
+        fields = _picture_fields(app, request.POST) if action == "image" else _fields_for(action, request.POST)
         if fields is None:
             messages.error(request, _("Type a message, or give a key for menu clicks and scans."))
         else:

@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.inbound.tasks.inbound_effects_retry_due",
         "schedule": timedelta(minutes=1),
     },
+    "media_assets.material_pulls_resume_stale": {
+        "task": "media_assets.tasks.material_pulls_resume_stale",
+        "schedule": timedelta(minutes=5),
+    },
     "media_assets.publish_jobs_poll": {
         "task": "media_assets.tasks.publish_jobs_poll",
         "schedule": timedelta(minutes=5),

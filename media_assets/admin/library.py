@@ -344,6 +344,19 @@ class TemporaryMediaAdmin(AccountScopedAdmin):
         obj.pk = created.pk
         obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
 
+    actions = ["upload_again"]
+
+    @admin.action(description=_("Upload again to WeChat (new media_id, 3 more days)"))
+    def upload_again(self, request, queryset):
+        uploaded = 0
+        for media in queryset.select_related("account").exclude(file=""):
+            try:
+                temporary.temporary_media_upload(media=media)
+                uploaded += 1
+            except WeChatError as exc:
+                wechat_error_message(request, exc, action=str(media))
+        messages.success(request, _("%(count)s files uploaded again.") % {"count": uploaded})
+
     def get_urls(self):
         serve = path("<int:pk>/file/", self.admin_site.admin_view(self.file_view), name="media_assets_temporarymedia_file")
         return [serve, *super().get_urls()]

@@ -183,3 +183,15 @@ def _enqueue_file_fetches(account, kind: str, media_ids: list[str]) -> None:
 
     ids = list(Material.objects.filter(account=account, media_id__in=media_ids, file="").values_list("pk", flat=True))
     transaction.on_commit(lambda: [task.delay(pk) for pk in ids])
+
+
+def material_pulls_resume_stale() -> int:
+    """Beat: enqueue again the pulls whose worker died (lease run out) or whose enqueue was lost (queued > a lease)."""
+    now = timezone.now()
+    stale = Q(status=MaterialPullJob.Status.RUNNING, lease_until__lt=now) | Q(
+        status=MaterialPullJob.Status.QUEUED, created_at__lt=now - LEASE
+    )
+    ids = list(MaterialPullJob.objects.filter(stale).values_list("pk", flat=True))
+    for job_id in ids:
+        _enqueue(job_id)
+    return len(ids)

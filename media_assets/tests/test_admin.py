@@ -104,3 +104,22 @@ def test_temporary_media_upload_in_the_admin(admin_client, account):
     assert response.status_code == 302
     page = admin_client.get("/en/admin/media_assets/temporarymedia/").content.decode()
     assert "hello.mp3" in page and "<audio" in page
+
+
+def test_expired_temporary_media_can_be_uploaded_again_from_the_list(admin_client, account):
+    from media_assets.models import TemporaryMedia
+    from media_assets.tests.factories import TemporaryMediaFactory
+
+    media = TemporaryMediaFactory(account=account)
+    page = admin_client.get("/en/admin/media_assets/temporarymedia/").content.decode()
+    assert "expired (uploaded again on use)" in page
+    admin_client.post("/en/admin/media_assets/temporarymedia/", {"action": "upload_again", "_selected_action": [media.pk]})
+    fresh = TemporaryMedia.objects.get(pk=media.pk)
+    assert fresh.media_id != media.media_id and not fresh.is_expired()
+
+
+def test_the_grid_offers_the_bulk_actions(admin_client, account):
+    MaterialFactory(account=account)
+    page = admin_client.get(LIST).content.decode()
+    assert 'value="sync_selected"' in page and 'value="delete_on_wechat"' in page
+    assert 'value="delete_selected"' not in page

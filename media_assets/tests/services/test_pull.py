@@ -80,3 +80,33 @@ def test_one_pull_at_a_time_per_account(account):
     first, created = pull.material_pull_start(account=account)
     again, created_again = pull.material_pull_start(account=account)
     assert created and not created_again and again.pk == first.pk
+
+
+def test_beat_resumes_a_pull_whose_worker_died(account, monkeypatch, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from media_assets.tasks import material_pulls_resume_stale
+
+    monkeypatch.setattr(pull, "PAGE_SIZE", 2)
+    ids = remote(account, 3)
+    listed = wechat_media.material_batchget(account=account, kind="image", offset=0, count=2).items
+    pull._upsert(account, "image", listed)
+    job = MaterialPullJob.objects.create(
+        account=account,
+        status="running",
+        current_kind="image",
+        offset=2,
+        done=2,
+        attempt=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    SandboxCall.objects.filter(api=PAGES).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert material_pulls_resume_stale.delay().get() == 1
+    job.refresh_from_db()
+    assert (job.status, job.done, job.attempt) == ("succeeded", 3, 2)
+    assert set(Material.objects.values_list("media_id", flat=True)) == set(ids)
+    first = SandboxCall.objects.filter(api=PAGES, request_json__type="image").order_by("id").first()
+    assert first.request_json["offset"] == 2

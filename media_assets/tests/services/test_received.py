@@ -58,3 +58,10 @@ def test_operators_see_the_followers_picture_in_the_log_the_inbox_and_the_thread
     assert src in thread.content.decode()
     served = admin_client.get(f"/en/admin/media_assets/temporarymedia/{inbound.received_media_id}/file/")
     assert served["Content-Type"] == "image/png"
+
+
+def test_the_simulators_picture_reaches_the_library(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/sandbox/simulator/?appid={account.appid}", {"action": "image", "content": "收据"})
+    inbound = InboundMessage.objects.get(msg_type="image")
+    assert inbound.received_media.sync_status == SyncStatus.SYNCED and inbound.received_media.file
