@@ -277,11 +277,20 @@ def _timestamp(seconds: int) -> datetime | None:
 
 
 def drafts_pull(*, account) -> int:
-    """Upsert every draft of WeChat's draft box (articles replaced); drafts gone from the box are marked removed.
-    Returns how many drafts were pulled."""
+    """Upsert every draft of WeChat's draft box (articles replaced), except drafts edited here and not yet sent; drafts
+    gone from the box are marked removed. Returns how many drafts WeChat listed."""
     covers = {m.media_id: m for m in Material.objects.filter(account=account).exclude(media_id="")}
     seen = []
+    edited_here = set(
+        Draft.objects.filter(account=account)
+        .exclude(sync_status=SyncStatus.SYNCED)
+        .exclude(media_id="")
+        .values_list("media_id", flat=True)
+    )
     for remote in drafts_api.drafts_iter(account=account):
+        if remote.media_id in edited_here:  # an edit not yet sent wins over WeChat's copy; its sync sends it
+            seen.append(remote.media_id)
+            continue
         with transaction.atomic():
             draft, _created = Draft.objects.update_or_create(
                 account=account,

@@ -145,3 +145,12 @@ def test_a_published_draft_is_not_edited(account, cover, django_capture_on_commi
         draft_services.draft_save(account=account, draft=draft, articles=[article_input(cover, title="改")])
     assert "published" in refused.value.messages[0]
     assert [a.title for a in draft.articles.order_by("position")] == ["第一篇", "第二篇"]
+
+
+def test_a_pull_keeps_an_edit_not_yet_sent(account, cover, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    with django_capture_on_commit_callbacks(execute=False):  # the sync has not run yet
+        draft_services.draft_save(account=account, draft=draft, articles=[article_input(cover, title="本地修改")])
+    assert draft_services.drafts_pull(account=account) == 1
+    assert [a.title for a in Draft.objects.get().articles.all()] == ["本地修改"]
