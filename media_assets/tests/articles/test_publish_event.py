@@ -69,3 +69,21 @@ def test_failures_keep_the_failing_article_indexes(
     job.refresh_from_db()
     assert job.status == expected and job.fail_idx == [int(i) for i in fails.replace("</fail_idx>", "").split("<fail_idx>")[1:]]
     assert not PublishedArticle.objects.exists() and Draft.objects.get().published_at is None
+
+
+def test_articles_banned_after_success_are_marked_deleted(client, account, job, django_capture_on_commit_callbacks):
+    ok = (
+        "<publish_id>2247503051</publish_id><publish_status>0</publish_status><article_id><![CDATA[AID]]></article_id>"
+        "<article_detail><count>1</count><item><idx>1</idx><article_url><![CDATA[https://mp.weixin.qq.com/s/one]]>"
+        "</article_url></item></article_detail>"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(client, account, event_xml(ok))
+    # The callback log keeps one row per publish_id, so the later state is applied through the service directly.
+    from media_assets.services import publish as publish_services
+
+    info = {"PublishEventInfo": {"publish_id": "2247503051", "publish_status": "6", "article_id": "AID"}}
+    publish_services.publish_job_finished(account=account, data=info)
+    job.refresh_from_db()
+    assert job.status == S.BANNED
+    assert set(PublishedArticle.objects.values_list("is_deleted", flat=True)) == {True}
