@@ -151,11 +151,18 @@ def material_mark_removed(*, account, media_ids) -> int:
 
 
 def material_file_fetch(*, material_id: int) -> bool:
-    """Download the bytes of a pulled image or voice material that has no local file (for thumbnails and players)."""
+    """Download the bytes of a pulled image or voice material that has no local file (for thumbnails and players);
+    for a video, its title and description."""
     material = Material.objects.select_related("account").get(pk=material_id)
-    if material.file or not material.media_id or material.kind == Material.Kind.VIDEO:
+    if material.file or not material.media_id:
         return False
     content = wechat_media.material_get(account=material.account, media_id=material.media_id)
+    if isinstance(content, wechat_media.VideoMaterial):
+        # A video comes as its title, description and a download link; the title is what the grid shows.
+        Material.objects.filter(pk=material.pk).update(
+            title=material.title or content.title[:64], description=material.description or content.description[:255]
+        )
+        return True
     if not isinstance(content, bytes):
         return False
     extension, _ = sniff(content, kind=material.kind)

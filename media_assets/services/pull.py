@@ -177,7 +177,7 @@ def _mark_unlisted_removed(job: MaterialPullJob) -> int:
 
 
 def _enqueue_file_fetches(account, kind: str, media_ids: list[str]) -> None:
-    if kind not in (MediaKind.IMAGE, MediaKind.VOICE):
+    if kind not in (MediaKind.IMAGE, MediaKind.VOICE, MediaKind.VIDEO):
         return
     from media_assets.tasks import material_file_fetch as task
 

@@ -68,3 +68,9 @@ def test_operator_uploads_an_image_and_picks_it_for_an_auto_reply(
     phone.follower_sends(app, "oBrowser00000000000000000001", {"MsgType": "text", "Content": "sale"})
     delivered = SandboxDelivery.objects.get(channel="passive", openid="oBrowser00000000000000000001")
     assert delivered.payload["MsgType"] == "image" and material.media_id in str(delivered.payload)
+
+    # The same grid in Chinese, the back office's first language.
+    page.goto(f"{live_server.url}/admin/media_assets/material/")
+    page.locator(".material-grid img.media-preview").first.wait_for()
+    assert "从微信同步素材库" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "media_library_grid_zh.png"), full_page=True)

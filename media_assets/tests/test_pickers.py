@@ -108,3 +108,19 @@ def test_a_mass_image_send_refuses_a_media_id_not_in_the_library(admin_client, a
 def test_a_mass_voice_send_offers_voice_materials(admin_client, account):
     voice = MaterialFactory(account=account, kind="voice", name="news.mp3")
     assert f'data-media-id="{voice.media_id}"' in admin_client.get(MASS_URL + "add/").content.decode()
+
+
+def test_a_material_deleted_in_the_wechat_console_is_marked_when_a_send_meets_40007(account, conversation):
+    from sandbox.models import SandboxFault
+    from wechat.errors import WeChatError
+
+    material = MaterialFactory(account=account)
+    SandboxFault.objects.create(api="cgi-bin/message/custom/send", kind="errcode", value=40007, remaining=1)
+    outbound = customer_service.outbound_create(
+        account=account, openid=OPENID, payload={"msgtype": "image", "image": {"media_id": material.media_id}}
+    )
+    with pytest.raises(WeChatError) as refused:
+        customer_service.outbound_send(outbound=outbound)
+    assert refused.value.errcode == 40007
+    material.refresh_from_db()
+    assert not material.usable and material.last_error.startswith("40007")

@@ -110,3 +110,11 @@ def test_beat_resumes_a_pull_whose_worker_died(account, monkeypatch, django_capt
     assert set(Material.objects.values_list("media_id", flat=True)) == set(ids)
     first = SandboxCall.objects.filter(api=PAGES, request_json__type="image").order_by("id").first()
     assert first.request_json["offset"] == 2
+
+
+def test_a_pulled_video_gets_its_title_and_description(account, django_capture_on_commit_callbacks):
+    media = wechat_media.MediaFile("v.mp4", images.mp4())
+    added = wechat_media.material_add(account=account, kind="video", media=media, title="开箱视频", introduction="第一期")
+    run(account, django_capture_on_commit_callbacks)
+    video = Material.objects.get(media_id=added.media_id)
+    assert (video.kind, video.title, video.description, bool(video.file)) == ("video", "开箱视频", "第一期", False)

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from media_assets.services.temporary import payload_media_fresh
+from media_assets.services.materials import material_mark_removed
+from media_assets.services.temporary import MediaUnavailable, payload_media_fresh
 from wechat.api import kf
 from wechat.errors import WeChatError, WeChatTimeout
 
@@ -88,6 +89,12 @@ def outbound_send(*, outbound: OutboundMessage) -> dict:
         else:
             status = OutboundMessage.Status.FAILED
         OutboundMessage.objects.filter(pk=outbound.pk).update(status=status, errcode=exc.errcode, errmsg=exc.errmsg[:255])
+        if exc.errcode == 40007 and not isinstance(exc, MediaUnavailable):
+            # WeChat no longer has the material (deleted in its console): the library shows it and stops offering it.
+            body = outbound.payload.get(outbound.payload.get("msgtype")) or {}
+            material_mark_removed(
+                account=outbound.account, media_ids=[body.get(k) for k in ("media_id", "thumb_media_id") if body.get(k)]
+            )
         logger.warning(
             "customer_service.send_failed", extra={"outbound_id": outbound.pk, "errcode": exc.errcode, "status": status}
         )
