@@ -13,8 +13,10 @@ from accounts.models import OfficialAccount
 from accounts.selectors import accounts_for_user
 
 from . import images, phone
+from .core import SandboxError
+from .endpoints.comments import comment_write
 from .endpoints.media import follower_media_put
-from .models import SandboxApp, SandboxDelivery, SandboxTemplate
+from .models import SandboxApp, SandboxDelivery, SandboxPublish, SandboxTemplate
 
 DEFAULT_OPENID = "oSandboxFollower0000000000001"
 TIMELINE_LIMIT = 200
@@ -101,6 +103,9 @@ def phone_page(request):
     apps = list(apps_for_user(request.user))
     app = next((a for a in apps if a.appid == request.GET.get("appid")), apps[0] if apps else None)
     openid = (request.GET.get("openid") or DEFAULT_OPENID).strip()[:64]
+    if request.method == "POST" and app is not None and request.POST.get("action") == "comment":
+        _comment(request, app, openid)
+        return redirect(f"{request.path}?{urlencode({'appid': app.appid, 'openid': openid})}")
     if request.method == "POST" and app is not None:
         action = request.POST.get("action", "")
         fields = _picture_fields(app, request.POST) if action == "image" else _fields_for(action, request.POST)
@@ -136,3 +141,18 @@ def timeline_partial(request):
         after = 0
     items = timeline(app, openid, after=after)
     return render(request, "sandbox/_timeline.html", _timeline_context(app, openid, items, after))
+
+
+def _comment(request, app, openid: str) -> None:
+    """The follower comments (留言) on the latest published article of the app, as a reader does in WeChat."""
+    text = request.POST.get("content", "").strip()
+    published = SandboxPublish.objects.filter(app=app, status=0).exclude(article_id="").order_by("-id").first()
+    if not text or published is None:
+        messages.error(request, _("Type a comment; the account needs a published article."))
+        return
+    try:
+        comment_write(app, article_id=published.article_id, index=0, openid=openid, content=text)
+    except SandboxError as exc:
+        messages.error(request, f"{exc.errcode}: {exc.errmsg}")
+    else:
+        messages.success(request, _("Comment written on “%(title)s”.") % {"title": published.articles[0].get("title", "")})

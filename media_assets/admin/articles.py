@@ -136,12 +136,28 @@ class ArticleInline(StackedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class PublishJobInline(TabularInline):
+    model = PublishJob
+    fields = ["status", "publish_id", "article_id", "fail_idx", "last_error", "submitted_at", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-id"]
+    verbose_name_plural = _("publishing history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Draft)
 class DraftAdmin(AccountScopedAdmin):
     list_display = ["title", "article_count", "sync", "publish_state", "preview_link", "updated_at", "account"]
     list_filter = [account_scoped_filter("account"), "sync_status", ("published_at", admin.EmptyFieldListFilter)]
     search_fields = ["articles__title", "media_id"]
-    inlines = [ArticleInline]
+    inlines = [ArticleInline, PublishJobInline]
     fields = ["account", "media_id", "sync", "preview_link", "published_at"]
     readonly_fields = ["media_id", "sync", "preview_link", "published_at"]
     actions = ["sync_selected", "publish_selected"]
@@ -153,9 +169,19 @@ class DraftAdmin(AccountScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "account"] if obj else self.readonly_fields
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else [ArticleInline]
+
+    def has_change_permission(self, request, obj=None):
+        # WeChat no longer edits a published draft: it is shown, not changed.
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description=_("title"))
     def title(self, obj):
-        return str(obj)
+        articles = sorted(obj.articles.all(), key=lambda a: (a.position, a.pk))  # the prefetched rows, no query each
+        return articles[0].title if articles else str(obj)
 
     @admin.display(description=_("articles"))
     def article_count(self, obj):
@@ -173,7 +199,7 @@ class DraftAdmin(AccountScopedAdmin):
         job = jobs[0]
         return badge(PUBLISH_COLOURS.get(job.status, "#c53030"), job.get_status_display(), job.last_error)
 
-    @admin.display(description=_("preview"))
+    @admin.display(description=_("phone preview"))
     def preview_link(self, obj):
         if not obj or not obj.pk:
             return "—"
@@ -187,13 +213,14 @@ class DraftAdmin(AccountScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         for formset in formsets:
+            # Nothing is saved through the formsets (the publish history is read-only); the change message reads these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             if isinstance(formset, ArticleFormSet):
                 draft = form.instance if form.instance.pk else None
                 saved = draft_services.draft_save(
                     account=form.instance.account, articles=_inputs(formset), draft=draft, actor=request.user
                 )
                 form.instance.pk = saved.pk
-                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
         try:
@@ -279,8 +306,24 @@ class PublishJobAdmin(ReadOnlyAdmin):
                 wechat_error_message(request, exc, action=str(job))
 
 
+class CommentInline(TabularInline):
+    model = ArticleComment
+    fields = ["content", "openid", "elected", "reply", "commented_at", "is_deleted"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-commented_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PublishedArticle)
 class PublishedArticleAdmin(ReadOnlyAdmin):
+    inlines = [CommentInline]
     list_display = ["title", "index", "link", "comments", "sync", "is_deleted", "published_at", "account"]
     list_filter = [account_scoped_filter("account"), "comments_open", "is_deleted"]
     search_fields = ["title", "article_id"]

@@ -117,6 +117,8 @@ def draft_articles_check(*, account, articles: list[ArticleInput]) -> None:
 
 def draft_save(*, account, articles: list[ArticleInput], draft: Draft | None = None, actor=None) -> Draft:
     """Create or replace a draft's articles (checked, sanitized) in one transaction; its sync runs after commit."""
+    if draft is not None and draft.published_at is not None:
+        raise ValidationError(_("This draft is published: WeChat no longer edits it. Write a new draft instead."))
     draft_articles_check(account=account, articles=articles)
     with transaction.atomic():
         if draft is None:
@@ -227,7 +229,12 @@ def draft_sync(*, draft_id: int) -> bool:
         payloads = [_payload(a) for a in articles]
         remote_count = None
         if draft.media_id:
-            remote_count = len(drafts_api.draft_get(account=account, media_id=draft.media_id).articles)
+            try:
+                remote_count = len(drafts_api.draft_get(account=account, media_id=draft.media_id).articles)
+            except WeChatError as exc:
+                if exc.errcode != 40007:
+                    raise
+                draft.media_id = ""  # deleted on WeChat meanwhile: saved again as a new draft
         if remote_count == len(payloads):
             for index, payload in enumerate(payloads):
                 drafts_api.draft_update(account=account, media_id=draft.media_id, index=index, article=payload)
@@ -270,11 +277,20 @@ def _timestamp(seconds: int) -> datetime | None:
 
 
 def drafts_pull(*, account) -> int:
-    """Upsert every draft of WeChat's draft box (articles replaced); drafts gone from the box are marked removed.
-    Returns how many drafts were pulled."""
+    """Upsert every draft of WeChat's draft box (articles replaced), except drafts edited here and not yet sent; drafts
+    gone from the box are marked removed. Returns how many drafts WeChat listed."""
     covers = {m.media_id: m for m in Material.objects.filter(account=account).exclude(media_id="")}
     seen = []
+    edited_here = set(
+        Draft.objects.filter(account=account)
+        .exclude(sync_status=SyncStatus.SYNCED)
+        .exclude(media_id="")
+        .values_list("media_id", flat=True)
+    )
     for remote in drafts_api.drafts_iter(account=account):
+        if remote.media_id in edited_here:  # an edit not yet sent wins over WeChat's copy; its sync sends it
+            seen.append(remote.media_id)
+            continue
         with transaction.atomic():
             draft, _created = Draft.objects.update_or_create(
                 account=account,

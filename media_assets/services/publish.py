@@ -98,6 +98,9 @@ def publish_result_apply(*, job: PublishJob, result: drafts_api.PublishResult, s
             _published_articles_create(job=job, result=result, now=now)
             if job.draft_id:
                 Draft.objects.filter(pk=job.draft_id).update(published_at=now)
+        elif status in (PublishJob.Status.DELETED, PublishJob.Status.BANNED):
+            # After a success: every article was deleted in the console, or banned.
+            PublishedArticle.objects.filter(job=job).update(is_deleted=True, synced_at=now)
     logger.info("publish.finished", extra={"job_id": job.pk, "status": status, "source": source})
     return job
 

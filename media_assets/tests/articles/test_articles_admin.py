@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from media_assets.models import ArticleComment, Draft, PublishedArticle, PublishJob
+from media_assets.services import comments as comment_services
 from media_assets.services import publish as publish_services
 from sandbox.endpoints.comments import comment_write
 from sandbox.models import SandboxCall
@@ -110,3 +111,59 @@ def test_comment_reply_from_the_inbox(admin_client, account, cover, sandbox_app,
     assert response.status_code == 302
     comment.refresh_from_db()
     assert (comment.reply, comment.is_new) == ("已上架", False)
+
+
+def test_a_follower_comments_from_the_simulator_and_it_reaches_the_inbox(
+    admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks
+):
+    url = f"/sandbox/simulator/?appid={account.appid}&openid=oReader00000000000000000001"
+    admin_client.post(url, {"action": "comment", "content": "沙发"})
+    from sandbox.models import SandboxComment
+
+    assert not SandboxComment.objects.exists()  # nothing published yet
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover, need_open_comment=True)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_services.publish_request(draft=draft)
+    page = admin_client.post(url, {"action": "comment", "content": "沙发"}, follow=True).content.decode()
+    assert "已在《第一篇》留言。" in page  # the simulator speaks zh-hans
+    comment_services.comments_pull_recent()
+    assert ArticleComment.objects.get().openid == "oReader00000000000000000001"
+
+
+def test_a_published_article_page_lists_its_comments(
+    admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover, need_open_comment=True)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_services.publish_request(draft=draft)
+    article = PublishedArticle.objects.get(index=1)
+    comment_write(sandbox_app, article_id=article.article_id, index=0, openid="oA", content="第一条留言")
+    comment_services.comments_pull(article=article)
+    page = admin_client.get(f"/en/admin/media_assets/publishedarticle/{article.pk}/change/").content.decode()
+    assert "第一条留言" in page
+    assert "第一篇" in admin_client.get("/en/admin/media_assets/draft/").content.decode()
+
+
+def test_editing_a_saved_draft_updates_it_on_wechat(admin_client, account, cover, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    first, second = draft.articles.order_by("position")
+    data = form_data(account, [{"cover": str(cover.pk), "title": "改过的标题"}, {"cover": str(cover.pk), "title": "第二篇"}])
+    data.update({"articles-INITIAL_FORMS": "2", "articles-0-id": str(first.pk), "articles-1-id": str(second.pk)})
+    data.update({"articles-0-draft": str(draft.pk), "articles-1-draft": str(draft.pk)})
+    data.update({f"publish_jobs-{k}": v for k, v in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MAX_NUM_FORMS": "1000"}.items()})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/en/admin/media_assets/draft/{draft.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    draft.refresh_from_db()
+    assert draft.sync_status == SyncStatus.SYNCED
+    assert [
+        b["index"] for b in SandboxCall.objects.filter(api="cgi-bin/draft/update").values_list("request_json", flat=True)
+    ] == [0, 1]
+    from wechat.api import drafts as drafts_api
+
+    assert drafts_api.draft_get(account=account, media_id=draft.media_id).articles[0].title == "改过的标题"

@@ -74,6 +74,9 @@ def test_operator_writes_previews_publishes_and_replies_with_an_article(
     page.goto(f"{live_server.url}/en/admin/media_assets/publishedarticle/")
     assert page.locator("#result_list tbody tr").count() == 2
     page.screenshot(path=str(SCREENSHOTS / "articles_published_en.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/media_assets/draft/")
+    assert "发布成功" in page.inner_text("#result_list")
+    page.screenshot(path=str(SCREENSHOTS / "articles_drafts_zh.png"), full_page=True)
 
     # An auto-reply to "新品" with the first published article.
     first = PublishedArticle.objects.get(index=1)

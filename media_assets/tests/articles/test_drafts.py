@@ -119,3 +119,38 @@ def test_a_wechat_refusal_is_kept_on_the_draft_with_its_meaning(account, cover, 
     draft.refresh_from_db()
     assert draft.sync_status == SyncStatus.FAILED and draft.media_id == ""
     assert draft.last_error == "45002: 消息内容超过限制 / Content too long"
+
+
+def test_a_draft_deleted_on_wechat_is_saved_again_as_a_new_one(account, cover, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    draft.refresh_from_db()
+    drafts_api.draft_delete(account=account, media_id=draft.media_id)
+    gone = draft.media_id
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_services.draft_save(account=account, draft=draft, articles=[article_input(cover, title="重新保存")])
+    draft.refresh_from_db()
+    assert draft.sync_status == SyncStatus.SYNCED and draft.media_id not in ("", gone)
+    assert drafts_api.draft_get(account=account, media_id=draft.media_id).articles[0].title == "重新保存"
+
+
+def test_a_published_draft_is_not_edited(account, cover, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    Draft.objects.filter(pk=draft.pk).update(published_at=timezone.now())
+    draft.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        draft_services.draft_save(account=account, draft=draft, articles=[article_input(cover, title="改")])
+    assert "published" in refused.value.messages[0]
+    assert [a.title for a in draft.articles.order_by("position")] == ["第一篇", "第二篇"]
+
+
+def test_a_pull_keeps_an_edit_not_yet_sent(account, cover, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = saved_draft(account, cover)
+    with django_capture_on_commit_callbacks(execute=False):  # the sync has not run yet
+        draft_services.draft_save(account=account, draft=draft, articles=[article_input(cover, title="本地修改")])
+    assert draft_services.drafts_pull(account=account) == 1
+    assert [a.title for a in Draft.objects.get().articles.all()] == ["本地修改"]
