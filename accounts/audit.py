@@ -107,7 +107,9 @@ def audited_models(candidates=None) -> list:
 def _fields(model):
     names = {field.name for field in model._meta.concrete_fields}
     secret = {f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedFieldMixin)} | (names & SECRET_FIELDS)
-    exclude = (names & NOISE_FIELDS) | set(EXTRA_MODELS.get(model._meta.label_lower, []))
+    # Reverse relations are other rows' business: their own entries record them.
+    reverse = {f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete}
+    exclude = (names & NOISE_FIELDS) | reverse | set(EXTRA_MODELS.get(model._meta.label_lower, []))
     return sorted(exclude - secret), sorted(secret)
 
 

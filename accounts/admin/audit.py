@@ -6,6 +6,7 @@ No one edits an entry; no one deletes them in bulk; only a superuser may delete 
 import auditlog.admin  # noqa: F401  (registers its own admin for the entry model first; replaced below)
 from auditlog.filters import ResourceTypeFilter
 from auditlog.mixins import LogEntryAdminMixin
+from auditlog.render import get_field_verbose_name
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -69,7 +70,9 @@ class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
     def what(self, obj):
         if obj.action == AuditEntry.Action.WECHAT_CALL:
             return f"{(obj.additional_data or {}).get('method', '')} {obj.endpoint}".strip()
-        return self.msg_short(obj)
+        if obj.action == AuditEntry.Action.DELETE:
+            return ""
+        return "、".join(str(get_field_verbose_name(obj, name)) for name in obj.changes_dict)
 
     @admin.display(description=_("result"))
     def result(self, obj):
