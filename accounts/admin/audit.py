@@ -31,12 +31,24 @@ class ResultFilter(admin.SimpleListFilter):
         return queryset
 
 
+class KeptLogAdmin:
+    """A log nobody edits or deletes in bulk; a superuser may delete a single row."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and obj is not None
+
+
 if admin.site.is_registered(AuditEntry):
     admin.site.unregister(AuditEntry)
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
+class AuditEntryAdmin(KeptLogAdmin, LogEntryAdminMixin, ReadOnlyAdmin):
     date_hierarchy = "timestamp"
     list_display = ["created", "user_url", "action", "resource_url", "what", "result", "account"]
     list_filter = ["action", ResultFilter, account_scoped_filter("account"), ResourceTypeFilter]
@@ -53,14 +65,6 @@ class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
         if request.user.is_superuser:  # entries of no account too (users, groups)
             return super(AccountScopedAdmin, self).get_queryset(request)
         return super().get_queryset(request)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser and obj is not None
 
     @admin.display(description=_("User"))
     def user_url(self, obj):

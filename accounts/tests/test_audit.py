@@ -294,3 +294,14 @@ def test_every_sending_thread_of_a_push_knows_its_creator(transactional_db, make
 
     user, actors = _push_sends_actors(account, app, run_after_commit)
     assert actors == [user.pk] * 12
+
+
+def test_the_api_call_log_is_not_deleted_in_bulk_or_by_operators(client, account):
+    from wechat.models import ApiCallLog
+
+    wechat_tags.tags_list(account=account)
+    row = ApiCallLog.objects.filter(account=account).first()
+    client.force_login(_operator(account, "view_apicalllog", "delete_apicalllog"))
+    assert "delete_selected" not in client.get("/en/admin/wechat/apicalllog/").content.decode()
+    assert client.post(f"/en/admin/wechat/apicalllog/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ApiCallLog.objects.filter(pk=row.pk).exists()
