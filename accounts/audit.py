@@ -160,9 +160,18 @@ def current_actor():
     return user if user is not None and user.is_authenticated else None
 
 
+def client_ip(request) -> str | None:
+    """The visitor's address. Behind the TLS proxy (``SECURE_PROXY_SSL_HEADER`` set) it is the last X-Forwarded-For
+    entry, the one our proxy appended; earlier entries come from the client and prove nothing. Also django-axes'
+    ``AXES_CLIENT_IP_CALLABLE``, so a lockout is per visitor, not per proxy."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.SECURE_PROXY_SSL_HEADER else ""
+    last = forwarded.rsplit(",", 1)[-1].strip()
+    return last or request.META.get("REMOTE_ADDR")
+
+
 def current_remote_addr() -> str | None:
     request = _request.get()
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_ip(request) if request is not None else None
 
 
 @contextmanager
