@@ -7,7 +7,7 @@ audited without being listed; a test fails on a model that is neither audited no
 passwords are recorded as changed, never with their values; bookkeeping fields (``NOISE_FIELDS``) are left out.
 
 WeChat calls that may change state (``wechat.api.endpoints.changes_state``) become entries with the action "WeChat
-call": endpoint, errcode and meaning. They are written in batches, as the call log is (``wechat.call_log``).
+call": endpoint, errcode and meaning. They are written in batches with the call log (``wechat.call_log.record_row``).
 
 The actor is the user of the request (``AuditMiddleware``). A Celery task carries the actor who enqueued it in
 a message header (``before_task_publish``) and runs with that actor (``task_prerun``); beat and WeChat's pushes
@@ -23,18 +23,17 @@ from pathlib import Path
 
 from auditlog.cid import set_cid
 from auditlog.registry import auditlog
-from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_shutdown
+from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.signals import request_finished
 from django.db.models.signals import pre_save
 from django.utils import timezone
 from encrypted_fields.fields import EncryptedFieldMixin
 
+from wechat import call_log
 from wechat import signals as wechat_signals
-from wechat.call_log import RowBuffer
 from wechat.errors import describe
 
 from .models import AuditEntry, OfficialAccount
@@ -188,6 +187,7 @@ def acting_as(user):
 def on_behalf_of(user):
     """Attribute what runs inside to ``user`` unless a request or task already names someone: work that beat starts
     for an operator's row (a scheduled mass send, a push) is theirs."""
+    account_content_type()  # no database query from the threads that may send inside
     if user is None or current_actor() is not None:
         yield
         return
@@ -226,7 +226,10 @@ def _actor_reset(task_id=None, **_kwargs):
 
 # WeChat calls ----------------------------------------------------------------------------------------------------
 
-entries = RowBuffer(AuditEntry)
+
+def account_content_type() -> ContentType:
+    # Cached by Django after the first call; ``on_behalf_of`` makes that call before a pool of sending threads starts.
+    return ContentType.objects.get_for_model(OfficialAccount)
 
 
 def _wechat_call_audit(sender, *, account, endpoint, method, errcode, errmsg, **_kwargs):
@@ -235,10 +238,10 @@ def _wechat_call_audit(sender, *, account, endpoint, method, errcode, errmsg, **
     if errcode:
         meaning = describe(errcode)
         result.update(meaning_zh=meaning.zh, meaning_en=meaning.en)
-    entries.add(
+    call_log.record_row(
         AuditEntry(
             action=AuditEntry.Action.WECHAT_CALL,
-            content_type=ContentType.objects.get_for_model(OfficialAccount),
+            content_type=account_content_type(),
             object_pk=str(account.pk),
             object_id=account.pk,
             object_repr=str(account),
@@ -262,12 +265,6 @@ def connect() -> None:
     before_task_publish.connect(_actor_to_message, dispatch_uid="accounts.audit.actor_to_message", weak=False)
     task_prerun.connect(_actor_from_message, dispatch_uid="accounts.audit.actor_from_message", weak=False)
     task_postrun.connect(_actor_reset, dispatch_uid="accounts.audit.actor_reset", weak=False)
-    for signal, uid in (
-        (request_finished, "request_finished"),
-        (task_postrun, "task_postrun"),
-        (worker_process_shutdown, "shutdown"),
-    ):
-        signal.connect(entries.flush, dispatch_uid=f"accounts.audit.entries.{uid}", weak=False)
 
 
 def audit_entries_prune(*, now=None) -> int:
