@@ -34,11 +34,16 @@ from encrypted_fields.fields import EncryptedFieldMixin
 
 from wechat import call_log
 from wechat import signals as wechat_signals
+from wechat.api.endpoints import Endpoint
 from wechat.errors import describe
 
 from .models import AuditEntry, OfficialAccount
 
 ACTOR_HEADER = "wxsite_actor_id"
+# Calls that deliver one message to one follower are not entries of their own: each message has its record (a
+# TemplateMessage, an OutboundMessage, audited when created one by one) and the operator's action that sent it (the
+# push, the API call, the reply) is in the trail. An entry per message would double what a push costs per message.
+DELIVERIES = frozenset({Endpoint.TEMPLATE_SEND.path, Endpoint.CUSTOM_SEND.path, Endpoint.CUSTOM_TYPING.path})
 MASK = "******"
 
 # Models not audited, with the reason. A new log or delivery table of any app is added here.
@@ -55,7 +60,6 @@ EXCLUDED_MODELS = {
     "mass.massbatch": "delivery records; each batch's send is audited as a WeChat call",
     "mass.massmessageevent": "event log of a mass send",
     "mass.idempotencykey": "stored API answers",
-    "templatemsg.templatemessage": "one row per message sent; each send is audited as a WeChat call",
 }
 # authtoken.Token is not audited: its primary key is the token itself, which an entry would repeat.
 # Apps outside the project's own packages that are audited too, with fields never recorded.
@@ -186,8 +190,7 @@ def acting_as(user):
 @contextmanager
 def on_behalf_of(user):
     """Attribute what runs inside to ``user`` unless a request or task already names someone: work that beat starts
-    for an operator's row (a scheduled mass send, a push) is theirs."""
-    account_content_type()  # no database query from the threads that may send inside
+    for an operator's row (a scheduled mass send) is theirs."""
     if user is None or current_actor() is not None:
         yield
         return
@@ -228,11 +231,12 @@ def _actor_reset(task_id=None, **_kwargs):
 
 
 def account_content_type() -> ContentType:
-    # Cached by Django after the first call; ``on_behalf_of`` makes that call before a pool of sending threads starts.
-    return ContentType.objects.get_for_model(OfficialAccount)
+    return ContentType.objects.get_for_model(OfficialAccount)  # cached by Django after the first call
 
 
 def _wechat_call_audit(sender, *, account, endpoint, method, errcode, errmsg, **_kwargs):
+    if endpoint in DELIVERIES:
+        return
     actor = current_actor()
     result = {"method": method, "errmsg": errmsg[:255]}
     if errcode:

@@ -3,7 +3,6 @@ under a rate limit shared by every worker through the cache."""
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -114,11 +113,7 @@ def send_all(
         finally:
             connections.close_all()
 
-    # Each thread runs in a copy of the caller's context, so the audit trail knows whom the sends are for.
-    threads = [
-        threading.Thread(target=contextvars.copy_context().run, args=(threaded,), name=f"tpl-send-{n}", daemon=True)
-        for n in range(concurrency)
-    ]
+    threads = [threading.Thread(target=threaded, name=f"tpl-send-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
