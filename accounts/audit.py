@@ -7,7 +7,7 @@ audited without being listed; a test fails on a model that is neither audited no
 passwords are recorded as changed, never with their values; bookkeeping fields (``NOISE_FIELDS``) are left out.
 
 WeChat calls that may change state (``wechat.api.endpoints.changes_state``) become entries with the action "WeChat
-call": endpoint, errcode and meaning. They are written in batches, as the call log is (``wechat.call_log``).
+call": endpoint, errcode and meaning. They are written in batches with the call log (``wechat.call_log.record_row``).
 
 The actor is the user of the request (``AuditMiddleware``). A Celery task carries the actor who enqueued it in
 a message header (``before_task_publish``) and runs with that actor (``task_prerun``); beat and WeChat's pushes
@@ -23,23 +23,27 @@ from pathlib import Path
 
 from auditlog.cid import set_cid
 from auditlog.registry import auditlog
-from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_shutdown
+from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.signals import request_finished
 from django.db.models.signals import pre_save
 from django.utils import timezone
 from encrypted_fields.fields import EncryptedFieldMixin
 
+from wechat import call_log
 from wechat import signals as wechat_signals
-from wechat.call_log import RowBuffer
+from wechat.api.endpoints import Endpoint
 from wechat.errors import describe
 
 from .models import AuditEntry, OfficialAccount
 
 ACTOR_HEADER = "wxsite_actor_id"
+# Calls that deliver one message to one follower are not entries of their own: each message has its record (a
+# TemplateMessage, an OutboundMessage, audited when created one by one) and the operator's action that sent it (the
+# push, the API call, the reply) is in the trail. An entry per message would double what a push costs per message.
+DELIVERIES = frozenset({Endpoint.TEMPLATE_SEND.path, Endpoint.CUSTOM_SEND.path, Endpoint.CUSTOM_TYPING.path})
 MASK = "******"
 
 # Models not audited, with the reason. A new log or delivery table of any app is added here.
@@ -56,7 +60,6 @@ EXCLUDED_MODELS = {
     "mass.massbatch": "delivery records; each batch's send is audited as a WeChat call",
     "mass.massmessageevent": "event log of a mass send",
     "mass.idempotencykey": "stored API answers",
-    "templatemsg.templatemessage": "one row per message sent; each send is audited as a WeChat call",
 }
 # authtoken.Token is not audited: its primary key is the token itself, which an entry would repeat.
 # Apps outside the project's own packages that are audited too, with fields never recorded.
@@ -107,7 +110,9 @@ def audited_models(candidates=None) -> list:
 def _fields(model):
     names = {field.name for field in model._meta.concrete_fields}
     secret = {f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedFieldMixin)} | (names & SECRET_FIELDS)
-    exclude = (names & NOISE_FIELDS) | set(EXTRA_MODELS.get(model._meta.label_lower, []))
+    # Reverse relations are other rows' business: their own entries record them.
+    reverse = {f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete}
+    exclude = (names & NOISE_FIELDS) | reverse | set(EXTRA_MODELS.get(model._meta.label_lower, []))
     return sorted(exclude - secret), sorted(secret)
 
 
@@ -158,9 +163,18 @@ def current_actor():
     return user if user is not None and user.is_authenticated else None
 
 
+def client_ip(request) -> str | None:
+    """The visitor's address. Behind the TLS proxy (``SECURE_PROXY_SSL_HEADER`` set) it is the last X-Forwarded-For
+    entry, the one our proxy appended; earlier entries come from the client and prove nothing. Also django-axes'
+    ``AXES_CLIENT_IP_CALLABLE``, so a lockout is per visitor, not per proxy."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.SECURE_PROXY_SSL_HEADER else ""
+    last = forwarded.rsplit(",", 1)[-1].strip()
+    return last or request.META.get("REMOTE_ADDR")
+
+
 def current_remote_addr() -> str | None:
     request = _request.get()
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_ip(request) if request is not None else None
 
 
 @contextmanager
@@ -176,7 +190,7 @@ def acting_as(user):
 @contextmanager
 def on_behalf_of(user):
     """Attribute what runs inside to ``user`` unless a request or task already names someone: work that beat starts
-    for an operator's row (a scheduled mass send, a push) is theirs."""
+    for an operator's row (a scheduled mass send) is theirs."""
     if user is None or current_actor() is not None:
         yield
         return
@@ -215,19 +229,23 @@ def _actor_reset(task_id=None, **_kwargs):
 
 # WeChat calls ----------------------------------------------------------------------------------------------------
 
-entries = RowBuffer(AuditEntry)
+
+def account_content_type() -> ContentType:
+    return ContentType.objects.get_for_model(OfficialAccount)  # cached by Django after the first call
 
 
 def _wechat_call_audit(sender, *, account, endpoint, method, errcode, errmsg, **_kwargs):
+    if endpoint in DELIVERIES:
+        return
     actor = current_actor()
     result = {"method": method, "errmsg": errmsg[:255]}
     if errcode:
         meaning = describe(errcode)
         result.update(meaning_zh=meaning.zh, meaning_en=meaning.en)
-    entries.add(
+    call_log.record_row(
         AuditEntry(
             action=AuditEntry.Action.WECHAT_CALL,
-            content_type=ContentType.objects.get_for_model(OfficialAccount),
+            content_type=account_content_type(),
             object_pk=str(account.pk),
             object_id=account.pk,
             object_repr=str(account),
@@ -251,12 +269,6 @@ def connect() -> None:
     before_task_publish.connect(_actor_to_message, dispatch_uid="accounts.audit.actor_to_message", weak=False)
     task_prerun.connect(_actor_from_message, dispatch_uid="accounts.audit.actor_from_message", weak=False)
     task_postrun.connect(_actor_reset, dispatch_uid="accounts.audit.actor_reset", weak=False)
-    for signal, uid in (
-        (request_finished, "request_finished"),
-        (task_postrun, "task_postrun"),
-        (worker_process_shutdown, "shutdown"),
-    ):
-        signal.connect(entries.flush, dispatch_uid=f"accounts.audit.entries.{uid}", weak=False)
 
 
 def audit_entries_prune(*, now=None) -> int:

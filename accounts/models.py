@@ -169,3 +169,8 @@ class AuditEntry(AbstractLogEntry):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         indexes = [models.Index(fields=["account", "-timestamp"], name="audit_account_time")]
+
+    def __str__(self):
+        if self.action == self.Action.WECHAT_CALL:
+            return _("WeChat call %(endpoint)s for %(account)s") % {"endpoint": self.endpoint, "account": self.object_repr}
+        return super().__str__()

@@ -137,6 +137,7 @@ def login_locked_out(request, original_response=None, credentials=None):
     context = {
         **admin.site.each_context(request),
         "title": _("Login locked"),
+        "is_nav_sidebar_enabled": False,  # as on the login page
         "cooloff_minutes": minutes,
         "login_url": reverse("admin:login"),
     }

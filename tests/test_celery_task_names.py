@@ -5,6 +5,7 @@ from django.conf import settings
 from wxsite.celery import app
 
 REGISTERED = {
+    "accounts.tasks.audit_entries_prune",
     "accounts.tasks.blacklist_pull",
     "accounts.tasks.blacklists_pull_nightly",
     "accounts.tasks.follower_info_fetch",
@@ -43,6 +44,7 @@ REGISTERED = {
 }
 
 BEAT_KEYS = {
+    "accounts.audit_entries_prune",
     "accounts.blacklists_pull_nightly",
     "accounts.followers_sync_nightly",
     "followers.stats_pull_nightly",

@@ -451,6 +451,8 @@ LOGGING = {
 AUDITLOG_LOGENTRY_MODEL = "accounts.AuditEntry"
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_MASK_CALLABLE = "accounts.audit.mask_secret"
+# Fixtures loaded with loaddata are not anyone's change.
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
 # Audit entries are kept this many days (0: forever); pruned by beat.
 AUDIT_ENTRY_DAYS = env.int("AUDIT_ENTRY_DAYS", default=0)
 CELERY_BEAT_SCHEDULE["accounts.audit_entries_prune"] = {
@@ -459,13 +461,14 @@ CELERY_BEAT_SCHEDULE["accounts.audit_entries_prune"] = {
 }
 
 # Login protection (django-axes): after AXES_FAILURE_LIMIT failed logins of one username from one IP, that pair is
-# locked out for AXES_COOLOFF_MINUTES. The IP is REMOTE_ADDR (behind the TLS proxy: the proxy's, so effectively per
-# username). A successful login clears the count.
+# locked out for AXES_COOLOFF_MINUTES. The IP is REMOTE_ADDR, or behind the TLS proxy (SECURE_PROXY_SSL_HEADER) the
+# address the proxy appended to X-Forwarded-For. A successful login clears the count.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.audit.client_ip"
 
 # OpenAPI (drf-spectacular): the schema at /api/schema/, Swagger UI from drf-spectacular-sidecar at /api/docs/.
 SPECTACULAR_SETTINGS = {

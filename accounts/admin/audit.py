@@ -6,6 +6,7 @@ No one edits an entry; no one deletes them in bulk; only a superuser may delete 
 import auditlog.admin  # noqa: F401  (registers its own admin for the entry model first; replaced below)
 from auditlog.filters import ResourceTypeFilter
 from auditlog.mixins import LogEntryAdminMixin
+from auditlog.render import get_field_verbose_name
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -30,12 +31,24 @@ class ResultFilter(admin.SimpleListFilter):
         return queryset
 
 
+class KeptLogAdmin:
+    """A log nobody edits or deletes in bulk; a superuser may delete a single row."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and obj is not None
+
+
 if admin.site.is_registered(AuditEntry):
     admin.site.unregister(AuditEntry)
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
+class AuditEntryAdmin(KeptLogAdmin, LogEntryAdminMixin, ReadOnlyAdmin):
     date_hierarchy = "timestamp"
     list_display = ["created", "user_url", "action", "resource_url", "what", "result", "account"]
     list_filter = ["action", ResultFilter, account_scoped_filter("account"), ResourceTypeFilter]
@@ -53,14 +66,6 @@ class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
             return super(AccountScopedAdmin, self).get_queryset(request)
         return super().get_queryset(request)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser and obj is not None
-
     @admin.display(description=_("User"))
     def user_url(self, obj):
         return super().user_url(obj) if obj.actor_id else _("system")
@@ -69,7 +74,9 @@ class AuditEntryAdmin(LogEntryAdminMixin, ReadOnlyAdmin):
     def what(self, obj):
         if obj.action == AuditEntry.Action.WECHAT_CALL:
             return f"{(obj.additional_data or {}).get('method', '')} {obj.endpoint}".strip()
-        return self.msg_short(obj)
+        if obj.action == AuditEntry.Action.DELETE:
+            return ""
+        return "、".join(str(get_field_verbose_name(obj, name)) for name in obj.changes_dict)
 
     @admin.display(description=_("result"))
     def result(self, obj):

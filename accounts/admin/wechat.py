@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin.audit import KeptLogAdmin
 from accounts.admin_base import ReadOnlyAdmin, account_scoped_filter
 from wechat.errors import describe
 from wechat.models import AccessToken, ApiCallLog
@@ -16,7 +17,7 @@ class AccessTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiCallLog)
-class ApiCallLogAdmin(ReadOnlyAdmin):
+class ApiCallLogAdmin(KeptLogAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "account", "method", "endpoint", "errcode", "meaning", "duration_ms"]
     list_filter = ["errcode", "method", account_scoped_filter("account")]
     search_fields = ["endpoint", "errmsg"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from auditlog.registry import auditlog
 from django.apps import apps
 from django.contrib.auth.models import Permission, User
-from django.db import connection, models
+from django.db import models
 from django.test.utils import isolate_apps
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -252,15 +251,18 @@ def test_a_mass_send_that_beat_starts_is_attributed_to_who_scheduled_it(account,
     assert (entry.actor, entry.errcode, entry.account) == (user, 0, account)
 
 
-def _push_sends_actors(account, sandbox_app, capture) -> tuple[User, list]:
+def test_a_push_is_in_the_trail_once_not_once_per_message(account, sandbox_app, django_capture_on_commit_callbacks, settings):
     from messaging.templatemsg import services as template_services
+    from messaging.templatemsg.models import TemplateMessage
     from messaging.templatemsg.tests.template_support import ORDER_DATA, add_followers, seed_template
 
+    settings.TEMPLATE_PUSH_CONCURRENCY = 1  # one transaction per test: the sends run in this thread
     openids = add_followers(account, sandbox_app, 12)
     user = _operator(account, "add_templatepush")
     template = seed_template(sandbox_app, account)
-    with capture(execute=True):
-        template_services.template_push_create(
+    before = AuditEntry.objects.count()
+    with django_capture_on_commit_callbacks(execute=True), audit.acting_as(user):
+        push = template_services.template_push_create(
             account=account,
             name="双十一",
             template=template,
@@ -269,28 +271,34 @@ def _push_sends_actors(account, sandbox_app, capture) -> tuple[User, list]:
             openids=openids,
             created_by=user,
         )
-    sends = AuditEntry.objects.filter(action=ACTION.WECHAT_CALL, endpoint=Endpoint.TEMPLATE_SEND.path)
-    return user, list(sends.values_list("actor", flat=True))
+    assert TemplateMessage.objects.filter(push=push, status="success").count() == 12
+    entries = AuditEntry.objects.all()[: AuditEntry.objects.count() - before]
+    assert {(e.content_type.model, e.action) for e in entries} == {("templatepush", ACTION.CREATE)}
+    assert all(e.actor == user for e in entries)
+    assert not AuditEntry.objects.filter(endpoint=Endpoint.TEMPLATE_SEND.path).exists()
 
 
-def test_a_template_push_is_attributed_to_its_creator(account, sandbox_app, django_capture_on_commit_callbacks, settings):
-    settings.TEMPLATE_PUSH_CONCURRENCY = 1  # one transaction per test: the sends run in this thread
-    user, actors = _push_sends_actors(account, sandbox_app, django_capture_on_commit_callbacks)
-    assert actors == [user.pk] * 12
+def test_a_template_message_sent_through_the_api_is_in_the_trail_with_its_sender(account, sandbox_app):
+    from messaging.templatemsg.tests.template_support import ORDER_DATA, ORDER_TEMPLATE_ID, add_followers, seed_template
+
+    seed_template(sandbox_app, account)
+    openid = add_followers(account, sandbox_app, 1)[0]
+    user = _operator(account, "add_templatemessage")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    body = {"touser": openid, "template_id": ORDER_TEMPLATE_ID, "data": ORDER_DATA}
+    response = client.post(f"/api/v1/accounts/{account.appid}/template-messages/", body, format="json")
+    assert response.status_code == 201, response.content
+    created = AuditEntry.objects.get(content_type__model="templatemessage", action=ACTION.CREATE)
+    assert created.actor == user and created.account == account and created.object_id == response.json()["id"]
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need PostgreSQL")
-def test_every_sending_thread_of_a_push_knows_its_creator(transactional_db, make_account, settings):
-    from sandbox.models import SandboxApp
+def test_the_api_call_log_is_not_deleted_in_bulk_or_by_operators(client, account):
+    from wechat.models import ApiCallLog
 
-    settings.TEMPLATE_PUSH_CONCURRENCY = 4
-    account = make_account()
-    app = SandboxApp.objects.get(appid=account.appid)
-
-    @contextmanager
-    def run_after_commit(execute):
-        yield
-
-    user, actors = _push_sends_actors(account, app, run_after_commit)
-    assert actors == [user.pk] * 12
+    wechat_tags.tags_list(account=account)
+    row = ApiCallLog.objects.filter(account=account).first()
+    client.force_login(_operator(account, "view_apicalllog", "delete_apicalllog"))
+    assert "delete_selected" not in client.get("/en/admin/wechat/apicalllog/").content.decode()
+    assert client.post(f"/en/admin/wechat/apicalllog/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ApiCallLog.objects.filter(pk=row.pk).exists()

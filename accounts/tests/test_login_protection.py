@@ -58,3 +58,13 @@ def test_the_lockout_page_speaks_english_under_en(client, operator, settings):
 def test_force_login_used_by_tests_is_not_affected(client, operator):
     client.force_login(operator)
     assert client.get("/admin/").status_code == 200
+
+
+def test_behind_the_proxy_the_lock_follows_the_address_the_proxy_saw(client, operator, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxy = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_PROTO": "https"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        # A forged first entry changes nothing: the proxy's own (last) entry is the address.
+        _login(client, "op", "wrong", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7", secure=True, **proxy)
+    assert _login(client, "op", PASSWORD, HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7", secure=True, **proxy).status_code == 429
+    assert _login(client, "op", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.8", secure=True, **proxy).status_code == 302

@@ -52,5 +52,5 @@ def test_flush_due_leaves_a_young_small_buffer_alone(account, settings, buffer_e
     with call_log.deferred():
         _record(account, 2)
     assert call_log.flush_due() == 0
-    call_log.calls._oldest = time.monotonic() - call_log.MAX_AGE_SECONDS - 0.1
+    call_log._oldest = time.monotonic() - call_log.MAX_AGE_SECONDS - 0.1
     assert call_log.flush_due() == 2

@@ -8,7 +8,6 @@ database connection however many calls it has in flight.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -123,11 +122,7 @@ def send_all(
         finally:
             connections.close_all()  # only if something unexpected opened one
 
-    # Each thread runs in a copy of the caller's context, so the audit trail knows whom the sends are for.
-    threads = [
-        threading.Thread(target=contextvars.copy_context().run, args=(threaded,), name=f"tpl-send-{n}", daemon=True)
-        for n in range(concurrency)
-    ]
+    threads = [threading.Thread(target=threaded, name=f"tpl-send-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     # This thread alone uses the database: it asks whether to keep going and flushes the pool's call records.

@@ -15,7 +15,6 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import on_behalf_of
 from wechat.api import templates as templates_api
 from wechat.errors import WeChatError
 
@@ -390,7 +389,7 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     client_msg_id; what is still failing goes back to 'queued' and the caller retries the batch later.
     A quota or permission error stops the push with the error shown on it.
     """
-    push = TemplatePush.objects.select_related("account", "template", "created_by").get(pk=push_id)
+    push = TemplatePush.objects.select_related("account", "template").get(pk=push_id)
     summary = {"sent": 0, "failed": 0, "retry": 0, "stopped": False}
     if push.status != PushStatus.SENDING:
         return summary
@@ -411,16 +410,15 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
     failed: dict[int, WeChatError] = {}
     stop_error: WeChatError | None = None
     for round_no in range(rounds):
-        with on_behalf_of(push.created_by):  # the audit trail names who made the push, also when beat sends it
-            results = sending.send_all(
-                account=push.account,
-                template_id=push.template.template_id,
-                content=template_content(push),
-                items=(receivers[pk] for pk in pending),
-                concurrency=min(concurrency, len(pending)),
-                limiter=limiter,
-                keep_going=still_sending,
-            )
+        results = sending.send_all(
+            account=push.account,
+            template_id=push.template.template_id,
+            content=template_content(push),
+            items=(receivers[pk] for pk in pending),
+            concurrency=min(concurrency, len(pending)),
+            limiter=limiter,
+            keep_going=still_sending,
+        )
         retry = []
         for pk in pending:
             outcome = results.get(pk)
