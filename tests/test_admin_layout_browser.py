@@ -73,6 +73,11 @@ def test_follower_list_fits_a_1440_screen_without_broken_labels(
     assert "公众号搜索" in scenes and "扫描二维码" in scenes
     assert not any("ADD_SCENE" in scene for scene in scenes)
 
+    page.goto(f"{live_server.url}/admin/")
+    page.wait_for_selector("#account-dashboard")
+    page.screenshot(path=str(SCREENSHOTS / "layout_index_1440.png"), full_page=True)
+    assert page.evaluate("() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+
     page.goto(f"{live_server.url}/admin/followers/tag/")
     page.wait_for_selector("#result_list")
     page.screenshot(path=str(SCREENSHOTS / "layout_tags_1440.png"))

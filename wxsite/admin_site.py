@@ -156,7 +156,7 @@ def sidebar_navigation(request) -> list[dict]:
             if model["admin_url"]
         ]
         if group.slug == "stats":
-            items.insert(0, {"title": _("Dashboard"), "icon": "dashboard", "link": reverse("admin:index")})
+            items.insert(0, {"title": _("Dashboard"), "link": reverse("admin:index")})
         if items:
             navigation.append({"title": group.title, "icon": group.icon, "items": items})
     return navigation
