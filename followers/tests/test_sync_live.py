@@ -82,4 +82,4 @@ def test_the_job_list_polls_while_a_job_is_active(root, account):
     assert 'hx-select-oob="#live-results"' in root.get(url).content.decode()
     SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.SUCCEEDED)
     page = root.get(url).content.decode()
-    assert 'id="live-poll"' in page and "hx-select-oob" not in page
+    assert 'id="live-poll"' in page and 'hx-select-oob="#live-results"' not in page
