@@ -105,4 +105,5 @@ def test_every_app_registers_its_effect_in_order():
         "mass.job_finished",
         "templatemsg.job_finished",
         "media_assets.publish_job_finished",
+        "qrcodes.scan",
     ]
