@@ -52,6 +52,24 @@ def seed_rows(account, mark):
     MassMessage.objects.create(account=account, title=f"{mark} mass", content=f"{mark} news")
     AccessToken.objects.create(account=account, kind="access_token")
     ApiCallLog.objects.create(account=account, endpoint=f"{mark.lower()}/endpoint", method="GET", duration_ms=1)
+    _seed_qr_rows(account, mark, tag=tag, rule=rule)
+
+
+def _seed_qr_rows(account, mark, *, tag, rule):
+    from qrcodes.models import QRCampaign, QRScan, QRScene
+
+    campaign = QRCampaign.objects.create(account=account, name=f"{mark} campaign", scene_prefix=f"{mark}_", reply_rule=rule)
+    scene = QRScene.objects.create(
+        account=account, campaign=campaign, name=f"{mark} code", scene_str=f"{mark}_1", scene_key=f"{mark}_1"
+    )
+    scene.tags.add(tag)
+    scan = InboundMessage.objects.create(
+        account=account, openid=f"o{mark}Follower", msg_type="event", event="SCAN", event_key=f"{mark}_1",
+        dedupe_key=f"event:{mark}", raw_xml="<xml/>", create_time=timezone.now(),
+    )  # fmt: skip
+    QRScan.objects.create(
+        account=account, scene=scene, inbound=scan, openid=f"o{mark}Follower", kind="scan", scanned_at=timezone.now()
+    )
 
 
 def account_scoped_models():
