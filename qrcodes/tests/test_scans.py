@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from followers.models import Follower, FollowerOperation, Tag
 from messaging.autoreply.services import rule_create
@@ -60,7 +60,8 @@ def test_scan_statistics_from_the_inbound_samples(account, deliver, scenes, sett
         (DAY, 2, 1),
     ]
     assert QRScan.objects.count() == 4
-    chart = scans_chart(daily)
+    with translation.override("en"):
+        chart = scans_chart(daily)
     assert chart.startswith("<svg") and "1973-11-29: new followers 2, existing followers 1" in chart
 
 

@@ -103,4 +103,5 @@ def test_every_app_registers_its_effect_in_order():
         "autoreply.followups",
         "mass.job_finished",
         "templatemsg.job_finished",
+        "qrcodes.scan",
     ]
