@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from conftest import sample_text
 from followers.models import Follower, Tag
@@ -125,7 +126,8 @@ def test_a_follow_through_a_code_keeps_its_scene_through_the_user_info_fetch(acc
     follower = Follower.objects.get(account=account, openid="FromUser")
     assert (follower.subscribe_scene, follower.qr_scene) == ("ADD_SCENE_QR_CODE", "123123")
     assert follower.synced_at is not None and follower.language == "en"  # the fetch did run
-    assert follower.get_subscribe_scene_display() == "QR code (扫描二维码)"
+    with translation.override("en"):
+        assert follower.get_subscribe_scene_display() == "QR code (扫描二维码)"
 
 
 def test_a_follow_without_a_scene_is_not_recorded_as_a_qr_code_follow(account, deliver):
