@@ -87,3 +87,56 @@ def _flow(live_server, page, make_account, django_user_model):
     assert page.inner_text("#qr-totals") == "new followers: 1 · existing followers: 1 · people: 1"
     page.goto(f"{live_server.url}/admin/qrcodes/qrscene/{scene.pk}/change/")
     page.screenshot(path=str(SCREENSHOTS / "qr_scene_scans_zh.png"), full_page=True)
+
+
+def test_a_channel_campaign_is_made_shown_and_exported(
+    live_server, transactional_db, make_account, browser_page, django_user_model
+):
+    from django.db import connections
+
+    try:
+        _campaign_flow(live_server, browser_page, make_account, django_user_model)
+    finally:
+        connections.close_all()
+
+
+def _campaign_flow(live_server, page, make_account, django_user_model):
+    import zipfile
+
+    from qrcodes.models import QRCampaign
+    from sandbox import phone
+    from sandbox.models import SandboxApp, SandboxQRCode
+
+    account = make_account()
+    django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/qrcodes/qrcampaign/add/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#id_name")
+    page.select_option("#id_account", str(account.pk))
+    page.fill("#id_name", "春季推广")
+    page.fill("#id_name_pattern", "春季 门店 {n}")
+    page.fill("#id_scene_prefix", "spring_")
+    page.select_option("#id_kind", "permanent")
+    page.fill("#id_count", "4")
+    page.click("input[name=_continue]")
+    page.wait_for_selector("#qr-export")
+    campaign = QRCampaign.objects.get()
+    assert campaign.scenes.exclude(url="").count() == 4
+
+    # Two followers scan spring_2: one follows through it, one already followed.
+    app = SandboxApp.objects.get(appid=account.appid)
+    code = SandboxQRCode.objects.get(scene="spring_2")
+    phone.follower_sends(
+        app, "oNewcomer", {"MsgType": "event", "Event": "subscribe", "EventKey": "qrscene_spring_2", "Ticket": code.ticket}
+    )
+    phone.follower_sends(app, "oRegular", {"MsgType": "event", "Event": "SCAN", "EventKey": "spring_2", "Ticket": code.ticket})
+    page.reload()
+    assert page.inner_text("#qr-totals") == "新关注粉丝: 1 · 已关注粉丝: 1 · 人数: 2"
+    page.screenshot(path=str(SCREENSHOTS / "qr_campaign_zh.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#qr-export")
+    names = zipfile.ZipFile(download.value.path()).namelist()
+    assert sorted(names) == ["codes.csv", "spring_1.png", "spring_2.png", "spring_3.png", "spring_4.png"]

@@ -3,8 +3,7 @@
 from datetime import date
 
 import pytest
-from django.utils import translation
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from followers.models import Follower, FollowerOperation, Tag
 from messaging.autoreply.services import rule_create
