@@ -53,6 +53,9 @@ class MenuForm(forms.ModelForm):
         except ValueError:
             raise ValidationError(_("The menu editor sent something unreadable; reload the page.")) from None
         cleaned["buttons"] = tree
+        if cleaned.get("kind") == Menu.Kind.DEFAULT:
+            # The editor hides the match rule of a default menu: whatever was left in it does not apply.
+            cleaned["tag_id"], cleaned["client_platform_type"] = None, ""
         self.button_errors = [e.as_dict() for e in buttons_errors(tree)]
         menu = Menu(
             kind=cleaned.get("kind") or Menu.Kind.DEFAULT,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wechat.api import menus as menu_api
 from wechat.errors import WeChatError
@@ -38,14 +39,8 @@ def menu_publish_request(*, menu: Menu, user=None, rollback_of: int | None = Non
         .update(sync_status=SyncStatus.PENDING, last_error="", publish_requested_by=user, publish_rollback_of=rollback_of)
     )
     if not claimed:
-        raise ValidationError(_publishing_message(), code="busy")
+        raise ValidationError(_("This menu is being published right now; try again in a moment."), code="busy")
     _enqueue("menu_publish", menu.pk)
-
-
-def _publishing_message() -> str:
-    from django.utils.translation import gettext as _
-
-    return _("This menu is being published right now; try again in a moment.")
 
 
 def _update(menu: Menu, **fields) -> None:

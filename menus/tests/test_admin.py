@@ -185,3 +185,19 @@ def test_operators_see_only_their_accounts_menus(client, account, make_account):
     assert client.get(url("menus_menu_publish", menu.pk)).status_code == 404
     assert client.get(url("menus_menu_picker", "key") + f"?account={account.pk}").status_code == 403
     assert client.get(url("menus_menu_pull") + f"?account={account.pk}").status_code == 403
+
+
+def test_conditional_menus_in_the_editor_need_a_tag_or_platform(admin_client, account):
+    from followers.models import Tag
+
+    Tag.objects.create(account=account, name="VIP", wechat_id=100)
+    tree = [{"type": "click", "name": "贵宾", "key": "VIP"}]
+    refused = admin_client.post(url("menus_menu_add"), post_data(account, tree, kind="conditional", name="VIP"))
+    assert "choose at least one (65304)" in refused.content.decode()
+    assert "VIP (100)" in refused.content.decode()  # the tag picker
+    admin_client.post(url("menus_menu_add"), post_data(account, tree, kind="conditional", name="VIP", tag_id="100"))
+    admin_client.post(url("menus_menu_add"), post_data(account, tree, name="默认", tag_id="100", client_platform_type="1"))
+    assert list(Menu.objects.order_by("id").values_list("kind", "tag_id", "client_platform_type")) == [
+        ("conditional", 100, ""),
+        ("default", None, ""),
+    ]

@@ -98,6 +98,17 @@ def _build_publish_and_tap(live_server, account, page):
     assert "感谢您的点赞！Thanks for the thumbs up!" in chat
     assert errors == []
 
+    # The follower's page in the back office: "try match" asks WeChat which menu they see.
+    from followers.models import Follower
+    from sandbox.simulator import DEFAULT_OPENID
+
+    follower, _ = Follower.objects.get_or_create(account=account, openid=DEFAULT_OPENID, defaults={"subscribed": True})
+    page.goto(f"{live_server.url}/en/admin/followers/follower/{follower.pk}/change/")
+    page.click("#follower-menu-trymatch")
+    page.wait_for_selector("#menu-trymatch-result")
+    assert "WeChat shows this follower “主菜单 Main menu”" in page.inner_text("#menu-trymatch-result")
+    page.screenshot(path=str(SCREENSHOTS / "menu_trymatch.png"), full_page=True)
+
     # The operator's usual language: the same editor in Chinese.
     page.goto(f"{live_server.url}/admin/menus/menu/{Menu.objects.get().pk}/change/")
     page.click("#menu-phone-bar .wxm-top[data-path='1']")

@@ -240,3 +240,11 @@ def test_deleting_the_live_menu_keeps_the_drafts(account, default_menu, sandbox_
     assert not SandboxMenu.objects.exists()
     default_menu.refresh_from_db()
     assert default_menu.has_unpublished_changes and menu_tree(menu=default_menu) == two_level_tree()
+
+
+def test_a_menu_being_published_is_not_queued_twice(default_menu):
+    Menu.objects.filter(pk=default_menu.pk).update(sync_status=SyncStatus.SYNCING)
+    with pytest.raises(ValidationError) as refused:
+        services.menu_publish_request(menu=default_menu)
+    assert "being published right now" in refused.value.messages[0]
+    assert services.menu_publish(menu_id=default_menu.pk) is None  # only a pending menu is claimed
