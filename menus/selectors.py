@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from followers.models import Tag
+from media_assets.selectors import materials_usable, published_articles_usable
 from messaging.autoreply.models import AutoReplyRule
 
 from .models import Menu, MenuButton, MenuVersion
@@ -115,6 +116,9 @@ def buttons_diff(before: list[dict], after: list[dict]) -> list[DiffRow]:
 
 # Pickers of the editor. Each takes the account and a search text and returns (value, label) pairs.
 
+# Material kinds a media_id button may show (WeChat: a permanent material; a thumb is never shown alone).
+MENU_MEDIA_KINDS = ("image", "voice", "video")
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -142,14 +146,31 @@ def click_key_choices(*, account_id: int, query: str = "") -> list[Choice]:
     ]
 
 
+def _merged(choices: list[Choice], used: list[Choice]) -> list[Choice]:
+    """The library's choices first, then ids the menus use that the library does not hold (kept visible)."""
+    known = {c.value for c in choices}
+    return choices + [c for c in used if c.value not in known]
+
+
 def media_choices(*, account_id: int, query: str = "") -> list[Choice]:
-    """Permanent materials for media_id / view_limited buttons: the ids in use until the material library is wired."""
-    return _used_values(account_id, "media_id", query)
+    """Permanent materials (a button's media_id must name one) from the media library."""
+    q = query.lower()
+    choices = [
+        Choice(m.media_id, f"{m.title or m.name or m.media_id} · {m.get_kind_display()}")
+        for m in materials_usable(account=account_id, kinds=MENU_MEDIA_KINDS).order_by("-created_at")[:200]
+        if q in m.media_id.lower() or q in (m.title or m.name or "").lower()
+    ]
+    return _merged(choices, _used_values(account_id, "media_id", query))
 
 
 def article_choices(*, account_id: int, query: str = "") -> list[Choice]:
-    """Published articles for article_id / article_view_limited buttons: the ids in use until the library is wired."""
-    return _used_values(account_id, "article_id", query)
+    """Published articles (a button's article_id) from the media library, one choice per article_id."""
+    q = query.lower()
+    titles: dict[str, str] = {}
+    for article in published_articles_usable(accounts=[account_id])[:500]:
+        titles.setdefault(article.article_id, article.title)
+    choices = [Choice(aid, f"{title} · {aid}") for aid, title in titles.items() if q in aid.lower() or q in title.lower()]
+    return _merged(choices, _used_values(account_id, "article_id", query))
 
 
 def miniprogram_choices(*, account_id: int, query: str = "") -> list[Choice]:
