@@ -20,6 +20,8 @@ def _login(page, base, username, password):
 def test_an_operators_edit_and_the_wechat_calls_show_in_the_trail(
     live_server, transactional_db, make_account, browser_page, django_user_model
 ):
+    from playwright.sync_api import expect
+
     account = make_account()
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-for-test-1")
     tag = Tag.objects.create(account=account, name="VIP", wechat_id=100, sync_status="synced")
@@ -46,7 +48,9 @@ def test_an_operators_edit_and_the_wechat_calls_show_in_the_trail(
 
     page.fill("#searchbar", "tags/create")
     page.press("#searchbar", "Enter")
-    assert page.locator("#result_list tbody tr").count() == 2
+    # The search reloads the list: wait for the searched page (counting at once reads a page still loading).
+    page.wait_for_url("**/auditentry/?q=tags%2Fcreate")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
     page.locator("#result_list tbody tr").first.locator("a").first.click()
     assert "cgi-bin/tags/create" in page.inner_text("#content")
     page.screenshot(path=str(SCREENSHOTS / "audit_entry_zh.png"), full_page=True)

@@ -53,7 +53,8 @@ def test_operator_uploads_an_image_and_picks_it_for_an_auto_reply(
     page.select_option("#id_trigger", "keyword")
     page.fill("#id_keywords", "sale")
     page.select_option("#id_contents-0-reply_type", "image")
-    inline = page.locator("#contents-0")
+    # The first reply's picker, found by its input (the theme's inline markup has no per-form id).
+    inline = page.locator(".media-picker", has=page.locator("#id_contents-0-media_id"))
     inline.locator(".media-picker-library summary").first.click()
     inline.locator(f".media-picker-choice[data-media-id='{material.media_id}']").first.click()
     assert page.input_value("#id_contents-0-media_id") == material.media_id

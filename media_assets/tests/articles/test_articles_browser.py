@@ -7,6 +7,13 @@ from media_assets.services.drafts import article_image_add
 
 from .factories import cover_material, png_bytes
 
+
+def article_form(page, index: int):
+    """The inline form of the draft's article ``index`` (found by its title input: the theme's inline markup has
+    no per-form id)."""
+    return page.locator("#articles-group .form-group").filter(has=page.locator(f"#id_articles-{index}-title"))
+
+
 pytestmark = browser_test
 
 
@@ -29,16 +36,16 @@ def test_operator_writes_previews_publishes_and_replies_with_an_article(
     # A two-article draft, both with the image material as cover, written in the editor.
     page.goto(f"{live_server.url}/en/admin/media_assets/draft/add/")
     page.select_option("#id_account", str(account.pk))
-    page.click(".add-row a")
+    page.click("#articles-group .add-row")
     for i, (title, text) in enumerate([("春季上新", "新品已经到店，欢迎选购。"), ("店长推荐", "本周店长推荐三款新品。")]):
         page.fill(f"#id_articles-{i}-title", title)
         page.fill(f"#id_articles-{i}-author", "小编")
         page.select_option(f"#id_articles-{i}-cover", str(cover.pk))
-        editor = page.locator(f"#articles-{i} [contenteditable=true]")
+        editor = article_form(page, i).locator("[contenteditable=true]")
         editor.click()
         editor.type(text)
     # An image of this site (Article images) inserted by its local address: WeChat's URL replaces it at save.
-    page.locator("#articles-0 .prose-menubar__button[title*=igure]").first.click()
+    article_form(page, 0).locator(".prose-menubar__button[title*=igure]").first.click()
     dialog = page.locator("dialog.prose-editor-dialog[open]")
     dialog.locator("input").first.fill(live_server.url + image.file.url)
     dialog.locator("button", has_text="Insert").click()

@@ -24,16 +24,18 @@ def test_news_reply_articles_are_edited_as_ordered_rows(live_server, transaction
     page.fill("#id_name", "关注欢迎 Welcome")
     page.select_option("#id_trigger", "subscribe")
     page.select_option("#id_contents-0-reply_type", "news")
-    assert page.is_visible("#contents-0 .reply-articles") and not page.is_visible("#id_contents-0-text")
+    # The first reply's article rows, found by their field name (the theme's inline markup has no per-form id).
+    articles = page.locator(".reply-articles[data-name='contents-0-articles']")
+    assert articles.is_visible() and not page.is_visible("#id_contents-0-text")
     assert page.locator("textarea[name='contents-0-articles']").count() == 0
 
-    rows = page.locator("#contents-0 .reply-article")
+    rows = articles.locator(".reply-article")
     rows.nth(0).locator("[data-part=title]").fill("新品上市")
     rows.nth(0).locator("[data-part=url]").fill("https://example.com/new")
-    page.click("#contents-0 .reply-article-add")
+    articles.locator(".reply-article-add").click()
     rows.nth(1).locator("[data-part=title]").fill("会员须知")
     rows.nth(1).locator("[data-part=url]").fill("https://example.com/members")
-    page.click("#contents-0 .reply-article-add")
+    articles.locator(".reply-article-add").click()
     rows.nth(2).locator("[data-part=title]").fill("营业时间")
     rows.nth(2).locator("[data-part=url]").fill("https://example.com/hours")
     rows.nth(2).locator(".reply-article-up").click()  # 营业时间 now second

@@ -12,20 +12,39 @@
   };
   const ALL = ["text", "media_id", "thumb_media_id", "title", "description", "music_url", "hq_music_url", "published_article", "articles", "kf_account"];
 
-  function syncReply(inline) {
-    const select = inline.querySelector("select[name$='-reply_type']");
-    if (!select) return;
+  // Works with Django's stock admin and django-unfold: an inline form's fields are found by their name prefix
+  // ("contents-0-"), their boxes by the "field-<name>" class both themes put on them, and a line of several fields
+  // (stock .form-row of .fieldBox, unfold .field-row of .field-line) is hidden when none of its fields is shown.
+  function box(input, name) {
+    return input.closest(`.field-${name}`) || input.closest(".fieldBox, .field-line, .form-row");
+  }
+
+  function hide(node, hidden) {
+    node.hidden = hidden;
+    node.style.display = hidden ? "none" : "";
+  }
+
+  function hideEmptyRows(rows) {
+    for (const row of rows) {
+      const boxes = row.querySelectorAll(".fieldBox, :scope > .field-line");
+      if (boxes.length) hide(row, [...boxes].every((b) => b.hidden));
+    }
+  }
+
+  function syncReply(select) {
+    if (!select || select.name.includes("__prefix__")) return;
+    const prefix = select.name.slice(0, -"reply_type".length);
     const shown = FIELDS[select.value] || ALL;
+    const rows = new Set();
     for (const name of ALL) {
-      const input = inline.querySelector(`[name$='-${name}']`);
-      if (!input) continue;
-      const wrapper = input.closest(".fieldBox") || input.closest(".form-row");
-      if (wrapper) wrapper.style.display = shown.includes(name) ? "" : "none";
+      const input = document.querySelector(`[name="${prefix}${name}"]`);
+      const wrapper = input && box(input, name);
+      if (!wrapper) continue;
+      hide(wrapper, !shown.includes(name));
+      const row = wrapper.parentElement && wrapper.parentElement.closest(".form-row, .field-row");
+      if (row && row !== wrapper) rows.add(row);
     }
-    for (const row of inline.querySelectorAll(".form-row")) {
-      const boxes = row.querySelectorAll(".fieldBox");
-      if (boxes.length) row.style.display = [...boxes].some((b) => b.style.display !== "none") ? "" : "none";
-    }
+    hideEmptyRows(rows);
   }
 
   function syncTrigger() {
@@ -37,19 +56,25 @@
       event_key: ["click", "scan", "event"].includes(trigger.value),
       event_name: trigger.value === "event",
     };
+    const rows = new Set();
     for (const [name, visible] of Object.entries(show)) {
-      const row = document.querySelector(`.form-row.field-${name}`);
-      if (row) row.style.display = visible ? "" : "none";
+      const input = document.querySelector(`[name="${name}"]`);
+      const wrapper = input ? box(input, name) : document.querySelector(`.field-${name}`);
+      if (!wrapper) continue;
+      hide(wrapper, !visible);
+      const row = wrapper.parentElement && wrapper.parentElement.closest(".form-row, .field-row");
+      if (row && row !== wrapper) rows.add(row);
     }
+    hideEmptyRows(rows);
   }
 
   function syncAll() {
     syncTrigger();
-    document.querySelectorAll(".inline-related").forEach(syncReply);
+    document.querySelectorAll("select[name$='-reply_type']").forEach(syncReply);
   }
 
   document.addEventListener("change", (event) => {
-    if (event.target.matches("select[name$='-reply_type']")) syncReply(event.target.closest(".inline-related"));
+    if (event.target.matches("select[name$='-reply_type']")) syncReply(event.target);
     if (event.target.id === "id_trigger") syncTrigger();
   });
   document.addEventListener("formset:added", syncAll);
