@@ -24,7 +24,6 @@ from wechat.errors import describe
 from wechat.models import AccessToken, ApiCallLog
 
 CHART_DAYS = 30
-Q_SUBSCRIBED = Q(followers__subscribed=True)
 RECENT_SENDS = 8
 
 
@@ -41,7 +40,7 @@ def account_rows(*, user, now: datetime | None = None, limit: int = 20) -> list[
     """One row per account the operator manages: followers, today's follower messages, API errors, token state."""
     now = now or timezone.now()
     accounts = accounts_for_user(user).annotate(
-        follower_total=Count("followers", filter=Q_SUBSCRIBED, distinct=True),
+        follower_total=Count("followers", filter=Q(followers__subscribed=True), distinct=True),
     )
     rows = []
     for account in accounts[:limit]:
