@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -128,9 +129,14 @@ def phone_page(request):
     return render(request, "sandbox/simulator.html", context)
 
 
-@staff_member_required
 def timeline_partial(request):
-    """The messages that reached the phone since ``after``, and the element that asks again (htmx polling)."""
+    """The messages that reached the phone since ``after``, and the element that asks again (htmx polling).
+
+    Refused with 403, not redirected to the login page: htmx swaps no error answer, so a page whose session ended
+    keeps its messages instead of showing a login form inside the phone.
+    """
+    if not (request.user.is_active and request.user.is_staff):
+        raise PermissionDenied
     app = apps_for_user(request.user).filter(appid=request.GET.get("appid", "")).first()
     if app is None:
         raise Http404

@@ -24,7 +24,6 @@ from wechat.errors import describe
 from wechat.models import AccessToken, ApiCallLog
 
 CHART_DAYS = 30
-Q_SUBSCRIBED = Q(followers__subscribed=True)
 RECENT_SENDS = 8
 
 
@@ -33,11 +32,15 @@ def day_start(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _minutes_left(token: AccessToken | None, now: datetime) -> int | None:
+    return int(token.seconds_left(now) // 60) if token and token.value else None
+
+
 def account_rows(*, user, now: datetime | None = None, limit: int = 20) -> list[dict]:
     """One row per account the operator manages: followers, today's follower messages, API errors, token state."""
     now = now or timezone.now()
     accounts = accounts_for_user(user).annotate(
-        follower_total=Count("followers", filter=Q_SUBSCRIBED, distinct=True),
+        follower_total=Count("followers", filter=Q(followers__subscribed=True), distinct=True),
     )
     rows = []
     for account in accounts[:limit]:
@@ -48,7 +51,7 @@ def account_rows(*, user, now: datetime | None = None, limit: int = 20) -> list[
                 "followers": account.follower_total,
                 "messages_today": inbound_selectors.follower_message_count(account=account, since=day_start(now)),
                 "api_errors": account.api_calls.filter(created_at__gte=now - timedelta(hours=24)).exclude(errcode=0).count(),
-                "token_minutes": int(token.seconds_left(now) // 60) if token and token.value else None,
+                "token_minutes": _minutes_left(token, now),
                 "token_error": token.last_error if token else "",
             }
         )
@@ -150,7 +153,7 @@ def _token_health(account, now: datetime) -> dict:
         for endpoint, quota in DAILY_QUOTA.items()
     ]
     return {
-        "minutes_left": int(token.seconds_left(now) // 60) if token and token.value else None,
+        "minutes_left": _minutes_left(token, now),
         "expires_at": token.expires_at if token else None,
         "refreshed_at": token.refreshed_at if token else None,
         "error": token.last_error if token else "",

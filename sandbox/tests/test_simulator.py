@@ -85,3 +85,8 @@ def test_the_phone_shows_the_account_name_not_the_original_id(staff_client, acco
     page = staff_client.get(f"/sandbox/simulator/?appid={account.appid}&openid={OPENID}").content.decode()
     title = re.search(r'<div class="title"[^>]*>(.*?)</div>', page).group(1)
     assert title == account.name != app.original_id
+
+
+def test_the_poll_of_a_page_whose_session_ended_is_refused_not_redirected(client, account):
+    response = client.get(f"/sandbox/simulator/timeline/?appid={account.appid}&openid={OPENID}")
+    assert response.status_code == 403

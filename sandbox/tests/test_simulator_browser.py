@@ -4,8 +4,9 @@ from django.contrib.auth.models import User
 
 from conftest import SCREENSHOTS, browser_test
 from sandbox import phone
-from sandbox.models import SandboxApp
-from wechat.api import kf
+from sandbox.models import SandboxApp, SandboxTemplate
+from sandbox.seeders.templatemsg import sandbox_templates_seed
+from wechat.api import kf, templates
 from wechat.outgoing import Text, custom_payloads
 
 OPENID = "oSimulatorFollower00000000001"
@@ -40,4 +41,16 @@ def test_simulator_receives_a_customer_service_message_without_reload(live_serve
         assert bubble.locator("a[href='https://example.com/o/1']").inner_text() == "查看物流"
         # Same document: the message came through the poll, not a navigation.
         assert page.evaluate("performance.getEntriesByType('navigation')[0].startTime + performance.timeOrigin") == loaded
+        if name == "desktop":  # a template message too: its title and field labels, not ids and keyword names
+            sandbox_templates_seed(account=account, app=app)
+            template = SandboxTemplate.objects.get(app=app, template_id_short="TM00015")
+            templates.template_send(
+                account=account,
+                openid=OPENID,
+                template_id=template.template_id,
+                data={"keyword1": {"value": "咖啡豆"}, "keyword2": {"value": "¥88.00"}, "keyword3": {"value": "10:00"}},
+            )
+            card = page.locator(".bubble.template")
+            card.wait_for(timeout=10_000)
+            assert "订单支付成功" in card.inner_text() and "商品名称" in card.inner_text() and "keyword1" not in card.inner_text()
         page.screenshot(path=str(SCREENSHOTS / f"simulator_live_{name}.png"), full_page=True)
