@@ -14,6 +14,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scoped_filter
+from accounts.selectors import accounts_for_user
+from messaging.kefu.models import KfAccount
 
 from . import services
 from .models import AutoReplyContent, AutoReplyRule
@@ -129,13 +131,43 @@ class AutoReplyContentInline(StackedInline):
         "kf_account",
     ]
 
+    def _kf_account_field(self, db_field, request):
+        return forms.ChoiceField(
+            label=db_field.verbose_name.capitalize(),
+            required=False,
+            choices=_kf_account_choices(request),
+            help_text=_("The customer-service account the follower is handed to."),
+        )
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "kf_account":
+            return self._kf_account_field(db_field, request)
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "text":
             field.widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
         elif db_field.name == "articles":
             return ArticlesField(label=db_field.verbose_name.capitalize(), help_text="")
         return field
+
+
+def _kf_account_choices(request) -> list[tuple[str, str]]:
+    """The operator's customer-service accounts, chosen by name; empty hands the follower to any agent."""
+    rows = KfAccount.objects.filter(account__in=accounts_for_user(request.user)).select_related("account")
+    choices = [("", _("Any agent (任意客服)"))]
+    choices += [
+        (kf.kf_account, f"{kf.nickname} · {kf.kf_account} ({kf.account})") for kf in rows.order_by("account", "kf_account")
+    ]
+    # A reply may name an account that is no longer listed (deleted, not pulled yet): keep it choosable, so an
+    # edit of its rule never clears it silently.
+    listed = {value for value, _label in choices}
+    saved = (
+        AutoReplyContent.objects.filter(rule__account__in=accounts_for_user(request.user))
+        .exclude(kf_account="")
+        .values_list("kf_account", flat=True)
+        .distinct()
+    )
+    choices += [(value, value) for value in sorted(set(saved) - listed)]
+    return choices
 
 
 @admin.register(AutoReplyRule)
