@@ -47,6 +47,10 @@ class SendFlowAdminMixin:
         """What the confirmation page shows: at least ``audience_label`` and ``audience_size``."""
         raise NotImplementedError
 
+    def send_flow_preview_context(self, request, obj) -> dict:
+        """Extra context of the preview page (e.g. the message as the follower sees it)."""
+        return {}
+
     def send_flow_urls(self):
         view = self.admin_site.admin_view
         info = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
@@ -105,6 +109,7 @@ class SendFlowAdminMixin:
             **self.send_flow_page_context(request, obj, _("Preview (预览) %(title)s") % {"title": obj}),
             "openids_widget": picker.widget.render("openids", openids, attrs={"id": "id_openids"}),
             "media": self.media + picker.widget.media,
+            **self.send_flow_preview_context(request, obj),
         }
         return TemplateResponse(request, self.send_flow_preview_template, context)
 

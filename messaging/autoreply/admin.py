@@ -17,6 +17,7 @@ from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scope
 from accounts.selectors import accounts_for_user
 from media_assets.forms import library_refusal, picker_attach
 from media_assets.selectors import news_article_fields, published_articles_usable
+from messaging.kefu.models import KfAccount
 
 from . import services
 from .links import rule_links
@@ -197,7 +198,17 @@ class AutoReplyContentInline(StackedInline):
         kwargs["form"] = type("AutoReplyContentForm", (AutoReplyContentForm,), {"published_article": field})
         return super().get_formset(request, obj, **kwargs)
 
+    def _kf_account_field(self, db_field, request):
+        return forms.ChoiceField(
+            label=db_field.verbose_name.capitalize(),
+            required=False,
+            choices=_kf_account_choices(request),
+            help_text=_("The customer-service account the follower is handed to."),
+        )
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "kf_account":
+            return self._kf_account_field(db_field, request)
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "text":
             field.widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
@@ -207,6 +218,26 @@ class AutoReplyContentInline(StackedInline):
             kinds = ["image", "voice", "video"] if db_field.name == "media_id" else ["thumb", "image"]
             picker_attach(field, accounts=accounts_for_user(request.user), kinds=kinds, permanent_only=True)
         return field
+
+
+def _kf_account_choices(request) -> list[tuple[str, str]]:
+    """The operator's customer-service accounts, chosen by name; empty hands the follower to any agent."""
+    rows = KfAccount.objects.filter(account__in=accounts_for_user(request.user)).select_related("account")
+    choices = [("", _("Any agent (任意客服)"))]
+    choices += [
+        (kf.kf_account, f"{kf.nickname} · {kf.kf_account} ({kf.account})") for kf in rows.order_by("account", "kf_account")
+    ]
+    # A reply may name an account that is no longer listed (deleted, not pulled yet): keep it choosable, so an
+    # edit of its rule never clears it silently.
+    listed = {value for value, _label in choices}
+    saved = (
+        AutoReplyContent.objects.filter(rule__account__in=accounts_for_user(request.user))
+        .exclude(kf_account="")
+        .values_list("kf_account", flat=True)
+        .distinct()
+    )
+    choices += [(value, value) for value in sorted(set(saved) - listed)]
+    return choices
 
 
 @admin.register(AutoReplyRule)

@@ -35,6 +35,25 @@ AUDIENCE_FIELDS = {
 }
 
 
+# WeChat's subscribe_scene values (user/info), as the follower filter offers them.
+SUBSCRIBE_SCENES = [
+    ("", "—"),
+    ("ADD_SCENE_SEARCH", _("Search (公众号搜索)")),
+    ("ADD_SCENE_ACCOUNT_MIGRATION", _("Account migration (公众号迁移)")),
+    ("ADD_SCENE_PROFILE_CARD", _("Shared profile card (名片分享)")),
+    ("ADD_SCENE_QR_CODE", _("QR code scan (扫描二维码)")),
+    ("ADD_SCENE_PROFILE_LINK", _("Name link in an article (图文页内名称点击)")),
+    ("ADD_SCENE_PROFILE_ITEM", _("Article page menu (图文页右上角菜单)")),
+    ("ADD_SCENE_PAID", _("After paying (支付后关注)")),
+    ("ADD_SCENE_WECHAT_ADVERTISEMENT", _("WeChat ad (微信广告)")),
+    ("ADD_SCENE_REPRINT", _("Reprinted article (他人转载)")),
+    ("ADD_SCENE_LIVESTREAM", _("Channels live stream (视频号直播)")),
+    ("ADD_SCENE_CHANNELS", _("Channels (视频号)")),
+    ("ADD_SCENE_WXA", _("Mini program (小程序关注)")),
+    ("ADD_SCENE_OTHERS", _("Other (其他)")),
+]
+
+
 class MassMessageForm(forms.ModelForm):
     followers = forms.ModelMultipleChoiceField(
         label=_("Followers"), queryset=Follower.objects.none(), to_field_name="openid", required=False
@@ -55,7 +74,7 @@ class MassMessageForm(forms.ModelForm):
         label=_("OpenIDs (CSV upload)"), required=False, help_text=_("The first column of each row; a header row is skipped.")
     )
     filter_tag = forms.ModelChoiceField(label=_("filter: tag"), queryset=Tag.objects.none(), required=False)
-    filter_scene = forms.CharField(label=_("filter: subscribe scene"), required=False, help_text=_("e.g. ADD_SCENE_QR_CODE"))
+    filter_scene = forms.ChoiceField(label=_("filter: subscribe scene"), required=False, choices=SUBSCRIBE_SCENES)
     filter_after = forms.DateField(
         label=_("filter: subscribed on or after"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -119,7 +138,10 @@ class MassMessageForm(forms.ModelForm):
             self.initial.setdefault("openids_text", "\n".join(o for o in openids if o not in known))
             spec = instance.follower_filter or {}
             self.initial.setdefault("filter_tag", spec.get("tag"))
-            self.initial.setdefault("filter_scene", spec.get("subscribe_scene", ""))
+            scene = spec.get("subscribe_scene", "")
+            if scene and scene not in dict(SUBSCRIBE_SCENES):
+                self.fields["filter_scene"].choices = [*SUBSCRIBE_SCENES, (scene, scene)]
+            self.initial.setdefault("filter_scene", scene)
             self.initial.setdefault("filter_after", spec.get("subscribed_after"))
             self.initial.setdefault("filter_before", spec.get("subscribed_before"))
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, progress_bar, sync_badge, wechat_error_message
 from accounts.selectors import accounts_for_user
-from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin
+from messaging.admin_forms import CONDITIONAL_JS, FollowerPickerAdminMixin, form_for_request
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
@@ -98,15 +98,7 @@ class MassMessageAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, AccountScop
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        admin = self
-
-        class RequestForm(form):
-            def __init__(self, *args, **kw):
-                super().__init__(*args, request=request, model_admin=admin, **kw)
-
-        return RequestForm
+        return form_for_request(super().get_form(request, obj, change=change, **kwargs), request, self)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         unknown = MassBatch.objects.filter(message_id=object_id, status=MassBatch.Status.UNKNOWN).count()

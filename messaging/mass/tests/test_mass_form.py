@@ -42,3 +42,13 @@ def test_a_filter_send_with_a_condition_is_saved(admin_client_en, account):
     response = admin_client_en.post(BASE + "add/", compose(account, tag, audience="filter", tag="", filter_tag=tag.pk))
     assert response.status_code == 302
     assert MassMessage.objects.get().follower_filter == {"tag": tag.pk}
+
+
+def test_the_subscribe_scene_is_chosen_from_wechats_list(admin_client_en, account):
+    tag = make_tag(account)
+    data = compose(account, tag, audience="filter", tag="", filter_scene="ADD_SCENE_QR_CODE")
+    assert admin_client_en.post(BASE + "add/", data).status_code == 302
+    assert MassMessage.objects.get().follower_filter == {"subscribe_scene": "ADD_SCENE_QR_CODE"}
+    MassMessage.objects.all().delete()
+    errors = posted_errors(admin_client_en, compose(account, tag, audience="filter", tag="", filter_scene="QR"))
+    assert "filter_scene" in errors

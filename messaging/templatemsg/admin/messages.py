@@ -26,7 +26,7 @@ class TemplateMessageForm(forms.ModelForm):
     def __init__(self, *args, request=None, model_admin=None, **kwargs):
         super().__init__(*args, **kwargs)
         if model_admin is not None and request is not None:
-            self.fields["openid"] = model_admin.follower_field(request, multiple=False, label=_("follower"))
+            self.fields["openid"] = model_admin.follower_field(request, multiple=False, label=_("Follower"))
         if "template" in self.fields:
             template_data_setup(self, card_url=model_admin.template_card_url() if model_admin else "")
 

@@ -104,6 +104,7 @@ class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCa
     change_form_template = "admin/templatemsg/templatepush/change_form.html"
     send_flow_prefix = "push"
     send_flow_confirm_template = "admin/templatemsg/templatepush/confirm_send.html"
+    send_flow_preview_template = "admin/templatemsg/templatepush/preview.html"
     list_display = ["name", "template", "audience_display", "send_at", "status_badge", "progress", "totals"]
     list_filter = ["status", account_scoped_filter("account"), "audience"]
     list_select_related = ["account", "template", "tag"]
@@ -213,6 +214,9 @@ class TemplatePushAdmin(SendFlowAdminMixin, FollowerPickerAdminMixin, TemplateCa
 
     def send_flow_schedule(self, request, obj, at):
         return services.template_push_schedule(push=obj, at=at)
+
+    def send_flow_preview_context(self, request, obj):
+        return {"lines": template_lines(obj.template, obj.data)}
 
     def send_flow_confirm_context(self, request, obj):
         return {

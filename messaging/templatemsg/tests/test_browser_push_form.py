@@ -87,3 +87,40 @@ def test_template_push_with_live_preview_and_confirmation(live_server, transacti
     page.wait_for_selector("text=Sending started")
     push.refresh_from_db()
     assert push.status in (TemplatePush.Status.SCHEDULED, TemplatePush.Status.SENDING, TemplatePush.Status.SENT)
+
+
+def test_single_template_message_form_uses_pickers_and_keyword_fields(live_server, transactional_db, make_account, browser_page):
+    from django.contrib.auth.models import User
+
+    from messaging.templatemsg.models import TemplateMessage
+
+    account = make_account()
+    from sandbox.models import SandboxApp
+
+    app = SandboxApp.objects.get(appid=account.appid)
+    seed_template(app, account)
+    follower = add_followers(account, app, 1, prefix="oBuyer")[0]
+    User.objects.create_superuser("msgop", password="pw-browser-msg-1")
+    page = browser_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(live_server.url + "/en/admin/login/")
+    page.fill("#id_username", "msgop")
+    page.fill("#id_password", "pw-browser-msg-1")
+    page.click("input[type=submit]")
+
+    page.goto(live_server.url + "/en/admin/templatemsg/templatemessage/add/")
+    page.select_option("#id_account", str(account.pk))
+    pick(page, "template", "订单支付成功")
+    page.wait_for_selector("#id_data__time3")
+    page.click(".field-openid .select2-selection")
+    page.keyboard.type("oBuyer")
+    page.click(f".select2-results__option:has-text('{follower}')")
+    page.fill("#id_data__thing1", "牛奶")
+    page.fill("#id_data__amount2", "12元")
+    page.fill("#id_data__time3", "今天")
+    assert "商品名称 牛奶" in page.inner_text(".template-card")
+    page.screenshot(path=str(SCREENSHOTS / "template_message_form.png"), full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_selector("#result_list")
+    message = TemplateMessage.objects.get()
+    assert (message.openid, message.data["thing1"]) == (follower, {"value": "牛奶"})

@@ -65,7 +65,9 @@ def test_saving_a_new_push_sends_nothing(client, boss, account, sandbox_app, dja
 def test_preview_reaches_the_operator_only_and_is_not_part_of_the_push(client, boss, draft, sandbox_app):
     operator = add_followers(draft.account, sandbox_app, 1, prefix="oOperator")[0]
     response = client.post(f"{PUSHES_URL}{draft.pk}/preview/", {"openids": operator}, follow=True)
-    assert f"Preview sent to {operator}" in response.content.decode()
+    page = response.content.decode()
+    assert f"Preview sent to {operator}" in page
+    assert "商品名称" in page and "巧克力" in page  # the message shown beside the picker
     assert list(SandboxDelivery.objects.filter(channel="template").values_list("openid", flat=True)) == [operator]
     draft.refresh_from_db()
     assert draft.status == TemplatePush.Status.DRAFT and not draft.messages.exists()
