@@ -20,6 +20,8 @@ from _cpu import CpuMeter
 from _servers import sandbox_point, sandbox_server
 from _setup import throwaway_database
 
+from wechat.api.endpoints import Endpoint
+
 
 def reader(appid: str, threads: int, reads: int, barrier, out) -> None:
     import threading
@@ -86,7 +88,7 @@ def main() -> None:
         account.use_stable_token = args.stable
         account.save()
         sandbox_app_configure(account=account)
-        api = "cgi-bin/stable_token" if args.stable else "cgi-bin/token"
+        api = Endpoint.STABLE_TOKEN.path if args.stable else Endpoint.TOKEN.path
         with sandbox_server(latency_ms=args.latency_ms) as (base_url, sandbox):
             sandbox_point(account=account, base_url=base_url)
             tokens.access_token_get(account=account)  # the token the readers start with (one call, not counted)

@@ -34,6 +34,7 @@ from sandbox.generator import followers_generate
 from sandbox.models import SandboxApp, SandboxCredential, SandboxFault, SandboxFollower, SandboxTemplate
 from sandbox.services import sandbox_app_configure
 from wechat import tokens, transport
+from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
 from wechat.models import AccessToken, ApiCallLog
@@ -229,7 +230,7 @@ def _sends(flow: Flow, superuser: Client, account: OfficialAccount, app: Sandbox
     with capture(execute=True):
         mass.mass_message_schedule(message=message)
     # A customer-service send that times out, run as a worker runs it: the failure is logged, not raised.
-    SandboxFault.objects.create(app=app, api="cgi-bin/message/custom/send", kind="timeout_before", remaining=1)
+    SandboxFault.objects.create(app=app, api=Endpoint.CUSTOM_SEND.path, kind="timeout_before", remaining=1)
     text = {"msgtype": "text", "text": {"content": "稍等"}}
     assert custom_message_send.apply(args=[account.pk, OPENID, text], throw=False).failed()
 

@@ -10,6 +10,7 @@ from django.db import connection
 
 from accounts.models import OfficialAccount
 from sandbox.models import SandboxApp, SandboxFault
+from wechat.api.endpoints import Endpoint
 from wechat.models import AccessToken
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,7 +138,7 @@ def test_force_refresh_action_goes_through_the_store(admin_client_zh, account):
 
 
 def test_force_refresh_failure_shows_errcode_and_meaning_not_a_traceback(admin_client_zh, account):
-    SandboxFault.objects.create(api="cgi-bin/stable_token", kind="errcode", value=48001)
+    SandboxFault.objects.create(api=Endpoint.STABLE_TOKEN.path, kind="errcode", value=48001)
     response = admin_client_zh.post(
         "/admin/accounts/officialaccount/",
         {"action": "force_refresh_token", "_selected_action": [account.pk]},

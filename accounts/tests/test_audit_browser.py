@@ -52,7 +52,7 @@ def test_an_operators_edit_and_the_wechat_calls_show_in_the_trail(
     page.wait_for_url("**/auditentry/?q=tags%2Fcreate")
     expect(page.locator("#result_list tbody tr")).to_have_count(2)
     page.locator("#result_list tbody tr").first.locator("a").first.click()
-    assert "cgi-bin/tags/create" in page.inner_text("#content")
+    assert Endpoint.TAGS_CREATE.path in page.inner_text("#content")
     page.screenshot(path=str(SCREENSHOTS / "audit_entry_zh.png"), full_page=True)
 
 

@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from conftest import sample_json
 from sandbox.models import SandboxCall, SandboxCredential, SandboxFault
+from wechat.api.endpoints import Endpoint
 from wechat.jssdk import jssdk_nonce, jssdk_signature
 
 VECTOR = sample_json("crypto/jssdk_signature.json")
@@ -66,7 +67,7 @@ def test_config_is_signed_with_the_central_ticket(api, account, sandbox_app):
     )
     assert body["jsApiList"] == ["updateAppMessageShareData", "chooseImage"]
     api.get(config_url(account), {"url": page})
-    assert SandboxCall.objects.filter(api="cgi-bin/ticket/getticket").count() == 1  # the ticket is reused
+    assert SandboxCall.objects.filter(api=Endpoint.TICKET_GET.path).count() == 1  # the ticket is reused
 
 
 def test_a_page_on_another_domain_is_refused(api, account, sandbox_app):
@@ -74,7 +75,7 @@ def test_a_page_on_another_domain_is_refused(api, account, sandbox_app):
     response = api.get(config_url(account), {"url": "https://evil.example.net/shop.example.com"})
     assert response.status_code == 400
     assert "evil.example.net" in response.json()["detail"] and "JS接口安全域名" in response.json()["detail"]
-    assert not SandboxCall.objects.filter(api="cgi-bin/ticket/getticket").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.TICKET_GET.path).exists()
 
 
 def test_a_domain_with_a_port_must_be_listed_with_it(api, account, sandbox_app):
@@ -109,6 +110,6 @@ def test_anonymous_callers_are_refused(client, account):
 
 def test_a_ticket_wechat_refuses_is_reported_as_502(api, account, sandbox_app):
     with_domains(account, "shop.example.com")
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/ticket/getticket", kind="errcode", value=48001)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TICKET_GET.path, kind="errcode", value=48001)
     response = api.get(config_url(account), {"url": "https://shop.example.com/"})
     assert response.status_code == 502 and response.json()["errcode"] == 48001

@@ -6,6 +6,7 @@ from accounts import oauth
 from conftest import sample_json
 from followers.models import Follower
 from sandbox.models import SandboxApp, SandboxCall, SandboxFollower, SandboxOAuthGrant
+from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
 
@@ -62,7 +63,7 @@ def test_a_visitor_wechat_knows_nothing_else_about_is_not_marked_subscribed(clie
 def test_userinfo_scope_keeps_the_nickname_in_the_session_only(client, account, sandbox_app):
     client.get(consent(client, account, openid="oVisitor1234", scope="snsapi_userinfo"))
     assert visitor(client, account)["nickname"] == "微信用户1234"
-    assert SandboxCall.objects.filter(api="sns/userinfo", errcode=0).count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.OAUTH_USERINFO.path, errcode=0).count() == 1
     assert "微信用户1234" in client.get(f"/wechat/{account.appid}/oauth/me").content.decode()
 
 
@@ -109,7 +110,7 @@ def test_a_callback_without_state_is_refused(client, account, sandbox_app):
     callback = consent(client, account)
     response = client.get(f"/wechat/{account.appid}/oauth/callback", {"code": query(callback)["code"]})
     assert response.status_code == 400 and visitor(client, account) is None
-    assert not SandboxCall.objects.filter(api="sns/oauth2/access_token").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.OAUTH_ACCESS_TOKEN.path).exists()
 
 
 def test_a_callback_with_a_wrong_state_is_refused(client, account, sandbox_app):
@@ -141,7 +142,7 @@ def test_a_reused_code_is_refused_by_wechat_with_40163(client, account, sandbox_
     second = consent(client, account)  # a fresh state, but the old code: a reloaded callback page
     response = client.get(f"/wechat/{account.appid}/oauth/callback", {"code": code, "state": query(second)["state"]})
     assert response.status_code == 400 and "40163" in response.content.decode()
-    assert SandboxCall.objects.filter(api="sns/oauth2/access_token", errcode=40163).count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.OAUTH_ACCESS_TOKEN.path, errcode=40163).count() == 1
 
 
 def test_a_code_older_than_5_minutes_is_refused_by_wechat_with_40029(client, account, sandbox_app):
@@ -200,9 +201,13 @@ def test_refresh_and_auth(account, sandbox_app):
     assert refreshed["access_token"] != token["access_token"]
     client = client_for(account)
     params = {"access_token": refreshed["access_token"], "openid": "oVisitor001"}
-    assert client.get(client.api_url("sns/auth"), params=params, anonymous=True) == sample_json("api/sns_auth_response.json")
+    assert client.get(client.api_url(Endpoint.OAUTH_AUTH.path), params=params, anonymous=True) == sample_json(
+        "api/sns_auth_response.json"
+    )
     with pytest.raises(WeChatError) as exc:
-        client.get(client.api_url("sns/auth"), params={**params, "access_token": token["access_token"]}, anonymous=True)
+        client.get(
+            client.api_url(Endpoint.OAUTH_AUTH.path), params={**params, "access_token": token["access_token"]}, anonymous=True
+        )
     assert exc.value.errcode == 40001
 
 

@@ -7,6 +7,7 @@ from followers.services import operations
 from followers.tests.tagging import calls, followers
 from sandbox.endpoints import tags as sandbox_tags
 from sandbox.models import SandboxFault, SandboxFollower
+from wechat.api.endpoints import Endpoint
 from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
@@ -20,7 +21,7 @@ def test_pull_pages_by_next_openid_without_assuming_a_page_size(account, sandbox
     Follower.objects.filter(pk=people[19].pk).update(blacklisted=True)  # un-blacklisted in the console since
     assert operations.blacklist_pull(account=account) == 16
     assert set(Follower.objects.filter(blacklisted=True).values_list("openid", flat=True)) == {f.openid for f in people[:16]}
-    pages = calls("cgi-bin/tags/members/getblacklist")
+    pages = calls(Endpoint.BLACKLIST_GET.path)
     assert [p.request_json.get("begin_openid", "") if p.request_json else "" for p in pages] == [
         "",
         people[6].openid,
@@ -42,7 +43,7 @@ def test_blacklisting_45_followers_takes_three_calls_of_at_most_20(account, sand
     with django_capture_on_commit_callbacks(execute=True):
         queued = operations.followers_blacklist(followers=Follower.objects.all())
     assert queued.operations == 3
-    assert [len(c.request_json["openid_list"]) for c in calls("cgi-bin/tags/members/batchblacklist")] == [20, 20, 5]
+    assert [len(c.request_json["openid_list"]) for c in calls(Endpoint.BLACKLIST_ADD.path)] == [20, 20, 5]
     assert SandboxFollower.objects.filter(blacklisted=True).count() == 45
     assert Follower.objects.filter(blacklisted=True).count() == 45
 
@@ -78,11 +79,11 @@ def test_wechat_answers_40003_for_an_unknown_openid(account, sandbox_app, django
 
 def test_a_daily_quota_error_is_recorded_not_retried(account, sandbox_app, django_capture_on_commit_callbacks):
     followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/members/batchblacklist", kind="errcode", value=45009)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.BLACKLIST_ADD.path, kind="errcode", value=45009)
     with django_capture_on_commit_callbacks(execute=True):
         operations.followers_blacklist(followers=Follower.objects.all())
     assert FollowerOperation.objects.get().last_error.startswith("45009")
-    assert len(calls("cgi-bin/tags/members/batchblacklist", errcode=45009)) == 1
+    assert len(calls(Endpoint.BLACKLIST_ADD.path, errcode=45009)) == 1
 
 
 def test_the_nightly_pull_covers_every_account(account, sandbox_app):

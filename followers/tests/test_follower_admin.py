@@ -13,6 +13,7 @@ from followers.models import Follower, FollowerOperation, Tag
 from followers.tests.tagging import calls, followers, synced_tag
 from messaging.inbound.models import InboundMessage
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
+from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +252,7 @@ def test_adding_a_tag_in_the_admin_sends_it_to_wechat(admin_client, account, san
 def test_a_tag_name_over_30_bytes_is_a_form_error(admin_client, account, sandbox_app):
     response = admin_client.post(TAGS + "add/", {"account": account.pk, "name": "一二三四五六七八九十一"})
     assert response.status_code == 200 and "45158" in response.content.decode()
-    assert not Tag.objects.exists() and not calls("cgi-bin/tags/create", errcode=None)
+    assert not Tag.objects.exists() and not calls(Endpoint.TAGS_CREATE.path, errcode=None)
 
 
 def test_the_tag_list_shows_the_last_wechat_error_on_the_badge(admin_client, account, sandbox_app):
@@ -262,7 +263,7 @@ def test_the_tag_list_shows_the_last_wechat_error_on_the_badge(admin_client, acc
 
 def test_a_delete_wechat_refuses_is_shown_and_keeps_the_tag(admin_client, account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "大客户")
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/delete", kind="errcode", value=45057)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45057)
     response = admin_client.post(f"{TAGS}{tag.pk}/delete/", {"post": "yes"}, follow=True)
     assert "45057" in response.content.decode()
     assert Tag.objects.filter(pk=tag.pk).exists()

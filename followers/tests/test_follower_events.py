@@ -10,6 +10,7 @@ from conftest import sample_text
 from followers.models import Follower, Tag
 from messaging.inbound.tests.callback_client import post_callback
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
+from wechat.api.endpoints import Endpoint
 
 
 def at(seconds: int) -> datetime:
@@ -60,7 +61,7 @@ def test_subscribe_creates_the_follower_then_fills_it_from_user_info(account, de
     assert (follower.language, follower.unionid, follower.remark) == ("en", "oUnion000000000000000000001", "老客户")
     assert follower.subscribe_scene == "ADD_SCENE_QR_CODE" and follower.synced_at is not None
     assert [t.wechat_id for t in follower.tags.all()] == [100]
-    assert SandboxCall.objects.filter(api="cgi-bin/user/info", errcode=0).count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.USER_INFO.path, errcode=0).count() == 1
 
 
 def test_subscribe_through_a_qr_code_keeps_the_scene(account, deliver, sandbox_app):
@@ -69,7 +70,7 @@ def test_subscribe_through_a_qr_code_keeps_the_scene(account, deliver, sandbox_a
     follower = Follower.objects.get(account=account, openid="FromUser")
     assert (follower.qr_scene, follower.subscribe_scene) == ("123123", "ADD_SCENE_QR_CODE")
     # WeChat does not know this user: the fetch is refused (40003) and the event's data stays.
-    assert SandboxCall.objects.filter(api="cgi-bin/user/info", errcode=40003).count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.USER_INFO.path, errcode=40003).count() == 1
 
 
 def test_resubscribe_reactivates_the_follower(account, deliver):
@@ -186,18 +187,18 @@ def test_an_older_message_does_not_move_last_interaction_back(account, deliver):
 
 
 def test_user_info_quota_reached_keeps_the_follow(account, deliver, wechat_user, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info", kind="errcode", value=45009)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=45009)
 
     deliver("event_subscribe.xml")
 
     follower = Follower.objects.get(openid="FromUser")
     assert follower.subscribed and follower.language == "" and follower.synced_at is None
-    assert SandboxCall.objects.filter(api="cgi-bin/user/info", errcode=45009).count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.USER_INFO.path, errcode=45009).count() == 1
     assert not Tag.objects.exists()
 
 
 def test_user_info_busy_is_retried(account, deliver, wechat_user, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info", kind="errcode", value=-1, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=-1, remaining=1)
 
     from celery.exceptions import Retry
 

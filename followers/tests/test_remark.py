@@ -6,6 +6,7 @@ from followers.models import Follower, FollowerOperation
 from followers.services import operations
 from followers.tests.tagging import allow_eager_retries, calls, followers
 from sandbox.models import SandboxApp, SandboxFault, SandboxFollower
+from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ def test_a_remark_is_saved_locally_and_sent_to_wechat(account, sandbox_app, djan
         operations.follower_remark_set(follower=follower, remark="张三（VIP）")
     assert Follower.objects.get(pk=follower.pk).remark == "张三（VIP）"
     assert SandboxFollower.objects.get(openid=follower.openid).remark == "张三（VIP）"
-    assert calls("cgi-bin/user/info/updateremark")[0].request_json == {"openid": follower.openid, "remark": "张三（VIP）"}
+    assert calls(Endpoint.USER_REMARK.path)[0].request_json == {"openid": follower.openid, "remark": "张三（VIP）"}
     assert FollowerOperation.objects.get().sync_status == SyncStatus.SYNCED
 
 
@@ -64,7 +65,7 @@ def test_an_account_without_the_api_records_48001(account, sandbox_app, django_c
 def test_a_busy_wechat_is_retried(account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch):
     allow_eager_retries(monkeypatch)
     follower = followers(account, sandbox_app, 1)[0]
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info/updateremark", kind="errcode", value=-1, remaining=2)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_REMARK.path, kind="errcode", value=-1, remaining=2)
     with django_capture_on_commit_callbacks(execute=True):
         operations.follower_remark_set(follower=follower, remark="张三")
     assert FollowerOperation.objects.get().sync_status == SyncStatus.SYNCED

@@ -11,6 +11,7 @@ from followers.models import Follower, SyncJob, Tag
 from followers.services import sync
 from sandbox.generator import followers_generate, openid_for
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower
+from wechat.api.endpoints import Endpoint
 
 N = 25_000
 SMALL = 3_000
@@ -48,7 +49,7 @@ def test_full_sync_of_25000_followers_across_three_pages(account, generated):
     # Three pages of 10,000 / 10,000 / 5,000, then the empty page that ends the list; 100 openids per batchget.
     assert calls("user/get", errcode=0) == 4
     assert calls("user/info/batchget", errcode=0) == N // 100
-    sizes = [len(c.request_json["user_list"]) for c in SandboxCall.objects.filter(api="cgi-bin/user/info/batchget")]
+    sizes = [len(c.request_json["user_list"]) for c in SandboxCall.objects.filter(api=Endpoint.USER_INFO_BATCHGET.path)]
     assert set(sizes) == {100}
 
 
@@ -155,7 +156,7 @@ def test_a_crashed_sync_resumes_from_its_cursor(account, generated, monkeypatch)
     job = SyncJob.objects.get()
     assert job.status == SyncJob.Status.RUNNING
     assert (job.done, job.page_offset) == (12_000, 2_000)
-    first_page_last = SandboxCall.objects.filter(api="cgi-bin/user/get").order_by("id")[1].request_json["next_openid"]
+    first_page_last = SandboxCall.objects.filter(api=Endpoint.USER_GET.path).order_by("id")[1].request_json["next_openid"]
     assert job.page_token == first_page_last
     assert Follower.objects.filter(account=account).count() == 12_000
 
@@ -171,7 +172,7 @@ def test_a_crashed_sync_resumes_from_its_cursor(account, generated, monkeypatch)
     assert (resumed.status, resumed.done, resumed.total, resumed.attempt) == (SyncJob.Status.SUCCEEDED, N, N, 2)
     assert Follower.objects.filter(account=account).count() == N
     # Resumed at page 2 (not from the start), and only the 13,000 openids not yet stored were fetched.
-    resumed_gets = [c.request_json for c in SandboxCall.objects.filter(api="cgi-bin/user/get").order_by("id")[before_get:]]
+    resumed_gets = [c.request_json for c in SandboxCall.objects.filter(api=Endpoint.USER_GET.path).order_by("id")[before_get:]]
     assert resumed_gets[0] == {"next_openid": first_page_last}
     assert len(resumed_gets) == 3
     assert calls("user/get", request_json__isnull=True) == 1  # the first page was fetched once
@@ -203,7 +204,7 @@ def test_the_database_refuses_two_active_jobs(account):
 
 
 def test_daily_quota_reached_fails_the_job_with_its_meaning(account, small):
-    SandboxFault.objects.create(app=small, api="cgi-bin/user/info/batchget", kind="errcode", value=45009)
+    SandboxFault.objects.create(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=45009)
 
     job = sync.follower_sync_all(account=account)
 
@@ -217,7 +218,7 @@ def test_real_quota_exhaustion_on_user_get_fails_the_job(account, sandbox_app):
     from sandbox.models import SandboxQuota
 
     followers_generate(app=sandbox_app, n=10)
-    SandboxQuota.objects.create(app=sandbox_app, api="cgi-bin/user/get", day=timezone.now().date(), count=500, limit=500)
+    SandboxQuota.objects.create(app=sandbox_app, api=Endpoint.USER_GET.path, day=timezone.now().date(), count=500, limit=500)
 
     job = sync.follower_sync_all(account=account)
 
@@ -237,8 +238,8 @@ def test_unauthorised_account_fails_with_48001(account, sandbox_app):
 
 def test_a_failed_job_resumes_where_it_stopped(account, small):
     # 29 batchget calls pass untouched, the 30th (in the second chunk of 2,000) answers 48001.
-    SandboxFault.objects.create(app=small, api="cgi-bin/user/info/batchget", kind="latency", value=0, remaining=29)
-    SandboxFault.objects.create(app=small, api="cgi-bin/user/info/batchget", kind="errcode", value=48001, remaining=1)
+    SandboxFault.objects.create(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="latency", value=0, remaining=29)
+    SandboxFault.objects.create(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=48001, remaining=1)
 
     job = sync.follower_sync_all(account=account)
     assert (job.status, job.errcode, job.done, job.page_offset) == (SyncJob.Status.FAILED, 48001, 2_000, 2_000)
@@ -254,8 +255,8 @@ def test_a_failed_job_resumes_where_it_stopped(account, small):
 
 def test_busy_answers_are_retried(account, sandbox_app):
     followers_generate(app=sandbox_app, n=250)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info/batchget", kind="errcode", value=-1, remaining=2)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/get", kind="timeout_before", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=2)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_GET.path, kind="timeout_before", remaining=1)
 
     job = sync.follower_sync_all(account=account)
 
@@ -271,7 +272,7 @@ def test_busy_beyond_the_retries_fails_transiently_and_the_task_retries_the_job(
 
     followers_generate(app=sandbox_app, n=250)
     # Four busy answers in a row outlast the in-call retries of the first batchget.
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info/batchget", kind="errcode", value=-1, remaining=4)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=4)
     job = sync.follower_sync_start(account=account, enqueue=False)
 
     with pytest.raises(Retry):
@@ -289,8 +290,8 @@ def test_a_batch_with_an_openid_wechat_refuses_falls_back_to_single_lookups(acco
     followers_generate(app=sandbox_app, n=150)
     refused = SandboxFollower.objects.filter(app=sandbox_app).order_by("id").first()
     # WeChat refuses the first batch (40003), then the first openid of it when asked alone.
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info/batchget", kind="errcode", value=40003, remaining=1)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/info", kind="errcode", value=40003, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=40003, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=40003, remaining=1)
 
     job = sync.follower_sync_all(account=account)
 

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from followers.models import Follower, SyncJob
 from sandbox.generator import followers_generate
 from sandbox.models import SandboxFault
+from wechat.api.endpoints import Endpoint
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_sync_followers_now_refuses_a_second_running_sync(admin_client_en, accou
 
 def test_job_list_shows_progress_and_the_errcode_meaning(admin_client_en, account, sandbox_app):
     followers_generate(app=sandbox_app, n=10)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/user/get", kind="errcode", value=45009)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_GET.path, kind="errcode", value=45009)
     from followers.services.sync import follower_sync_all
 
     follower_sync_all(account=account)

@@ -9,6 +9,7 @@ from followers.services import tags as tag_services
 from followers.tests.tagging import allow_eager_retries, calls, followers, synced_tag
 from sandbox.endpoints import tags as sandbox_tags
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
+from wechat.api.endpoints import Endpoint
 from wechat.gateway import client_for
 from wechat.models import SyncStatus
 
@@ -28,19 +29,19 @@ def test_a_new_tag_is_saved_locally_then_created_on_wechat_after_commit(account,
     with django_capture_on_commit_callbacks() as callbacks:
         tag = tag_services.tag_create(account=account, name="广东")
         assert tag.sync_status == SyncStatus.PENDING and tag.wechat_id is None
-        assert not calls("cgi-bin/tags/create")
+        assert not calls(Endpoint.TAGS_CREATE.path)
     for callback in callbacks:
         callback()
     tag.refresh_from_db()
     assert tag.sync_status == SyncStatus.SYNCED and tag.last_error == ""
     assert SandboxTag.objects.get(app=sandbox_app, tagid=tag.wechat_id).name == "广东"
-    assert calls("cgi-bin/tags/create")[0].request_json == sample_json("api/tags_create_request.json")
+    assert calls(Endpoint.TAGS_CREATE.path)[0].request_json == sample_json("api/tags_create_request.json")
 
 
 def test_sync_is_idempotent_once_the_tag_is_synced(account, sandbox_app, django_capture_on_commit_callbacks):
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag_services.tag_sync(tag_id=tag.pk) is None
-    assert len(calls("cgi-bin/tags/create")) == 1
+    assert len(calls(Endpoint.TAGS_CREATE.path)) == 1
 
 
 def test_a_rename_is_sent_as_tags_update(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -50,7 +51,7 @@ def test_a_rename_is_sent_as_tags_update(account, sandbox_app, django_capture_on
     tag.refresh_from_db()
     assert tag.sync_status == SyncStatus.SYNCED
     assert SandboxTag.objects.get(app=sandbox_app, tagid=tag.wechat_id).name == "金卡会员"
-    assert calls("cgi-bin/tags/update")[0].request_json == {"tag": {"id": tag.wechat_id, "name": "金卡会员"}}
+    assert calls(Endpoint.TAGS_UPDATE.path)[0].request_json == {"tag": {"id": tag.wechat_id, "name": "金卡会员"}}
 
 
 def test_delete_removes_the_tag_on_wechat_and_then_locally(account, sandbox_app):
@@ -62,7 +63,7 @@ def test_delete_removes_the_tag_on_wechat_and_then_locally(account, sandbox_app)
 
 def test_a_delete_wechat_refuses_keeps_the_local_tag(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "大客户")
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/delete", kind="errcode", value=45057, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45057, remaining=1)
     with pytest.raises(operations.WeChatError) as exc:
         tag_services.tag_delete(tag=tag)
     assert exc.value.errcode == 45057
@@ -82,7 +83,7 @@ def test_deleting_a_tag_wechat_no_longer_has_deletes_it_locally(account, sandbox
 def test_a_name_over_30_bytes_is_refused_before_calling_wechat(account):
     with pytest.raises(ValidationError, match="45158"):
         tag_services.tag_create(account=account, name=ELEVEN_HANZI)
-    assert not Tag.objects.exists() and not SandboxCall.objects.filter(api="cgi-bin/tags/create").exists()
+    assert not Tag.objects.exists() and not SandboxCall.objects.filter(api=Endpoint.TAGS_CREATE.path).exists()
 
 
 def test_wechat_answers_45158_for_a_long_name_that_reaches_it(account, sandbox_app):
@@ -98,7 +99,7 @@ def test_a_duplicate_or_system_name_is_refused_before_calling_wechat(account, sa
     for name in ("VIP", "星标组", "  "):
         with pytest.raises(ValidationError):
             tag_services.tag_create(account=account, name=name)
-    assert Tag.objects.count() == 1 and not calls("cgi-bin/tags/create", errcode=None)
+    assert Tag.objects.count() == 1 and not calls(Endpoint.TAGS_CREATE.path, errcode=None)
 
 
 def test_wechat_answers_45157_when_a_rename_collides_with_a_tag_only_wechat_has(account, sandbox_app):
@@ -159,27 +160,27 @@ def test_wechat_answers_45159_for_a_tag_it_no_longer_has(account, sandbox_app):
 
 def test_a_busy_wechat_is_retried_by_the_task(account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch):
     allow_eager_retries(monkeypatch)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/create", kind="errcode", value=-1, remaining=2)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=-1, remaining=2)
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag.sync_status == SyncStatus.SYNCED
-    assert [c.errcode for c in calls("cgi-bin/tags/create", errcode=None)] == [-1, -1, 0]
+    assert [c.errcode for c in calls(Endpoint.TAGS_CREATE.path, errcode=None)] == [-1, -1, 0]
 
 
 def test_a_wechat_that_stays_busy_leaves_the_tag_failed_with_the_error(
     account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch
 ):
     allow_eager_retries(monkeypatch)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/create", kind="errcode", value=-1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=-1)
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag.sync_status == SyncStatus.FAILED and tag.last_error.startswith("-1")
-    assert len(calls("cgi-bin/tags/create", errcode=-1)) == 6  # the first try and 5 retries
+    assert len(calls(Endpoint.TAGS_CREATE.path, errcode=-1)) == 6  # the first try and 5 retries
 
 
 def test_a_create_that_timed_out_after_taking_effect_adopts_wechats_tag(
     account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch
 ):
     allow_eager_retries(monkeypatch)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/create", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="timeout_after", remaining=1)
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag.sync_status == SyncStatus.SYNCED
     assert SandboxTag.objects.filter(app=sandbox_app).count() == 1
@@ -233,7 +234,7 @@ def test_member_pull_pages_by_next_openid_and_replaces_local_members(account, sa
     assert tag_services.tag_members_pull(tag=tag) == 8
     assert set(tag.followers.values_list("openid", flat=True)) == {f.openid for f in people[:8]}
     assert Tag.objects.get(pk=tag.pk).follower_count == 8
-    pages = calls("cgi-bin/user/tag/get")
+    pages = calls(Endpoint.TAG_USERS.path)
     assert [p.request_json.get("next_openid", "") for p in pages] == ["", people[2].openid, people[5].openid, people[7].openid]
 
 

@@ -7,6 +7,7 @@ from followers.models import Follower, FollowerOperation, Tag
 from followers.services import operations
 from followers.tests.tagging import allow_eager_retries, calls, followers, synced_tag, wechat_tagids
 from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
+from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def test_tagging_120_followers_takes_three_calls_of_at_most_50(account, sandbox_
     people = followers(account, sandbox_app, 120)
     queued = tag_all(tag, django_capture_on_commit_callbacks)
     assert (queued.operations, queued.openids) == (3, 120)
-    sent = calls("cgi-bin/tags/members/batchtagging")
+    sent = calls(Endpoint.TAGS_BATCHTAGGING.path)
     assert [len(c.request_json["openid_list"]) for c in sent] == [50, 50, 20]
     assert all(c.request_json["tagid"] == tag.wechat_id for c in sent)
     assert SandboxFollower.objects.filter(tagids=[tag.wechat_id]).count() == 120
@@ -36,7 +37,7 @@ def test_the_request_has_the_shape_of_wechats_sample(account, sandbox_app, djang
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 2)
     tag_all(tag, django_capture_on_commit_callbacks)
-    sent = calls("cgi-bin/tags/members/batchtagging")[0].request_json
+    sent = calls(Endpoint.TAGS_BATCHTAGGING.path)[0].request_json
     assert sent.keys() == sample_json("api/tags_members_batchtagging_request.json").keys()
 
 
@@ -47,7 +48,7 @@ def test_untagging_removes_members_in_batches_and_lowers_the_count(account, sand
     with django_capture_on_commit_callbacks(execute=True):
         first_55 = Follower.objects.filter(pk__in=list(Follower.objects.order_by("id").values_list("pk", flat=True)[:55]))
         operations.followers_tag_remove(tag=tag, followers=first_55)
-    assert [len(c.request_json["openid_list"]) for c in calls("cgi-bin/tags/members/batchuntagging")] == [50, 5]
+    assert [len(c.request_json["openid_list"]) for c in calls(Endpoint.TAGS_BATCHUNTAGGING.path)] == [50, 5]
     assert tag.followers.count() == 5
     assert Tag.objects.get(pk=tag.pk).follower_count == 5
     assert SandboxFollower.objects.exclude(tagids=[]).count() == 5
@@ -71,7 +72,7 @@ def test_a_follower_with_20_tags_is_refused_before_calling_wechat(account, sandb
         operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
     assert people[1].openid in str(exc.value)
     assert not FollowerOperation.objects.exists()
-    assert not calls("cgi-bin/tags/members/batchtagging", errcode=None)
+    assert not calls(Endpoint.TAGS_BATCHTAGGING.path, errcode=None)
 
 
 def test_wechat_answers_45059_when_its_follower_already_has_20_tags(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -116,7 +117,7 @@ def test_a_busy_wechat_is_retried_and_the_batch_goes_through(
     allow_eager_retries(monkeypatch)
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 5)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/members/batchtagging", kind="errcode", value=-1, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="errcode", value=-1, remaining=1)
     tag_all(tag, django_capture_on_commit_callbacks)
     assert FollowerOperation.objects.get().sync_status == SyncStatus.SYNCED
     assert tag.followers.count() == 5
@@ -126,7 +127,7 @@ def test_a_timed_out_batch_is_sent_again_and_counted_once(account, sandbox_app, 
     allow_eager_retries(monkeypatch)
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 5)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/tags/members/batchtagging", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="timeout_after", remaining=1)
     tag_all(tag, django_capture_on_commit_callbacks)
     assert Tag.objects.get(pk=tag.pk).follower_count == 5
     assert SandboxFollower.objects.filter(tagids=[tag.wechat_id]).count() == 5
@@ -135,9 +136,7 @@ def test_a_timed_out_batch_is_sent_again_and_counted_once(account, sandbox_app, 
 def test_a_failed_batch_can_be_retried(account, sandbox_app, django_capture_on_commit_callbacks):
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 3)
-    SandboxFault.objects.create(
-        app=sandbox_app, api="cgi-bin/tags/members/batchtagging", kind="errcode", value=48001, remaining=1
-    )
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="errcode", value=48001, remaining=1)
     tag_all(tag, django_capture_on_commit_callbacks)
     assert FollowerOperation.objects.get().sync_status == SyncStatus.FAILED
     with django_capture_on_commit_callbacks(execute=True):

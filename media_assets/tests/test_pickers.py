@@ -16,6 +16,7 @@ from messaging.mass.tests.test_mass_admin import BASE as MASS_URL
 from messaging.mass.tests.test_mass_admin import compose
 from sandbox import phone
 from sandbox.models import SandboxDelivery
+from wechat.api.endpoints import Endpoint
 
 OPENID = "oPicker000000000000000000001"
 
@@ -115,7 +116,7 @@ def test_a_material_deleted_in_the_wechat_console_is_marked_when_a_send_meets_40
     from wechat.errors import WeChatError
 
     material = MaterialFactory(account=account)
-    SandboxFault.objects.create(api="cgi-bin/message/custom/send", kind="errcode", value=40007, remaining=1)
+    SandboxFault.objects.create(api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=40007, remaining=1)
     outbound = customer_service.outbound_create(
         account=account, openid=OPENID, payload={"msgtype": "image", "image": {"media_id": material.media_id}}
     )

@@ -13,6 +13,7 @@ from messaging.autoreply.models import AutoReplyRule
 from messaging.autoreply.services import rule_create
 from sandbox.endpoints import menus as sandbox_menus
 from sandbox.models import SandboxFollower, SandboxMenu
+from wechat.api.endpoints import Endpoint
 
 from .factories import MenuFactory, two_level_tree
 
@@ -74,7 +75,7 @@ def test_the_editor_names_the_broken_rule_and_saves_nothing(admin_client, accoun
 def test_wechats_refusal_shows_its_errcode_and_meaning(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
     from sandbox.models import SandboxFault
 
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/menu/create", kind="errcode", value=40055, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=40055, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(url("menus_menu_add"), {**post_data(account, two_level_tree()), "_publish": "1"})
     page = admin_client.get(url("menus_menu_change", Menu.objects.get().pk)).content.decode()

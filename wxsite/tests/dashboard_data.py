@@ -14,6 +14,7 @@ from sandbox.generator import followers_generate
 from sandbox.models import SandboxApp, SandboxFault
 from wechat import call_log
 from wechat.api import tags
+from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 
 FOLLOWER = "oia2TjuEGTNoeX76QEjQNrcURxG8"  # the follower of the TEMPLATESENDJOBFINISH sample
@@ -43,7 +44,7 @@ def history(account, *, post_callback=None) -> dict:
         post_callback(sample_text("inbound/event_templatesendjobfinish_success.xml"))
     message = MassMessage.objects.create(account=account, title="双十一活动", content="活动开始", status=MassMessage.Status.SENT)
     MassBatch.objects.create(message=message, index=0, clientmsgid="dash-1", sent_count=37, error_count=3, total_count=40)
-    SandboxFault.objects.create(app=app, api="cgi-bin/tags/create", kind="errcode", value=45009, remaining=1)
+    SandboxFault.objects.create(app=app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45009, remaining=1)
     with pytest.raises(WeChatError):
         tags.tag_create(account=account, name="VIP")
     call_log.flush()

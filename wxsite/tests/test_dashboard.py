@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from messaging.inbound.tests.callback_client import post_callback
+from wechat.api.endpoints import Endpoint
 from wechat.errors import describe
 
 from .dashboard_data import history
@@ -45,9 +46,9 @@ def test_keywords_errors_and_token_health(client, account, board):
     keywords = re.search(r'<table class="wx-table" id="top-keywords">.*?</table>', page, re.S).group(0)
     assert "<td>营业时间</td><td>2</td>" in keywords
     errors = re.search(r'<table class="wx-table" id="api-errors">.*?</table>', page, re.S).group(0)
-    assert 'data-errcode="45009"' in errors and describe(45009).en in errors and "cgi-bin/tags/create" in errors
+    assert 'data-errcode="45009"' in errors and describe(45009).en in errors and Endpoint.TAGS_CREATE.path in errors
     token = re.search(r'<div class="wx-card" id="token-health">.*?</div>', page, re.S).group(0)
-    assert "Expires in" in token and "cgi-bin/stable_token" in token and "of 500000 calls today" in token
+    assert "Expires in" in token and Endpoint.STABLE_TOKEN.path in token and "of 500000 calls today" in token
 
 
 def test_an_operator_sees_only_their_accounts(client, account, make_account):

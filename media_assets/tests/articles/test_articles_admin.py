@@ -8,6 +8,7 @@ from media_assets.services import comments as comment_services
 from media_assets.services import publish as publish_services
 from sandbox.endpoints.comments import comment_write
 from sandbox.models import SandboxCall
+from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
 from .factories import saved_draft
@@ -85,7 +86,7 @@ def test_publish_action_and_a_refusal_shown_with_its_meaning(
 
     with django_capture_on_commit_callbacks(execute=True):
         draft = saved_draft(account, cover)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/freepublish/submit", kind="errcode", value=53503, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.FREEPUBLISH_SUBMIT.path, kind="errcode", value=53503, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/en/admin/media_assets/draft/", {"action": "publish_selected", "_selected_action": [str(draft.pk)]})
     job = PublishJob.objects.get()
@@ -162,7 +163,7 @@ def test_editing_a_saved_draft_updates_it_on_wechat(admin_client, account, cover
     draft.refresh_from_db()
     assert draft.sync_status == SyncStatus.SYNCED
     assert [
-        b["index"] for b in SandboxCall.objects.filter(api="cgi-bin/draft/update").values_list("request_json", flat=True)
+        b["index"] for b in SandboxCall.objects.filter(api=Endpoint.DRAFT_UPDATE.path).values_list("request_json", flat=True)
     ] == [0, 1]
     from wechat.api import drafts as drafts_api
 

@@ -9,6 +9,7 @@ from media_assets.services import publish as publish_services
 from messaging.inbound.models import InboundMessage
 from sandbox.models import SandboxFault, SandboxPublish
 from wechat.api import drafts as drafts_api
+from wechat.api.endpoints import Endpoint
 
 from .factories import saved_draft
 
@@ -54,7 +55,7 @@ def test_an_original_check_failure_is_recorded(account, cover, sandbox_app, djan
 
 
 def test_a_refused_submit_keeps_wechats_error(account, cover, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/freepublish/submit", kind="errcode", value=53505, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.FREEPUBLISH_SUBMIT.path, kind="errcode", value=53505, remaining=1)
     job = published_job(account, cover, django_capture_on_commit_callbacks)
     assert (job.status, job.errcode) == (S.REFUSED, 53505)
     assert job.last_error == "53505: 请手动保存成功后再发表 / Save the draft once in the WeChat console, then publish it"

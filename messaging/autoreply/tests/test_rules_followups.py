@@ -11,6 +11,7 @@ from messaging.autoreply.services import rule_create
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback
 from sandbox.models import SandboxDelivery, SandboxFollower
+from wechat.api.endpoints import Endpoint
 
 OPENID = "fromUser"
 
@@ -109,7 +110,7 @@ def test_closed_window_45015_is_logged_and_the_passive_reply_still_goes(
     # The chain stopped at the first failure: one call reached WeChat, not two.
     from sandbox.models import SandboxCall
 
-    assert list(SandboxCall.objects.filter(api="cgi-bin/message/custom/send").values_list("errcode", flat=True)) == [45015]
+    assert list(SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).values_list("errcode", flat=True)) == [45015]
 
 
 def test_event_news_with_many_articles_goes_one_article_per_message(

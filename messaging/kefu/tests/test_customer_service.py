@@ -13,6 +13,7 @@ from messaging.kefu.models import Conversation, OutboundMessage
 from messaging.kefu.tasks import custom_message_send
 from sandbox import phone
 from sandbox.models import SandboxCall, SandboxDelivery, SandboxFault
+from wechat.api.endpoints import Endpoint
 from wechat.outgoing import Article, Image, MiniProgramPage, News, Text, custom_payloads, summary
 
 OPENID = "oFollower000000000000000001"
@@ -173,7 +174,7 @@ def test_reply_outside_48_hours_is_refused_before_calling_wechat(account, sandbo
         )
     assert "48" in str(refused.value) and "45015" in str(refused.value)
     assert not OutboundMessage.objects.exists()
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/custom/send").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).exists()
 
 
 def test_45015_from_wechat_is_recorded_with_its_meaning(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -191,16 +192,16 @@ def test_45015_from_wechat_is_recorded_with_its_meaning(account, sandbox_app, dj
 @pytest.mark.parametrize("errcode", [45047, 40003, 48001])
 def test_permanent_send_errors_fail_the_row_without_retry(account, sandbox_app, errcode, django_capture_on_commit_callbacks):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/custom/send", kind="errcode", value=errcode, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=errcode, remaining=1)
     outbound = reply(account, {"msgtype": "text", "text": {"content": "x"}}, django_capture_on_commit_callbacks)
     assert outbound.status == OutboundMessage.Status.FAILED and outbound.errcode == errcode
     assert outbound.attempts == 1
-    assert SandboxCall.objects.filter(api="cgi-bin/message/custom/send").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).count() == 1
 
 
 def test_busy_wechat_is_retried_and_sent_once(account, sandbox_app, worker_retries, django_capture_on_commit_callbacks):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/custom/send", kind="errcode", value=-1, remaining=2)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=-1, remaining=2)
     outbound = reply(account, {"msgtype": "text", "text": {"content": "x"}}, django_capture_on_commit_callbacks)
     assert outbound.status == OutboundMessage.Status.SENT and outbound.attempts == 3
     assert SandboxDelivery.objects.filter(channel="custom").count() == 1
@@ -210,16 +211,16 @@ def test_timeout_after_delivery_is_unknown_and_not_resent(
     account, sandbox_app, worker_retries, django_capture_on_commit_callbacks
 ):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/custom/send", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="timeout_after", remaining=1)
     outbound = reply(account, {"msgtype": "text", "text": {"content": "x"}}, django_capture_on_commit_callbacks)
     assert outbound.status == OutboundMessage.Status.UNKNOWN and outbound.errcode == -1001
-    assert SandboxCall.objects.filter(api="cgi-bin/message/custom/send").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).count() == 1
     assert SandboxDelivery.objects.filter(channel="custom").count() == 1
     # A redelivered task finds the row no longer queued and sends nothing.
     from messaging.kefu.tasks import customer_service_send
 
     customer_service_send.delay(outbound.pk)
-    assert SandboxCall.objects.filter(api="cgi-bin/message/custom/send").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).count() == 1
 
 
 def test_auto_reply_task_records_the_message_and_keeps_raising_permanent_errors(account, sandbox_app):
@@ -248,14 +249,14 @@ def test_typing_is_sent_at_most_once_per_ten_seconds(account, sandbox_app, djang
     with django_capture_on_commit_callbacks(execute=True):
         assert customer_service.typing_request(account=account, openid=OPENID)
         assert not customer_service.typing_request(account=account, openid=OPENID)
-    calls = SandboxCall.objects.filter(api="cgi-bin/message/custom/typing")
+    calls = SandboxCall.objects.filter(api=Endpoint.CUSTOM_TYPING.path)
     assert calls.count() == 1 and calls.get().request_json == {"touser": OPENID, "command": "Typing"}
     assert calls.get().errcode == 0
 
 
 def test_typing_is_skipped_when_the_window_is_closed(account, sandbox_app):
     assert not customer_service.typing_request(account=account, openid=OTHER)
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/custom/typing").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.CUSTOM_TYPING.path).exists()
 
 
 def test_redelivered_auto_reply_task_does_not_record_or_send_twice(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -276,7 +277,7 @@ def test_send_interrupted_mid_call_is_unknown_and_not_resent(account, sandbox_ap
     )
     OutboundMessage.objects.filter(pk=outbound.pk).update(status=OutboundMessage.Status.SENDING, attempts=1)
     assert customer_service_send.delay(outbound.pk).get()["status"] == OutboundMessage.Status.UNKNOWN
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/custom/send").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).exists()
 
 
 def test_backfill_creates_conversations_for_older_messages(account):

@@ -12,6 +12,7 @@ from messaging.inbound.models import InboundMessage
 from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
 from sandbox import phone
 from sandbox.models import SandboxCall, SandboxDelivery, SandboxKfAccount
+from wechat.api.endpoints import Endpoint
 
 OPENID = "oFollower000000000000000001"
 PREFIXES = ["", "/en"]
@@ -94,7 +95,7 @@ def test_form_refuses_a_reply_outside_48_hours_with_an_explanation(admin_client,
     assert response.status_code == 200
     assert "more than 48 hours ago" in " ".join(response.context["form"].non_field_errors())
     assert not OutboundMessage.objects.exists()
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/custom/send").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).exists()
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -120,7 +121,7 @@ def test_typing_endpoint_enqueues_typing(admin_client, conversation, sandbox_app
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client.post(typing_url).json() == {"queued": True}
         assert admin_client.post(typing_url).json() == {"queued": False}
-    assert SandboxCall.objects.filter(api="cgi-bin/message/custom/typing", errcode=0).count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.CUSTOM_TYPING.path, errcode=0).count() == 1
 
 
 def test_operator_of_another_account_cannot_open_the_thread(client, conversation, make_account):
@@ -199,7 +200,7 @@ def test_message_log_and_kf_change_page_render(
     from sandbox.models import SandboxFault
 
     MaterialFactory(account=conversation.account, media_id="MEDIA_1")
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/custom/send", kind="errcode", value=45047, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=45047, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(thread_url(conversation), {"kind": "image", "media_id": "MEDIA_1"})
     log = admin_client.get(url("admin:kefu_outboundmessage_changelist", prefix=prefix)).content.decode()

@@ -12,6 +12,7 @@ from messaging.kefu.models import Conversation, OutboundMessage
 from sandbox import phone
 from sandbox.models import SandboxApp, SandboxCall, SandboxDelivery, SandboxKfAccount
 from sandbox.seeders.kefu import sandbox_seed_kf_account
+from wechat.api.endpoints import Endpoint
 
 OPENID = "oFollower000000000000000001"
 
@@ -53,7 +54,7 @@ def test_operator_answers_a_follower_from_the_inbox(live_server, transactional_d
 
     assert SandboxDelivery.objects.get(channel="custom").payload["text"]["content"] == "已发货，预计明天送达。"
     assert OutboundMessage.objects.get().status == OutboundMessage.Status.SENT
-    assert SandboxCall.objects.filter(api="cgi-bin/message/custom/typing").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.CUSTOM_TYPING.path).count() == 1
     assert Conversation.objects.get(openid=OPENID).unread_count == 0
 
     page.goto(f"{live_server.url}/admin/kefu/conversation/")

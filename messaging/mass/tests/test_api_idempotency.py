@@ -24,6 +24,7 @@ from messaging.templatemsg.tests.template_support import (  # noqa: F401
     seed_template,
 )
 from sandbox.models import SandboxCall, SandboxDelivery
+from wechat.api.endpoints import Endpoint
 
 SEND_NOW = {"title": "Now", "msgtype": "text", "content": "你好", "audience": "all"}
 
@@ -51,12 +52,12 @@ def test_send_now_with_the_broker_down_answers_201_and_beat_sends_it_exactly_onc
     assert retry.status_code == 201
     assert retry.json() == first.json()
     assert MassMessage.objects.count() == 1
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).exists()
 
     for _minute in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             mass_dispatch_due.delay()
-    assert SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).count() == 1
     assert SandboxDelivery.objects.filter(channel="mass").count() == 3
     assert MassMessage.objects.get().status == MassMessage.Status.SENT
 
@@ -162,7 +163,7 @@ def test_template_send_with_the_broker_down_answers_201_and_beat_sends_it_once(
     later = timezone.now() + timedelta(minutes=2)
     template_messages_dispatch_stale(now=later)
     template_messages_dispatch_stale(now=later)
-    assert SandboxCall.objects.filter(api="cgi-bin/message/template/send").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.TEMPLATE_SEND.path).count() == 1
     assert TemplateMessage.objects.get().status == TemplateMessage.Status.SUCCESS
 
 

@@ -74,7 +74,7 @@ def test_text_send_to_all_reaches_each_follower_once_and_records_the_job(
     assert (batch.total_count, batch.filter_count, batch.sent_count, batch.error_count) == (3, 3, 3, 0)
     assert deliveries(sandbox_app).count() == 3
     assert set(deliveries(sandbox_app).values_list("msg_id", flat=True)) == {batch.msg_id}
-    call = SandboxCall.objects.get(api="cgi-bin/message/mass/sendall")
+    call = SandboxCall.objects.get(api=Endpoint.MASS_SENDALL.path)
     assert call.request_json["filter"] == {"is_to_all": True}
     assert call.request_json["clientmsgid"] == batch.clientmsgid
     transitions = [(e.old_status, e.new_status) for e in message.events.all() if e.old_status != e.new_status]
@@ -85,7 +85,7 @@ def test_request_body_matches_the_documented_shape(account, sandbox_app, django_
     tag = make_tag(account, wechat_id=2)
     make_followers(account, sandbox_app, 2, tag=tag)
     send_now(text_message(account, audience="tag", tag=tag), django_capture_on_commit_callbacks)
-    sent = SandboxCall.objects.get(api="cgi-bin/message/mass/sendall").request_json
+    sent = SandboxCall.objects.get(api=Endpoint.MASS_SENDALL.path).request_json
     documented = sample_json("api/mass_sendall_request_mpnews_by_tag.json")
     assert sent["filter"] == documented["filter"]
     assert set(documented) - {"mpnews", "send_ignore_reprint"} <= set(sent) | {"mpnews"}
@@ -97,7 +97,7 @@ def test_openid_list_send_uses_mass_send_with_touser(make_account, django_captur
     ids = make_followers(account, app, 4)
     message = send_now(text_message(account, audience="openids", openids=ids), django_capture_on_commit_callbacks)
     assert message.status == S.SENT
-    call = SandboxCall.objects.get(api="cgi-bin/message/mass/send")
+    call = SandboxCall.objects.get(api=Endpoint.MASS_SEND.path)
     shape = sample_json("api/mass_send_request_openids_text.json")
     assert set(shape) == set(call.request_json)
     assert call.request_json["touser"] == ids
@@ -112,11 +112,11 @@ def account_app(account):
 
 def test_task_retried_after_the_call_succeeded_does_not_resend(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 3)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/mass/sendall", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after", remaining=1)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
 
     batch = message.batches.get()
-    calls = SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").order_by("id")
+    calls = SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).order_by("id")
     assert [c.errcode for c in calls] == [0, 45065]
     assert {c.request_json["clientmsgid"] for c in calls} == {batch.clientmsgid}
     first_job = SandboxDelivery.objects.get(app=sandbox_app, channel="mass_job")
@@ -129,9 +129,9 @@ def test_task_retried_after_the_call_succeeded_does_not_resend(account, sandbox_
 
 def test_busy_answers_are_retried_with_backoff_and_the_same_clientmsgid(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/mass/sendall", kind="errcode", value=-1, remaining=2)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=-1, remaining=2)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
-    calls = SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").order_by("id")
+    calls = SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).order_by("id")
     assert [c.errcode for c in calls] == [-1, -1, 0]
     assert len({c.request_json["clientmsgid"] for c in calls}) == 1
     assert message.status == S.SENT
@@ -141,7 +141,7 @@ def test_busy_answers_are_retried_with_backoff_and_the_same_clientmsgid(account,
 
 def test_timeout_before_the_call_took_effect_sends_once_on_retry(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/mass/sendall", kind="timeout_before", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_before", remaining=1)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
     assert message.status == S.SENT
     assert deliveries(sandbox_app).count() == 2
@@ -186,7 +186,7 @@ def test_batch_still_within_its_lease_is_left_alone(account, sandbox_app):
         status=MassBatch.Status.SENDING, lease_until=timezone.now() + timedelta(minutes=4)
     )
     assert mass.mass_dispatch_due()["recovered"] == 0
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).exists()
 
 
 def test_openid_list_of_25001_is_split_into_three_batches(account):
@@ -344,7 +344,7 @@ def test_tag_deleted_between_scheduling_and_sending_fails_clearly(account, sandb
     message.refresh_from_db()
     assert message.status == S.FAILED
     assert "tag was deleted" in message.last_error
-    assert not SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").exists()
+    assert not SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).exists()
 
 
 def test_tag_unknown_to_wechat_is_45159(account, sandbox_app, django_capture_on_commit_callbacks):
@@ -377,7 +377,7 @@ def test_filter_audience_resolves_followers_at_send_time(account, sandbox_app, d
 
 def test_quota_exhausted_45009_fails_without_retry(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/mass/sendall", kind="errcode", value=45009, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=45009, remaining=1)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
     assert message.status == S.FAILED
     assert message.errcode == 45009
@@ -531,7 +531,7 @@ def test_preview_reaches_the_operator_only(account, sandbox_app):
     assert results[1][1].errcode == 40003
     assert list(deliveries(sandbox_app, "preview").values_list("openid", flat=True)) == [ids[0]]
     assert not deliveries(sandbox_app).exists()
-    call = SandboxCall.objects.filter(api="cgi-bin/message/mass/preview").first()
+    call = SandboxCall.objects.filter(api=Endpoint.MASS_PREVIEW.path).first()
     assert set(call.request_json) == set(sample_json("api/mass_preview_request_text.json"))
     assert MassMessageEvent.objects.filter(message=message, reason__contains="preview").exists()
 
@@ -576,7 +576,7 @@ def test_delete_of_a_sent_article(account, sandbox_app):
     assert job.payload["deleted_idx"] == [2]
     assert job.payload["status"] == "DELETE"
     assert message.batches.get().deleted_at is not None
-    call = SandboxCall.objects.filter(api="cgi-bin/message/mass/delete").first()
+    call = SandboxCall.objects.filter(api=Endpoint.MASS_DELETE.path).first()
     assert set(call.request_json) == set(sample_json("api/message_mass_delete_request.json"))
     with pytest.raises(ValidationError):
         mass.mass_message_delete_article(message=text_message(account))

@@ -13,6 +13,7 @@ from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
 from messaging.mass.tests.test_mass import make_followers, text_message
 from sandbox.models import SandboxCall, SandboxDelivery
 from wechat.api import mass as mass_api
+from wechat.api.endpoints import Endpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +57,7 @@ def test_concurrent_dispatchers_claim_a_due_message_once(account, sandbox_app):
     assert sum(results) == 1
     assert MassBatch.objects.filter(message=message).count() == 1
     assert MassMessageEvent.objects.filter(message=message, old_status="scheduled", new_status="sending").count() == 1
-    assert SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).count() == 1
     assert SandboxDelivery.objects.filter(channel="mass").count() == 3
     message.refresh_from_db()
     assert message.status == "sent"
@@ -71,7 +72,7 @@ def test_concurrent_senders_make_one_call_per_batch(account, sandbox_app):
     results = run_in_threads(4, lambda: mass.mass_batch_send(batch_id=batch.pk)["status"])
 
     assert sorted(results) == ["not_claimed", "not_claimed", "not_claimed", "submitted"]
-    assert SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").count() == 1
+    assert SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).count() == 1
     assert SandboxDelivery.objects.filter(channel="mass").count() == 2
     batch.refresh_from_db()
     assert batch.attempts == 1
@@ -96,7 +97,7 @@ def test_two_overlapping_beat_sweeps_reconcile_a_crashed_batch_once(account, san
     results = run_in_threads(2, lambda: mass.mass_dispatch_due()["recovered"])
 
     assert sum(results) == 1
-    assert list(SandboxCall.objects.filter(api="cgi-bin/message/mass/sendall").values_list("errcode", flat=True)) == [0, 45065]
+    assert list(SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).values_list("errcode", flat=True)) == [0, 45065]
     assert sorted(SandboxDelivery.objects.filter(channel="mass").values_list("openid", flat=True)) == sorted(ids)
     message.refresh_from_db()
     assert message.status == "sent"

@@ -5,6 +5,7 @@ import pytest
 from conftest import sample_json
 from messaging.mass.tests.test_mass import account_app, make_followers, openid
 from sandbox.models import SandboxDelivery
+from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
 
@@ -90,6 +91,6 @@ def test_timeout_after_effect_loses_an_error_answer_too(account, sandbox_app):
     make_followers(account, sandbox_app, 2)
     body = sample_json("api/mass_sendall_request_text_to_all.json")
     post(account, "message/mass/sendall", body)
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/mass/sendall", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after", remaining=1)
 
     assert errcode(account, "message/mass/sendall", body) == TIMEOUT  # WeChat answered 45065; the answer was lost

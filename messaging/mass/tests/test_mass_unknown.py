@@ -13,10 +13,11 @@ from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
 from messaging.mass.tests.test_mass import deliveries, make_followers, text_message
 from sandbox.models import SandboxCall, SandboxFault
+from wechat.api.endpoints import Endpoint
 
 S = MassMessage.Status
 B = MassBatch.Status
-SENDALL = "cgi-bin/message/mass/sendall"
+SENDALL = Endpoint.MASS_SENDALL.path
 
 
 def each_follower_once(app, ids):

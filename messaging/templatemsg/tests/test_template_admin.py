@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission, User
 from conftest import SCREENSHOTS, browser_test
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
 from sandbox.models import SandboxApp, SandboxDelivery, SandboxFault, SandboxTemplate
+from wechat.api.endpoints import Endpoint
 
 from .template_support import (  # noqa: F401
     ORDER_DATA,
@@ -64,7 +65,7 @@ def test_pull_button_pulls_and_reports(client, boss, account, sandbox_app):
 
 
 def test_pull_failure_shows_errcode_and_meaning_not_a_traceback(client, boss, account, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/template/get_all_private_template", kind="errcode", value=45009)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_LIST.path, kind="errcode", value=45009)
     response = client.post(f"{TEMPLATES_URL}pull/", {"account": account.pk}, follow=True)
     text = page_text(response)
     assert response.status_code == 200
@@ -193,7 +194,7 @@ def test_template_pages_in_chromium(live_server, transactional_db, make_account,
     TemplateMessage.objects.filter(pk__in=last_ten).update(status="queued")  # as if mid-push
     TemplatePush.objects.filter(pk=push.pk).update(status="sending")
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-for-test-1")
-    SandboxFault.objects.create(app=app, api="cgi-bin/template/get_all_private_template", kind="errcode", value=45009)
+    SandboxFault.objects.create(app=app, api=Endpoint.TEMPLATE_LIST.path, kind="errcode", value=45009)
 
     page = browser_page
     page.goto(f"{live_server.url}/en/admin/login/")

@@ -17,12 +17,13 @@ from messaging.templatemsg import services
 from messaging.templatemsg.models import TemplateMessage, TemplatePush
 from messaging.templatemsg.services import dispatch as sending
 from sandbox.models import SandboxDelivery, SandboxFault, SandboxFollower, SandboxQuota, SandboxTemplateReceiver
+from wechat.api.endpoints import Endpoint
 
 from .template_support import ORDER_DATA, _template_settings, add_followers, make_tag, seed_template  # noqa: F401
 
 Status = TemplateMessage.Status
 PushStatus = TemplatePush.Status
-SEND_API = "cgi-bin/message/template/send"
+SEND_API = Endpoint.TEMPLATE_SEND.path
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sandbox.models import (
     SandboxTemplateSend,
     SandboxTemplateSettings,
 )
+from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError, WeChatTimeout
 
 from .template_support import ORDER_DATA, ORDER_TEMPLATE_ID, _template_settings, add_followers, seed_template  # noqa: F401
@@ -218,7 +219,7 @@ def test_send_one_reaches_the_phone_and_job_finish_marks_it_delivered(
 def test_a_timeout_after_wechat_accepted_is_resent_with_the_same_client_msg_id_and_delivered_once(
     account, sandbox_app, order_template, follower
 ):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/template/send", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="timeout_after", remaining=1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
 
     with pytest.raises(WeChatTimeout):
@@ -241,7 +242,7 @@ def test_a_timeout_after_wechat_accepted_is_resent_with_the_same_client_msg_id_a
 def test_the_task_asks_for_a_retry_on_timeout_and_the_rerun_does_not_deliver_twice(
     account, sandbox_app, order_template, follower
 ):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/template/send", kind="timeout_after", remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="timeout_after", remaining=1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
     with pytest.raises(Retry):
         tasks.template_message_send.delay(message.pk)
@@ -252,7 +253,7 @@ def test_the_task_asks_for_a_retry_on_timeout_and_the_rerun_does_not_deliver_twi
 
 
 def test_busy_minus_one_is_retried(account, sandbox_app, order_template, follower):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/template/send", kind="errcode", value=-1, remaining=1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="errcode", value=-1, remaining=1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
     with pytest.raises(Retry):
         tasks.template_message_send.delay(message.pk)
@@ -410,7 +411,7 @@ def test_sandbox_seeder_adds_and_pulls_demo_templates_idempotently(account, sand
 
 
 def test_after_the_last_retry_a_still_busy_message_is_failed(account, sandbox_app, order_template, follower):
-    SandboxFault.objects.create(app=sandbox_app, api="cgi-bin/message/template/send", kind="errcode", value=-1)
+    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="errcode", value=-1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
     last_try = tasks.template_message_send.apply(args=(message.pk,), retries=tasks.template_message_send.max_retries)
     assert last_try.result == Status.FAILED
