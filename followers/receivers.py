@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.dispatch import receiver
 
+import jobs
 from accounts.signals import oauth_login
 
 from .services import events, oauth_link
@@ -11,7 +12,7 @@ from .services import events, oauth_link
 def follower_event(inbound):
     """Inbound effect (registered by messaging.inbound, the layer above): update the follower from the event."""
     if events.follower_event_apply(inbound=inbound):
-        from .tasks import follower_info_fetch
+        follower_info_fetch = jobs.task("accounts.tasks.follower_info_fetch")
 
         account_id, openid = inbound.account_id, inbound.openid
         transaction.on_commit(lambda: follower_info_fetch.delay(account_id, openid))

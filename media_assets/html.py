@@ -7,6 +7,7 @@ run code (``forbidden_markup``) with a message naming it, and every save goes th
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import nh3
@@ -94,7 +95,6 @@ def replace_image_sources(html: str, replacements: dict[str, str]) -> str:
 
     def swap(match: re.Match) -> str:
         quote, src = match.group(1), match.group(2)
-        from html import unescape
 
         new = replacements.get(unescape(src))
         return f"src={quote}{new}{quote}" if new else match.group(0)

@@ -15,6 +15,7 @@ from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from accounts.selectors import accounts_for_user
 from followers.models import Follower
 
 CONDITIONAL_JS = "messaging/conditional_fields.js"
@@ -101,7 +102,6 @@ class FollowerPickerAdminMixin:
         return JsonResponse({"results": results, "pagination": {"more": len(rows) > size}})
 
     def follower_field(self, request, *, multiple: bool, **kwargs):
-        from accounts.selectors import accounts_for_user
 
         info = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
         url = reverse(f"{self.admin_site.name}:{info}_followers_autocomplete")

@@ -7,6 +7,7 @@ registered model that no group names is shown with the group of its app (``APP_G
 
 from dataclasses import dataclass
 
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
@@ -145,7 +146,6 @@ class AdminSite(UnfoldAdminSite):
 
 def sidebar_navigation(request) -> list[dict]:
     """unfold's SIDEBAR navigation: one section per job group the user can see; the dashboard under statistics."""
-    from django.contrib import admin
 
     visible = {group["app_label"]: group for group in admin.site.get_app_list(request)}
     navigation = []

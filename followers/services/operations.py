@@ -12,6 +12,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from accounts.models import OfficialAccount
 from followers.models import Follower, FollowerOperation, Tag
 from wechat.api import tags as wechat_tags
@@ -58,7 +59,6 @@ def _single_account(followers) -> OfficialAccount:
 
 
 def _operations_queue(*, account, kind, openids, batch, tag=None, user=None) -> OperationsQueued:
-    from followers import tasks
 
     rows = FollowerOperation.objects.bulk_create(
         [
@@ -67,7 +67,7 @@ def _operations_queue(*, account, kind, openids, batch, tag=None, user=None) -> 
         ]
     )
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: [tasks.follower_operation_run.delay(pk) for pk in ids])
+    transaction.on_commit(lambda: [jobs.task("accounts.tasks.follower_operation_run").delay(pk) for pk in ids])
     return OperationsQueued(operations=len(ids), openids=len(openids))
 
 
@@ -154,7 +154,6 @@ def follower_remark_set(*, follower: Follower, remark: str, user=None) -> Follow
         )
     Follower.objects.filter(pk=follower.pk).update(remark=remark, updated_at=timezone.now())
     follower.remark = remark
-    from followers import tasks
 
     operation = FollowerOperation.objects.create(
         account_id=follower.account_id,
@@ -163,7 +162,7 @@ def follower_remark_set(*, follower: Follower, remark: str, user=None) -> Follow
         remark=remark,
         created_by=user,
     )
-    transaction.on_commit(lambda: tasks.follower_operation_run.delay(operation.pk))
+    transaction.on_commit(lambda: jobs.task("accounts.tasks.follower_operation_run").delay(operation.pk))
     return operation
 
 
@@ -218,9 +217,8 @@ def _operation_apply_locally(operation: FollowerOperation) -> None:
 
 def follower_operations_retry(*, operations) -> int:
     """Queue failed changes again."""
-    from followers import tasks
 
     ids = list(operations.filter(sync_status=SyncStatus.FAILED).values_list("pk", flat=True))
     FollowerOperation.objects.filter(pk__in=ids).update(sync_status=SyncStatus.PENDING)
-    transaction.on_commit(lambda: [tasks.follower_operation_run.delay(pk) for pk in ids])
+    transaction.on_commit(lambda: [jobs.task("accounts.tasks.follower_operation_run").delay(pk) for pk in ids])
     return len(ids)

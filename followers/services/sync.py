@@ -21,12 +21,15 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+import jobs
 from accounts.models import OfficialAccount
 from followers.models import Follower, SyncJob, Tag
 from wechat.api import users as wechat_users
 from wechat.errors import Category, WeChatError, describe
 from wechat.models import SyncStatus
 from wechat.retry import IN_PROCESS, call_with_retry
+
+from .tags import tags_pull
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +414,7 @@ def follower_sync_start(*, account: OfficialAccount, user=None, enqueue: bool = 
     except IntegrityError as exc:
         raise SyncAlreadyRunning(_latest_job(account)) from exc
     if enqueue:
-        from followers.tasks import follower_sync_run
+        follower_sync_run = jobs.task("accounts.tasks.follower_sync_run")
 
         job_id = job.pk
         transaction.on_commit(lambda: follower_sync_run.delay(job_id))
@@ -554,7 +557,6 @@ class _FollowerSync:
             self._name_placeholder_tags()
 
     def _name_placeholder_tags(self) -> None:
-        from .tags import tags_pull
 
         try:
             tags_pull(account=self.account)

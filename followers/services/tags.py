@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from accounts.models import OfficialAccount
 from followers.models import Follower, Tag
 from wechat.api import tags as wechat_tags
@@ -82,9 +83,8 @@ def tag_create_check(*, account: OfficialAccount) -> None:
 
 
 def _tag_sync_enqueue(tag_id: int) -> None:
-    from followers import tasks
 
-    transaction.on_commit(lambda: tasks.tag_sync.delay(tag_id))
+    transaction.on_commit(lambda: jobs.task("accounts.tasks.tag_sync").delay(tag_id))
 
 
 @transaction.atomic

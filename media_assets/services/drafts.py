@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from wechat.api import drafts as drafts_api
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
@@ -152,7 +153,7 @@ def draft_sync_enqueue(*, draft: Draft) -> None:
     Draft.objects.filter(pk=draft.pk).exclude(sync_status=SyncStatus.SYNCING).update(
         sync_status=SyncStatus.PENDING, updated_at=timezone.now()
     )
-    from ..tasks import draft_sync as draft_sync_task
+    draft_sync_task = jobs.task("media_assets.tasks.draft_sync")
 
     draft_id = draft.pk
     transaction.on_commit(lambda: draft_sync_task.delay(draft_id))

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 
+import jobs
 from media_assets.files import base_name, content_type_for, sniff
 from media_assets.models import Material
 from wechat.api import media as wechat_media
@@ -64,7 +65,7 @@ def material_create(*, account, kind: str, upload: File, title: str = "", descri
 
 
 def _enqueue_sync(material_id: int) -> None:
-    from media_assets.tasks import material_sync as task
+    task = jobs.task("media_assets.tasks.material_sync")
 
     transaction.on_commit(lambda: task.delay(material_id))
 

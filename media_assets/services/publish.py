@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from wechat.api import drafts as drafts_api
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
@@ -42,7 +43,7 @@ def publish_request(*, draft: Draft, actor=None) -> PublishJob:
         raise ValidationError(_("This draft is being published already."))
     with transaction.atomic():
         job = PublishJob.objects.create(account=draft.account, draft=draft, media_id=draft.media_id, created_by=actor)
-        from ..tasks import publish_submit
+        publish_submit = jobs.task("media_assets.tasks.publish_submit")
 
         job_id = job.pk
         transaction.on_commit(lambda: publish_submit.delay(job_id))

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import jobs
 from media_assets.models import Material, MaterialPullJob, MediaKind
 from wechat.api import media as wechat_media
 from wechat.errors import WeChatError
@@ -55,7 +56,7 @@ def material_pull_resume(*, job: MaterialPullJob) -> bool:
 
 
 def _enqueue(job_id: int) -> None:
-    from media_assets.tasks import material_pull_run as task
+    task = jobs.task("media_assets.tasks.material_pull_run")
 
     transaction.on_commit(lambda: task.delay(job_id))
 
@@ -179,7 +180,7 @@ def _mark_unlisted_removed(job: MaterialPullJob) -> int:
 def _enqueue_file_fetches(account, kind: str, media_ids: list[str]) -> None:
     if kind not in (MediaKind.IMAGE, MediaKind.VOICE, MediaKind.VIDEO):
         return
-    from media_assets.tasks import material_file_fetch as task
+    task = jobs.task("media_assets.tasks.material_file_fetch")
 
     ids = list(Material.objects.filter(account=account, media_id__in=media_ids, file="").values_list("pk", flat=True))
     transaction.on_commit(lambda: [task.delay(pk) for pk in ids])

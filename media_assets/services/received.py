@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+import jobs
 from media_assets.files import sniff
 from media_assets.models import MediaKind, TemporaryMedia
 from wechat.api import media as wechat_media
@@ -46,7 +47,7 @@ def received_media_record(*, account, msg_type: str, media_id: str, sent_at=None
         },
     )
     if created:
-        from media_assets.tasks import received_media_download as task
+        task = jobs.task("media_assets.tasks.received_media_download")
 
         transaction.on_commit(lambda: task.delay(media.pk))
     return media

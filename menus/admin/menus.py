@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AccountScopedAdmin, account_scoped_filter, badge, sync_badge, wechat_error_message
@@ -331,6 +332,5 @@ class MenuAdmin(AccountScopedAdmin):
 
 
 def _link(url, label):
-    from django.utils.html import format_html
 
     return format_html('<a href="{}">{}</a>', url, label)

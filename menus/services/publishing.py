@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from wechat.api import menus as menu_api
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
@@ -25,9 +26,8 @@ NO_CONDITIONAL_MENU = 65301
 
 
 def _enqueue(task_name: str, *args) -> None:
-    from menus import tasks
 
-    transaction.on_commit(lambda: getattr(tasks, task_name).delay(*args))
+    transaction.on_commit(lambda: jobs.task(f"menus.tasks.{task_name}").delay(*args))
 
 
 def menu_publish_request(*, menu: Menu, user=None, rollback_of: int | None = None) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from celery import chain
 from django.db import transaction
 
+import jobs
+from wechat.errors import WeChatError
 from wechat.outgoing import custom_payloads
 
 from .matching import rules_changed
@@ -28,10 +31,8 @@ def followup_payloads(rule: AutoReplyRule) -> list[dict]:
 
 def followups_send(*, inbound) -> int:
     """Enqueue the customer-service sends of the matched rule's further replies, in order. Returns how many."""
-    from celery import chain
 
-    from messaging.kefu.tasks import custom_message_send
-    from wechat.errors import WeChatError
+    custom_message_send = jobs.task("messaging.tasks.custom_message_send")
 
     rule = AutoReplyRule.objects.filter(pk=inbound.matched_rule_id).first() if inbound.matched_rule_id else None
     if rule is None:

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+import jobs
 from accounts.models import OfficialAccount
 from wechat import outgoing
 
@@ -236,7 +237,7 @@ def dispatch_request(*, account_id: int) -> None:
     per account, so a burst of messages costs one enqueue instead of one each and the callback pays only
     a lock. A request lost with its process is covered by the beat task's stale sweep.
     """
-    from .tasks import inbound_dispatch_pending
+    inbound_dispatch_pending = jobs.task("messaging.tasks.inbound_dispatch_pending")
 
     if inbound_dispatch_pending.app.conf.task_always_eager:
         inbound_dispatch_pending.delay(account_id)
@@ -251,7 +252,7 @@ def dispatch_request(*, account_id: int) -> None:
 
 
 def _dispatch_requested_send() -> None:
-    from .tasks import inbound_dispatch_pending
+    inbound_dispatch_pending = jobs.task("messaging.tasks.inbound_dispatch_pending")
 
     global _dispatch_timer
     with _dispatch_lock:

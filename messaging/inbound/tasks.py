@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import effects, services
 
 
 @shared_task(name="messaging.tasks.inbound_dispatch_pending")
@@ -17,6 +17,5 @@ def inbound_dispatch_stale():
 
 @shared_task(name="messaging.inbound.tasks.inbound_effects_retry_due")
 def inbound_effects_retry_due():
-    from . import effects
 
     return effects.effects_retry_due()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wechat.errors import describe
 from wechat.models import WeChatSynced
 
 
@@ -145,6 +146,5 @@ class OutboundMessage(models.Model):
 
     @property
     def error_info(self):
-        from wechat.errors import describe
 
         return describe(self.errcode) if self.errcode else None

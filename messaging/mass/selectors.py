@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followers import selectors as followers_selectors
+from followers.models import Follower
 from wechat.api.mass import MassTarget, ToAll, ToOpenids, ToTag
 from wechat.outgoing import Images, MpNews, OutgoingMessage, Text, Video, Voice, WxCard
 
@@ -131,7 +132,6 @@ def _followers_at_monthly_limit(message: MassMessage, month_batches) -> int:
 
 def _tag_sends(per_tag: Counter):
     """Per follower (OuterRef "pk"): the tag sends of the month that reached their tags."""
-    from followers.models import Follower
 
     through = Follower.tags.through
     sends = Case(*(When(tag__wechat_id=w, then=Value(n)) for w, n in per_tag.items()), default=Value(0))
@@ -144,7 +144,6 @@ def _tag_sends(per_tag: Counter):
 
 
 def _openids_at_monthly_limit(message: MassMessage, audience: list[str], sends_all: int, per_tag, per_openid) -> int:
-    from followers.models import Follower
 
     if sends_all >= PER_FOLLOWER_MONTHLY:
         return len(audience)

@@ -20,6 +20,7 @@ from celery import chain
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+import jobs
 from followers.models import Follower
 from followers.services.operations import followers_tag_add
 from messaging.autoreply.models import AutoReplyRule
@@ -139,7 +140,7 @@ def _reply_apply(scan: QRScan, scene: QRScene, inbound) -> list[str]:
     scan.reply = QRScan.Reply.SENT
 
     def enqueue():
-        from messaging.kefu.tasks import customer_service_send
+        customer_service_send = jobs.task("messaging.tasks.customer_service_send")
 
         # A chain keeps the order and stops at the first failure (45015 window closed, 45047 too many).
         try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
 
+import jobs
 from messaging.enqueue import task_enqueue_on_commit
 from qrcodes.models import QRKind, QRScene
 from wechat.api import qrcodes as wechat_qrcodes
@@ -60,7 +61,7 @@ def scene_clean(*, scene: QRScene) -> None:
 
 
 def _sync_enqueue(scene_id: int) -> None:
-    from qrcodes.tasks import qr_scene_sync
+    qr_scene_sync = jobs.task("qrcodes.tasks.qr_scene_sync")
 
     # A broker outage leaves the scene pending; "Create again on WeChat" in the admin queues it again.
     task_enqueue_on_commit(qr_scene_sync, scene_id)

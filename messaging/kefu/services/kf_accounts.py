@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+import jobs
 from wechat.api import kf as kf_api
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
@@ -41,7 +42,7 @@ def kf_account_sync_request(*, kf: KfAccount) -> None:
 
 
 def _enqueue_kf_sync(kf_id: int) -> None:
-    from messaging.kefu.tasks import kf_account_sync
+    kf_account_sync = jobs.task("messaging.tasks.kf_account_sync")
 
     kf_account_sync.delay(kf_id)
 

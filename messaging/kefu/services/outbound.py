@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+import jobs
 from media_assets.services.materials import material_mark_removed
 from media_assets.services.temporary import MediaUnavailable, payload_media_fresh
 from wechat.api import kf
@@ -130,7 +131,7 @@ def operator_reply_queue(*, account, openid: str, payload: dict, operator, kf_ac
 
 
 def _enqueue_outbound(outbound_id: int) -> None:
-    from messaging.kefu.tasks import customer_service_send
+    customer_service_send = jobs.task("messaging.tasks.customer_service_send")
 
     customer_service_send.delay(outbound_id)
 
@@ -141,7 +142,7 @@ def typing_request(*, account, openid: str) -> bool:
         return False
     if not cache.add(f"kf:typing:{account.pk}:{openid}", 1, TYPING_INTERVAL_SECONDS):
         return False
-    from messaging.kefu.tasks import customer_service_typing
+    customer_service_typing = jobs.task("messaging.tasks.customer_service_typing")
 
     transaction.on_commit(lambda: customer_service_typing.delay(account.pk, openid))
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from ..models import MassMessage
 from .compose import _log, _transition, mass_message_validate
@@ -24,9 +26,6 @@ def mass_message_recurrence_set(
     *, message: MassMessage, minute="0", hour="9", day_of_week="*", day_of_month="*", month_of_year="*", actor=None
 ):
     """Run this (draft) message as a template on a crontab; each run sends a fresh copy."""
-    import json
-
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     if message.status != MassMessage.Status.DRAFT:
         raise ValidationError(_("Only a draft can be the template of a recurring send."))

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from messaging.enqueue import task_enqueue
 
 from ..models import MassMessage
@@ -128,12 +129,12 @@ def mass_message_cancel(*, message: MassMessage, actor=None, reason: str = "") -
 
 def _enqueue_dispatch(message_id: int) -> None:
     """Start a "send now" message. If the broker is down the row stays scheduled and due: beat starts it."""
-    from messaging.mass.tasks import mass_message_dispatch
+    mass_message_dispatch = jobs.task("messaging.mass_tasks.mass_message_dispatch")
 
     task_enqueue(mass_message_dispatch, message_id)
 
 
 def _enqueue_batch(batch_id: int) -> None:
-    from messaging.mass.tasks import mass_batch_send
+    mass_batch_send = jobs.task("messaging.mass_tasks.mass_batch_send")
 
     mass_batch_send.delay(batch_id)

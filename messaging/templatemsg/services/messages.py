@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from messaging.enqueue import task_enqueue
 from messaging.inbound.models import InboundMessage
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
@@ -154,7 +155,7 @@ def template_message_create(
 
 def _enqueue_send(message_id: int) -> None:
     """If the broker is down the row stays queued; ``template_messages_dispatch_stale`` sends it."""
-    from messaging.templatemsg.tasks import template_message_send
+    template_message_send = jobs.task("messaging.template_messages.tasks.template_message_send")
 
     task_enqueue(template_message_send, message_id)
 
@@ -164,7 +165,7 @@ def template_messages_dispatch_stale(*, now=None, limit: int = 500) -> int:
 
     A duplicate task is harmless: the send claims the row queued → sending, and the call carries its client_msg_id.
     """
-    from messaging.templatemsg.tasks import template_message_send
+    template_message_send = jobs.task("messaging.template_messages.tasks.template_message_send")
 
     now = now or timezone.now()
     ids = list(

@@ -15,6 +15,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import jobs
 from wechat.api import templates as templates_api
 from wechat.errors import WeChatError
 
@@ -258,13 +259,13 @@ def template_push_enqueue_start(*, push: TemplatePush) -> None:
 
 
 def template_push_enqueue_resume(*, push: TemplatePush) -> None:
-    from messaging.templatemsg.tasks import template_push_resume as resume_task
+    resume_task = jobs.task("messaging.template_messages.tasks.template_push_resume")
 
     transaction.on_commit(lambda: resume_task.delay(push.pk))
 
 
 def _enqueue_start(push_id: int) -> None:
-    from messaging.templatemsg.tasks import template_push_start
+    template_push_start = jobs.task("messaging.template_messages.tasks.template_push_start")
 
     template_push_start.delay(push_id)
 
@@ -351,7 +352,7 @@ def template_push_expand(*, push: TemplatePush) -> int:
 
 def template_push_run(*, push_id: int) -> int:
     """Expand the audience and enqueue a batch task per slice of queued messages. Returns the number of batches."""
-    from messaging.templatemsg.tasks import template_push_send_batch
+    template_push_send_batch = jobs.task("messaging.template_messages.tasks.template_push_send_batch")
 
     push = TemplatePush.objects.select_related("template").get(pk=push_id)
     if push.status != PushStatus.SENDING:

@@ -1,0 +1,14 @@
+"""Celery tasks by their registered names.
+
+A service that starts work names the task (the name its ``@shared_task`` registers, frozen by
+``tests/test_celery_task_names.py``) instead of importing its app's ``tasks`` module, which imports the services
+back: neither needs an import inside a function to dodge the cycle.
+"""
+
+from celery import current_app
+from celery.app.task import Task
+
+
+def task(name: str) -> Task:
+    """The registered task ``name``: call ``.delay(...)``, ``.si(...)`` or ``.apply_async(...)`` on it."""
+    return current_app.tasks[name]
