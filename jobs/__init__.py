@@ -11,4 +11,7 @@ from celery.app.task import Task
 
 def task(name: str) -> Task:
     """The registered task ``name``: call ``.delay(...)``, ``.si(...)`` or ``.apply_async(...)`` on it."""
+    if name not in current_app.tasks:
+        # A web process has not imported every app's tasks module: import the ones autodiscovery names, once.
+        current_app.loader.import_default_modules()
     return current_app.tasks[name]
