@@ -5,13 +5,22 @@ A service that starts work names the task (the name its ``@shared_task`` registe
 back: neither needs an import inside a function to dodge the cycle.
 """
 
+import threading
+
 from celery import current_app
 from celery.app.task import Task
+
+_importing = threading.Lock()
 
 
 def task(name: str) -> Task:
     """The registered task ``name``: call ``.delay(...)``, ``.si(...)`` or ``.apply_async(...)`` on it."""
-    if name not in current_app.tasks:
-        # A web process has not imported every app's tasks module: import the ones autodiscovery names, once.
-        current_app.loader.import_default_modules()
-    return current_app.tasks[name]
+    tasks = current_app.tasks
+    if name not in tasks:
+        # A web process has not imported every app's tasks module: import the ones autodiscovery names. One thread
+        # at a time: another thread's import may be half done, its module in sys.modules but its tasks not yet
+        # registered, and a second importer would find it and look too soon.
+        with _importing:
+            if name not in tasks:
+                current_app.loader.import_default_modules()
+    return tasks[name]

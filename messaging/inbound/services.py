@@ -194,7 +194,7 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
         first = InboundMessage.objects.filter(account=account, dedupe_key=key).values_list("reply_xml", flat=True).first()
         logger.info("messaging.duplicate", extra={"appid": account.appid, "dedupe_key": key})
         return first or ""
-    transaction.on_commit(lambda: dispatch_request(account_id=account.pk))
+    transaction.on_commit(lambda: dispatch_request(account_id=account.pk), robust=True)
     if not account.original_id and data.get("ToUserName"):
         account.original_id = _text(data["ToUserName"])
         type(account).objects.filter(pk=account.pk, original_id="").update(original_id=account.original_id)
