@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -51,13 +52,17 @@ class RetryPolicy:
         fraction = self.jitter if settings.WECHAT_RETRY_JITTER else 0.0
         fixed = self.fixed.get(exc.errcode) if isinstance(exc, WeChatError) else None
         if fixed is None:
-            wait = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+            wait = min(self.cap, self.base * 2 ** min(max(0, attempt - 1), 32))
             return wait * (1 + random.uniform(-fraction, fraction))
         if fixed == NEXT_MINUTE:
             now = now or timezone.now()
             fixed = 60 - now.second - now.microsecond / 1_000_000
         # A fixed wait is the least WeChat asks for: jitter only lengthens it.
         return fixed * (1 + random.uniform(0, fraction))
+
+    def configured(self, *, base: float, cap: float | None = None) -> RetryPolicy:
+        """The same policy with the first wait (and longest wait) a deployment sets in its settings."""
+        return replace(self, base=base, cap=self.cap if cap is None else cap)
 
     def should_retry(self, exc: BaseException | None, attempt: int) -> bool:
         """Whether failed try number ``attempt`` deserves another. ``exc=None``: the service asked for one."""
@@ -85,6 +90,13 @@ SYNC = RetryPolicy("sync", attempts=6, base=5, cap=300, retry_timeouts=True, fix
 MASS_BATCH = RetryPolicy("mass_batch", attempts=8, base=5, cap=300, retry_timeouts=True, fixed={45066: 60})
 # A slice of a template push with rows requeued by transient errors (the sends themselves carry client_msg_ids).
 PUSH_SLICE = RetryPolicy("push_slice", attempts=11, base=10, cap=600)
+# Rounds inside one push slice: rows that failed transiently are sent again in place after a short wait (their
+# client_msg_ids make that safe); the first wait is ``TEMPLATE_PUSH_RETRY_WAIT`` (``configured``), rounds are
+# ``TEMPLATE_PUSH_TRANSIENT_ROUNDS``; what still fails goes back to the queue for PUSH_SLICE.
+PUSH_ROUND = RetryPolicy("push_round", attempts=3, base=1.0, cap=5, retry_timeouts=True)
+# A failed access_token/jsapi_ticket refresh, counted on the token row: readers are refused until the wait is over,
+# and it is never given up. The waits are the deployment's (``WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS``, ``..._MAX_SECONDS``).
+TOKEN_REFRESH = RetryPolicy("token_refresh", attempts=sys.maxsize, base=5, cap=60, jitter=0.0, retry_timeouts=True)
 # A follower sync job that failed transiently, resumed from its cursor.
 JOB = RetryPolicy("job", attempts=6, base=60, cap=1800)
 # A side effect of an inbound message, counted on its failure row; effects are idempotent per (message, effect).
@@ -92,7 +104,10 @@ INBOUND_EFFECT = RetryPolicy(
     "inbound_effect", attempts=8, base=30, cap=3600, retry_timeouts=True, other_errors=True, retry_quota=True
 )
 
-POLICIES = {p.name: p for p in (IN_PROCESS, SEND, SEND_IDEMPOTENT, SYNC, MASS_BATCH, PUSH_SLICE, JOB, INBOUND_EFFECT)}
+POLICIES = {
+    p.name: p
+    for p in (IN_PROCESS, SEND, SEND_IDEMPOTENT, SYNC, MASS_BATCH, PUSH_SLICE, PUSH_ROUND, TOKEN_REFRESH, JOB, INBOUND_EFFECT)
+}
 
 
 def call_with_retry(fn: Callable[[], T], *, policy: RetryPolicy, sleep: Callable[[float], object] = time.sleep) -> T:

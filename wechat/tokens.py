@@ -25,6 +25,7 @@ from .api import basic
 from .api.endpoints import Endpoint
 from .errors import WeChatError, WeChatRefreshBackoff
 from .models import AccessToken
+from .retry import TOKEN_REFRESH
 
 logger = logging.getLogger(__name__)
 Kind = AccessToken.Kind
@@ -206,8 +207,10 @@ def _record_failure(account, row: AccessToken, exc: WeChatError, *, backoff: boo
     delay = 0.0
     if backoff:
         row.failures += 1
-        base = settings.WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS
-        delay = min(base * 2 ** min(row.failures - 1, 16), settings.WECHAT_TOKEN_REFRESH_BACKOFF_MAX_SECONDS)
+        policy = TOKEN_REFRESH.configured(
+            base=settings.WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS, cap=settings.WECHAT_TOKEN_REFRESH_BACKOFF_MAX_SECONDS
+        )
+        delay = policy.delay(row.failures, exc)
         row.retry_at = timezone.now() + timedelta(seconds=delay) if delay > 0 else None
     row.last_error = exc.display[:255]
     row.last_errcode = exc.errcode

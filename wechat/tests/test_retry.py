@@ -1,6 +1,8 @@
 """Retry policies: waits, caps, fixed waits per errcode, which errors are retried, and the task/row helpers."""
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -12,10 +14,12 @@ from wechat.retry import (
     INBOUND_EFFECT,
     JOB,
     MASS_BATCH,
+    PUSH_ROUND,
     PUSH_SLICE,
     SEND,
     SEND_IDEMPOTENT,
     SYNC,
+    TOKEN_REFRESH,
     RetryPolicy,
     call_with_retry,
     is_last_attempt,
@@ -191,6 +195,8 @@ def test_every_policy_is_named_once():
         "sync",
         "mass_batch",
         "push_slice",
+        "push_round",
+        "token_refresh",
         "job",
         "inbound_effect",
     }
@@ -213,3 +219,26 @@ def test_each_retrying_task_allows_the_tries_of_its_policy():
     }
     tries = {name: current_app.tasks[name].max_retries + 1 for name in expected}
     assert tries == {name: policy.attempts for name, policy in expected.items()}
+
+
+def test_a_policy_configured_by_the_deployment_keeps_its_doubling_and_cap():
+    assert [PUSH_ROUND.configured(base=1.0).delay(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
+    assert PUSH_ROUND.configured(base=0).delay(2) == 0
+    token = TOKEN_REFRESH.configured(base=5, cap=60)
+    assert [token.delay(n) for n in (1, 2, 4, 5, 10_000)] == [5, 10, 40, 60, 60]
+    assert token.should_retry(BUSY, 10_000)
+
+
+def test_no_backoff_formula_outside_the_retry_policies():
+    """Every wait between tries comes from wechat/retry.py: no exponent or doubling of a wait anywhere else."""
+    root = Path(__file__).resolve().parents[2]
+    skipped = {".venv", "tests", "migrations", "sandbox", "bench", "node_modules"}
+    formula = re.compile(r"\b2\s*\*\*\s*[a-z_(]")  # 2 ** n, 2**min(...): a constant such as 2**32 is no wait
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py")
+        if not skipped & set(path.relative_to(root).parts) and path.relative_to(root) != Path("wechat/retry.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if formula.search(line)
+    ]
+    assert found == []

@@ -17,6 +17,7 @@ from media_assets.services.temporary import outgoing_media_fresh
 from messaging.inbound.models import InboundMessage
 from wechat.api import mass as mass_api
 from wechat.errors import BAD_RESPONSE, CONNECTION_ERROR, TIMEOUT, WeChatError
+from wechat.retry import MASS_BATCH
 
 from ..models import MassBatch, MassMessage
 from ..selectors import audience_openids, audience_size, batch_target, message_value
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 10_000  # WeChat's limit for mass/send
 
 
-MAX_CALLS = 8  # per batch, counting retries after timeouts and busy answers
+MAX_CALLS = MASS_BATCH.attempts  # per batch, counting retries after timeouts and busy answers
 
 
 # Answers that do not say whether the send took effect: no answer in time, a dropped connection, an
@@ -169,10 +170,6 @@ def mass_batches_recover(*, now: datetime | None = None) -> int:
     return count
 
 
-def _retry_delay(attempts: int) -> int:
-    return min(300, 2 ** max(0, attempts - 1) * 5)
-
-
 def mass_batch_send(*, batch_id: int) -> dict:
     """Call WeChat for one batch, at most once at a time. Returns {"status", "retry_in"?}.
 
@@ -216,13 +213,13 @@ def mass_batch_send(*, batch_id: int) -> dict:
 def _batch_call_failed(batch: MassBatch, exc: WeChatError) -> dict:
     """Record a call that did not succeed: retry, wait as unknown, or (only if no call may have taken effect) fail."""
     unknown = batch.outcome_unknown or exc.errcode in OUTCOME_UNKNOWN
-    retry = exc.is_transient and batch.attempts < MAX_CALLS
+    retry = MASS_BATCH.should_retry(exc, batch.attempts)
     if not retry and not unknown:
         _batch_failed(batch, exc)
         mass_message_settle(message_id=batch.message_id)
         return {"status": "failed", "errcode": exc.errcode}
     if retry:
-        delay = 60 if exc.errcode == 45066 else _retry_delay(batch.attempts)
+        delay = round(MASS_BATCH.delay(batch.attempts, exc))
         wait = timedelta(seconds=delay) + LEASE
         reason = _("batch %(i)d: %(error)s; retrying in %(s)d s with the same clientmsgid") % {
             "i": batch.index,

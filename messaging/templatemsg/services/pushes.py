@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 import jobs
 from wechat.api import templates as templates_api
 from wechat.errors import WeChatError
+from wechat.retry import PUSH_ROUND
 
 from ..models import MessageTemplate, TemplateMessage, TemplatePush
 from ..selectors import audience_openids
@@ -440,7 +441,7 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
         if not pending or stop_error is not None or not still_sending():
             break
         if round_no + 1 < rounds:
-            time.sleep(min(settings.TEMPLATE_PUSH_RETRY_WAIT * 2**round_no, 5))
+            time.sleep(PUSH_ROUND.configured(base=settings.TEMPLATE_PUSH_RETRY_WAIT).delay(round_no + 1))
     _record_batch(push, sent=sent, failed=failed, requeue=pending)
     summary.update(sent=len(sent), failed=len(failed), retry=len(pending))
     if stop_error is not None:
