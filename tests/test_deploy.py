@@ -3,6 +3,10 @@
 import pytest
 
 from tests.deploy_support import embedded_env, example_env, run, run_django
+from wechat.api.endpoints import Endpoint
+
+# The sandbox answers WeChat's paths under /sandbox/ (the in-process transport's host included).
+SANDBOX_TOKEN = f"/sandbox/{Endpoint.TOKEN.value.path}"
 
 HTTPS_SETTINGS = (
     "SECURE_SSL_REDIRECT",
@@ -51,7 +55,7 @@ def test_https_settings_follow_their_variables_in_production():
     assert result.stdout.split("\n")[0] == "[False, False, False, False, False] 60 None", result.stderr
 
 
-@pytest.mark.parametrize("path", ["/sandbox/simulator/", "/sandbox/cgi-bin/token?grant_type=client_credential"])
+@pytest.mark.parametrize("path", ["/sandbox/simulator/", f"{SANDBOX_TOKEN}?grant_type=client_credential"])
 def test_sandbox_pages_answer_404_in_production(path):
     code = f"from django.test import Client; print(Client().get({path!r}, secure=True).status_code)"
     result = run_django(code, {**example_env(), "ALLOWED_HOSTS": "testserver"})
@@ -63,9 +67,9 @@ def test_in_process_sandbox_transport_is_not_mounted_in_production():
         "import requests\n"
         "from wechat import transport\n"
         "session = transport.session()\n"
-        "print(type(session.get_adapter('http://sandbox.inprocess/sandbox/cgi-bin/token')).__name__)\n"
+        f"print(type(session.get_adapter('http://sandbox.inprocess{SANDBOX_TOKEN}')).__name__)\n"
         "try:\n"
-        "    session.get('http://sandbox.inprocess/sandbox/cgi-bin/token', timeout=3)\n"
+        f"    session.get('http://sandbox.inprocess{SANDBOX_TOKEN}', timeout=3)\n"
         "except requests.ConnectionError:\n"
         "    print('connection error')\n"
     )

@@ -36,8 +36,8 @@ def small(sandbox_app):
     return sandbox_app
 
 
-def calls(api: str, **filters) -> int:
-    return SandboxCall.objects.filter(api=f"cgi-bin/{api}", **filters).count()
+def calls(endpoint: Endpoint, **filters) -> int:
+    return SandboxCall.objects.filter(api=endpoint.value.path, **filters).count()
 
 
 def test_full_sync_of_25000_followers_across_three_pages(account, generated):
@@ -47,8 +47,8 @@ def test_full_sync_of_25000_followers_across_three_pages(account, generated):
     assert job.errcode is None and job.finished_at is not None
     assert Follower.objects.filter(account=account, subscribed=True).count() == N
     # Three pages of 10,000 / 10,000 / 5,000, then the empty page that ends the list; 100 openids per batchget.
-    assert calls("user/get", errcode=0) == 4
-    assert calls("user/info/batchget", errcode=0) == N // 100
+    assert calls(Endpoint.USER_GET, errcode=0) == 4
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=0) == N // 100
     sizes = [len(c.request_json["user_list"]) for c in SandboxCall.objects.filter(api=Endpoint.USER_INFO_BATCHGET.path)]
     assert set(sizes) == {100}
 
@@ -164,7 +164,7 @@ def test_a_crashed_sync_resumes_from_its_cursor(account, generated, monkeypatch)
     with pytest.raises(sync.SyncAlreadyRunning):
         sync.follower_sync_all(account=account)
     SyncJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    before_get, before_batch = calls("user/get"), calls("user/info/batchget")
+    before_get, before_batch = calls(Endpoint.USER_GET), calls(Endpoint.USER_INFO_BATCHGET)
 
     resumed = sync.follower_sync_all(account=account)
 
@@ -175,9 +175,9 @@ def test_a_crashed_sync_resumes_from_its_cursor(account, generated, monkeypatch)
     resumed_gets = [c.request_json for c in SandboxCall.objects.filter(api=Endpoint.USER_GET.path).order_by("id")[before_get:]]
     assert resumed_gets[0] == {"next_openid": first_page_last}
     assert len(resumed_gets) == 3
-    assert calls("user/get", request_json__isnull=True) == 1  # the first page was fetched once
-    assert calls("user/info/batchget") - before_batch == (N - 12_000) // 100
-    assert calls("user/info/batchget") == N // 100 + 20  # the chunk lost in the crash was fetched again
+    assert calls(Endpoint.USER_GET, request_json__isnull=True) == 1  # the first page was fetched once
+    assert calls(Endpoint.USER_INFO_BATCHGET) - before_batch == (N - 12_000) // 100
+    assert calls(Endpoint.USER_INFO_BATCHGET) == N // 100 + 20  # the chunk lost in the crash was fetched again
 
 
 def test_a_second_sync_is_refused_while_one_runs(account, sandbox_app):
@@ -192,7 +192,7 @@ def test_a_second_sync_is_refused_while_one_runs(account, sandbox_app):
     # The runner claims the job once: a second worker given the same job does nothing.
     assert sync.follower_sync_run(job_id=job.pk).status == SyncJob.Status.SUCCEEDED
     assert sync.follower_sync_run(job_id=job.pk) is None
-    assert calls("user/get") == 2
+    assert calls(Endpoint.USER_GET) == 2
 
 
 def test_the_database_refuses_two_active_jobs(account):
@@ -210,7 +210,7 @@ def test_daily_quota_reached_fails_the_job_with_its_meaning(account, small):
 
     assert (job.status, job.errcode, job.done) == (SyncJob.Status.FAILED, 45009, 0)
     assert "接口调用超过每日限额" in job.error and "Daily API quota reached" in job.error
-    assert calls("user/info/batchget") == 1  # stopped at once, no retries
+    assert calls(Endpoint.USER_INFO_BATCHGET) == 1  # stopped at once, no retries
     assert not Follower.objects.exists()
 
 
@@ -250,7 +250,7 @@ def test_a_failed_job_resumes_where_it_stopped(account, small):
     assert (resumed.status, resumed.done, resumed.errcode, resumed.error) == (SyncJob.Status.SUCCEEDED, SMALL, None, "")
     assert Follower.objects.filter(account=account).count() == SMALL
     # 20 calls for the committed chunk, 9 wasted before the failure, then the remaining 1,000 openids.
-    assert calls("user/info/batchget", errcode=0) == 20 + 9 + (SMALL - 2_000) // 100
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=0) == 20 + 9 + (SMALL - 2_000) // 100
 
 
 def test_busy_answers_are_retried(account, sandbox_app):
@@ -261,8 +261,8 @@ def test_busy_answers_are_retried(account, sandbox_app):
     job = sync.follower_sync_all(account=account)
 
     assert (job.status, job.done) == (SyncJob.Status.SUCCEEDED, 250)
-    assert calls("user/info/batchget", errcode=-1) == 2
-    assert calls("user/info/batchget", errcode=0) == 3
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=-1) == 2
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=0) == 3
 
 
 def test_busy_beyond_the_retries_fails_transiently_and_the_task_retries_the_job(account, sandbox_app):
@@ -296,7 +296,7 @@ def test_a_batch_with_an_openid_wechat_refuses_falls_back_to_single_lookups(acco
     job = sync.follower_sync_all(account=account)
 
     assert (job.status, job.done, job.failed) == (SyncJob.Status.SUCCEEDED, 149, 1)
-    assert calls("user/info") == 100
+    assert calls(Endpoint.USER_INFO) == 100
     assert Follower.objects.filter(account=account).count() == 149
     assert not Follower.objects.filter(openid=refused.openid).exists()
 
@@ -365,7 +365,7 @@ def test_parallel_fetching_gives_the_same_result_and_closes_its_connections(make
 
     assert (job.status, job.done) == (SyncJob.Status.SUCCEEDED, SMALL)
     assert Follower.objects.filter(account=account, subscribed=True).count() == SMALL
-    assert calls("user/info/batchget", errcode=0) == SMALL // 100
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=0) == SMALL // 100
     assert _backend_count(connection) == before
 
 

@@ -4,6 +4,8 @@ import ast
 import re
 from pathlib import Path
 
+from wechat.api.endpoints import Endpoint
+
 ROOT = Path(__file__).resolve().parents[3]
 KEFU = ROOT / "messaging" / "kefu"
 FOLLOWERS = ROOT / "followers"
@@ -32,7 +34,16 @@ def test_customer_service_imports_no_transport_to_wechat():
 
 
 def test_customer_service_builds_no_endpoint_path():
-    raw = re.compile(r"""["'](cgi-bin/)?(message/custom|customservice/)""")
+    # The folders of customer service's endpoints (message/custom/, customservice/, customservice/kfaccount/), taken
+    # from the endpoint table, with or without the common first folder: no literal may start with one.
+    common = Endpoint.TOKEN.value.path.split("/")[0] + "/"
+    folders = {
+        endpoint.value.path.removeprefix(common).rsplit("/", 1)[0] + "/"
+        for endpoint in Endpoint
+        if endpoint.name.startswith(("CUSTOM_", "KF_"))
+    }
+    raw = re.compile(r"""["'](%s)?(%s)""" % (re.escape(common), "|".join(map(re.escape, sorted(folders)))))  # noqa: UP031
+    assert raw.search(f'"{Endpoint.KF_ADD.value.path}"') and raw.search(f"'{Endpoint.CUSTOM_SEND.value.path}'")
     found = [str(p.relative_to(ROOT)) for p in _production(KEFU) if raw.search(p.read_text(encoding="utf-8"))]
     assert found == []
 
