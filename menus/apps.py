@@ -7,8 +7,4 @@ class MenusConfig(AppConfig):
     verbose_name = _("Custom menus")
 
     def ready(self):
-        from messaging.autoreply.links import rule_link_provider_add
-
-        from .links import click_rule_links
-
-        rule_link_provider_add(click_rule_links)
+        from . import receivers  # noqa: F401

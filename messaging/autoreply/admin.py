@@ -7,7 +7,6 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -17,11 +16,11 @@ from accounts.admin_base import AccountScopedAdmin, StackedInline, account_scope
 from accounts.selectors import accounts_for_user
 from media_assets.forms import library_refusal, picker_attach
 from media_assets.selectors import news_article_fields, published_articles_usable
-from messaging.kefu.models import KfAccount
 
 from . import services
 from .links import rule_links
 from .models import AutoReplyContent, AutoReplyRule
+from .selectors import kf_accounts_for_transfer, rules_with_reply_count, transfer_kf_accounts_named
 
 
 def _kept_contents(formset) -> list[AutoReplyContent]:
@@ -222,21 +221,15 @@ class AutoReplyContentInline(StackedInline):
 
 def _kf_account_choices(request) -> list[tuple[str, str]]:
     """The operator's customer-service accounts, chosen by name; empty hands the follower to any agent."""
-    rows = KfAccount.objects.filter(account__in=accounts_for_user(request.user)).select_related("account")
+    accounts = accounts_for_user(request.user)
     choices = [("", _("Any agent (任意客服)"))]
     choices += [
-        (kf.kf_account, f"{kf.nickname} · {kf.kf_account} ({kf.account})") for kf in rows.order_by("account", "kf_account")
+        (kf.kf_account, f"{kf.nickname} · {kf.kf_account} ({kf.account})") for kf in kf_accounts_for_transfer(accounts=accounts)
     ]
     # A reply may name an account that is no longer listed (deleted, not pulled yet): keep it choosable, so an
     # edit of its rule never clears it silently.
     listed = {value for value, _label in choices}
-    saved = (
-        AutoReplyContent.objects.filter(rule__account__in=accounts_for_user(request.user))
-        .exclude(kf_account="")
-        .values_list("kf_account", flat=True)
-        .distinct()
-    )
-    choices += [(value, value) for value in sorted(set(saved) - listed)]
+    choices += [(value, value) for value in sorted(transfer_kf_accounts_named(accounts=accounts) - listed)]
     return choices
 
 
@@ -282,7 +275,7 @@ class AutoReplyRuleAdmin(AccountScopedAdmin):
         return format_html_join(", ", '<a href="{}">{}</a>', ((url, label) for label, url in links)) or "–"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_reply_count=Count("contents")).select_related("account")
+        return rules_with_reply_count(super().get_queryset(request))
 
     @admin.display(description=_("condition"))
     def condition(self, obj):

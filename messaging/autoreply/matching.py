@@ -28,6 +28,7 @@ from wechat.outgoing import OutgoingMessage, Text
 
 from .models import AutoReplyRule, AutoReplyVersion
 from .replies import content_message
+from .selectors import rules_for_matching, rules_version
 
 logger = logging.getLogger(__name__)
 
@@ -257,9 +258,7 @@ def _in_window(window, now: dtime) -> bool:
 
 
 def compile_rules(account_id: int, version: str) -> CompiledRules:
-    rules = list(
-        AutoReplyRule.objects.filter(account_id=account_id, enabled=True).order_by("-priority", "id").prefetch_related("contents")
-    )
+    rules = list(rules_for_matching(account_id=account_id))
     compiled = CompiledRules(version=version)
     exact: dict[str, list[int]] = {}
     contains: list[tuple[str, int]] = []
@@ -323,7 +322,7 @@ def current_version(account_id: int) -> str:
     key = _version_key(account_id)
     version = cache.get(key)
     if version is None:
-        version = AutoReplyVersion.objects.filter(account_id=account_id).values_list("version", flat=True).first() or "0"
+        version = rules_version(account_id=account_id) or "0"
         # Only a committed value may be shared: inside a transaction the row may hold a version that never commits.
         if not connection.in_atomic_block:
             cache.set(key, version, timeout=None)

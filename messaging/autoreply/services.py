@@ -14,6 +14,7 @@ from wechat.outgoing import custom_payloads
 from .matching import rules_changed
 from .models import AutoReplyContent, AutoReplyRule
 from .replies import content_message
+from .selectors import rule_contents, rule_for_inbound, rule_saved_account_id
 from .validation import rule_contents_clean
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 def followup_payloads(rule: AutoReplyRule) -> list[dict]:
     if rule.reply_mode != AutoReplyRule.ReplyMode.ALL:
         return []
-    contents = list(rule.contents.order_by("position", "id"))
+    contents = rule_contents(rule=rule)
     payloads = []
     for content in contents[1:]:
         payloads += custom_payloads(content_message(content))
@@ -34,7 +35,7 @@ def followups_send(*, inbound) -> int:
 
     custom_message_send = jobs.task("messaging.tasks.custom_message_send")
 
-    rule = AutoReplyRule.objects.filter(pk=inbound.matched_rule_id).first() if inbound.matched_rule_id else None
+    rule = rule_for_inbound(inbound=inbound)
     if rule is None:
         return 0
     payloads = followup_payloads(rule)
@@ -69,7 +70,7 @@ def rule_clean(*, rule: AutoReplyRule, contents: list[AutoReplyContent] | None =
 
 def rule_enable_clean(*, rule: AutoReplyRule) -> None:
     """A rule switched on must pass the checks of a full save with the replies it has."""
-    rule_clean(rule=rule, contents=list(rule.contents.order_by("position", "id")) if rule.pk else [])
+    rule_clean(rule=rule, contents=rule_contents(rule=rule))
 
 
 def rule_save(*, rule: AutoReplyRule, contents: list[AutoReplyContent] | None = None) -> AutoReplyRule:
@@ -78,9 +79,7 @@ def rule_save(*, rule: AutoReplyRule, contents: list[AutoReplyContent] | None = 
     ``contents`` replaces the rule's replies, in the order given; None keeps the replies the rule has.
     """
     rule_clean(rule=rule, contents=contents)
-    previous_account_id = (
-        AutoReplyRule.objects.filter(pk=rule.pk).values_list("account_id", flat=True).first() if rule.pk else None
-    )
+    previous_account_id = rule_saved_account_id(rule=rule)
     with transaction.atomic():
         rule.save()
         if contents is not None:
