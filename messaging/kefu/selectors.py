@@ -14,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from followers.models import Follower
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.selectors import from_followers_filter
+from messaging.mass.models import MassBatch
+from messaging.mass.selectors import mass_batches_to_follower
+from messaging.mass.selectors import message_value as mass_message_value
+from messaging.templatemsg.models import TemplateMessage
+from messaging.templatemsg.selectors import template_message_text, template_messages_to_follower
 from wechat.crypto import CallbackError
 from wechat.message_kinds import CUSTOMER_SERVICE_WINDOW, FOLLOWER_EVENTS, is_interaction
 from wechat.outgoing import OutgoingMessage, TransferCustomerService, UnsupportedMessage, reply_from_xml, summary
@@ -159,11 +164,30 @@ class PassiveReply:
 
 
 @dataclass(frozen=True)
+class SentItem:
+    """A template message or a mass send that went to the follower, as their thread shows it."""
+
+    kind: str  # SENT_TEMPLATE or SENT_MASS
+    pk: int  # the TemplateMessage, or the MassMessage the batch belongs to
+    title: str
+    text: str
+    status: str
+    status_label: str
+    errcode: int | None = None
+    error: str = ""
+
+
+SENT_TEMPLATE = "template"
+SENT_MASS = "mass"
+
+
+@dataclass(frozen=True)
 class ThreadItem:
     at: datetime
     inbound: InboundMessage | None = None
     outbound: OutboundMessage | None = None
     reply: PassiveReply | None = None
+    sent: SentItem | None = None
 
 
 def _passive_reply(reply_xml: str) -> PassiveReply | None:
@@ -178,13 +202,45 @@ def _passive_reply(reply_xml: str) -> PassiveReply | None:
     return PassiveReply(message, summary(message), message.kind)
 
 
+def _template_item(message: TemplateMessage) -> ThreadItem:
+    sent = SentItem(
+        kind=SENT_TEMPLATE,
+        pk=message.pk,
+        title=message.push.name
+        if message.push_id
+        else (message.template.title if message.template else message.wechat_template_id),
+        text=template_message_text(message),
+        status=message.status,
+        status_label=message.get_status_display(),
+        errcode=message.errcode,
+        error=message.error,
+    )
+    return ThreadItem(at=message.sent_at or message.created_at, sent=sent)
+
+
+def _mass_item(batch: MassBatch) -> ThreadItem:
+    message = batch.message
+    sent = SentItem(
+        kind=SENT_MASS,
+        pk=message.pk,
+        title=message.title,
+        text=summary(mass_message_value(message)),
+        status=batch.status,
+        status_label=batch.get_status_display(),
+        errcode=batch.errcode,
+        error=batch.errmsg,
+    )
+    return ThreadItem(at=batch.submitted_at or batch.first_called_at or message.created_at, sent=sent)
+
+
 def follower_thread(*, account, openid: str, limit: int = 200, events: str = "thread") -> list[ThreadItem]:
     """Everything the follower and the account exchanged, oldest first: the follower's messages and events, the
-    passive reply each got (keyword, welcome, menu or default reply), and customer-service messages with their status.
+    passive reply each got (keyword, welcome, menu or default reply), customer-service messages with their status,
+    and the template messages and mass sends that went to them, with their kind and status.
 
     ``events="thread"`` keeps the follower's own events (follows, menu clicks, scans); ``"all"`` shows every event
     of theirs, location reports included. WeChat's system events (send results) are never part of a thread.
-    At most the newest ``limit`` inbound and ``limit`` outbound rows are read; the newest ``limit`` items are returned.
+    At most the newest ``limit`` rows of each kind are read; the newest ``limit`` items are returned.
     """
     inbound = InboundMessage.objects.filter(from_followers_filter(), account=account, openid=openid)
     inbound = inbound.select_related("matched_rule", "received_media")
@@ -196,7 +252,9 @@ def follower_thread(*, account, openid: str, limit: int = 200, events: str = "th
     ]
     outbound = OutboundMessage.objects.filter(account=account, openid=openid).select_related("operator")[:limit]
     items += [ThreadItem(at=m.created_at, outbound=m) for m in outbound]
-    items.sort(key=lambda item: (item.at, item.outbound is not None))
+    items += [_template_item(m) for m in template_messages_to_follower(account=account, openid=openid, limit=limit)]
+    items += [_mass_item(b) for b in mass_batches_to_follower(account=account, openid=openid, limit=limit)]
+    items.sort(key=lambda item: (item.at, item.inbound is None))
     return items[-limit:]
 
 

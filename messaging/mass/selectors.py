@@ -211,3 +211,32 @@ def batch_target(batch: MassBatch) -> MassTarget:
 def mass_messages_in_flight(messages) -> QuerySet[MassMessage]:
     """The messages whose figures still change: sending, or with batches awaiting WeChat's MASSSENDJOBFINISH."""
     return messages.filter(Q(status=MassMessage.Status.SENDING) | Q(batches__status=MassBatch.Status.SUBMITTED)).distinct()
+
+
+def mass_batches_to_follower(*, account, openid: str, limit: int = 200) -> list[MassBatch]:
+    """The batches of mass sends that went to one follower, newest first, at most ``limit``.
+
+    A batch whose OpenID list names them, whatever its status; a send to everyone, or to a tag they have, that WeChat
+    was called with after they followed. WeChat reports no recipient list for those, so the tags are the follower's
+    current ones.
+    """
+    follower = Follower.objects.filter(account=account, openid=openid).first()
+    batches = MassBatch.objects.filter(message__account=account).select_related("message")
+    # OpenID lists are JSON: match the quoted value as text (portable), then check the list exactly.
+    named = Q(message__audience__in=[MassMessage.Audience.OPENIDS, MassMessage.Audience.FILTER], openids__icontains=f'"{openid}"')
+    broad = Q(message__audience=MassMessage.Audience.ALL)
+    if follower is not None and follower.subscribe_time is not None:
+        tag_ids = [t for t in follower.tags.values_list("wechat_id", flat=True) if t is not None]
+        broad |= Q(message__audience=MassMessage.Audience.TAG, tag_wechat_id__in=tag_ids)
+        broad &= Q(first_called_at__gte=follower.subscribe_time)
+    else:
+        broad = Q(pk__in=[])
+    rows = batches.filter(named | broad).order_by("-first_called_at", "-id")
+    found = []
+    for batch in rows.iterator(chunk_size=100):
+        if batch.message.audience in (MassMessage.Audience.OPENIDS, MassMessage.Audience.FILTER) and openid not in batch.openids:
+            continue
+        found.append(batch)
+        if len(found) == limit:
+            break
+    return found

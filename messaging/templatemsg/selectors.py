@@ -5,6 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from followers import selectors as followers_selectors
 
 from .models import TemplateMessage, TemplatePush
+from .validation import content_render
 
 
 def audience_openids(push: TemplatePush):
@@ -50,3 +51,17 @@ def pushes_with_figures(queryset):
         live_success=Count("messages", filter=Q(messages__status=status.SUCCESS)),
         live_failed=Count("messages", filter=Q(messages__status__in=failed)),
     )
+
+
+def template_messages_to_follower(*, account, openid: str, limit: int = 200) -> list[TemplateMessage]:
+    """The template messages sent (or queued) to one follower, newest first, at most ``limit``."""
+    rows = TemplateMessage.objects.filter(account=account, openid=openid).select_related("template", "push")
+    return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+def template_message_text(message: TemplateMessage) -> str:
+    """The message as the follower reads it: the template's content with the message's values filled in."""
+    content = message.template.content if message.template is not None else ""
+    if not content:
+        return "\n".join(str(v.get("value", "")) if isinstance(v, dict) else str(v) for v in (message.data or {}).values())
+    return content_render(content, message.data or {})

@@ -26,6 +26,16 @@ def keywords_from_content(content: str) -> list[str]:
     return names
 
 
+def content_render(content: str, data: dict) -> str:
+    """A template's content with each {{keyword.DATA}} replaced by the value ``data`` gives it (empty when missing)."""
+
+    def value(match) -> str:
+        entry = data.get(match.group(1))
+        return str(entry.get("value", "")) if isinstance(entry, dict) else str(entry or "")
+
+    return _KEYWORD_RE.sub(value, content).strip()
+
+
 def data_validate(*, keywords: list[str], data) -> dict:
     """Normalise ``data`` to WeChat's shape {"kw": {"value": "…"}} or raise ValidationError naming each bad keyword.
 

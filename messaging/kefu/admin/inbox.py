@@ -21,6 +21,7 @@ from media_assets.previews import preview
 from messaging.kefu import selectors as kefu_selectors
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation
+from wechat.errors import describe
 from wechat.outgoing import Article, Image, MiniProgramPage, News, OutgoingMessage, Text, custom_payloads, summary
 
 from .outbound import STATUS_COLOURS
@@ -243,7 +244,41 @@ class ConversationAdmin(AccountScopedAdmin):
         return JsonResponse({"queued": queued})
 
 
+# Colours of template-message and mass-batch statuses in the thread: delivered or accepted, failed, still going.
+SENT_OK = {"success", "sent", "submitted", "finished"}
+SENT_FAILED = {"failed", "failed_user_block", "failed_system", "cancelled"}
+SENT_LABELS = {
+    kefu_selectors.SENT_TEMPLATE: (_("template message (模板消息)"), "admin:templatemsg_templatemessage_change"),
+    kefu_selectors.SENT_MASS: (_("mass send (群发)"), "admin:mass_massmessage_change"),
+}
+
+
+def _sent_row(item: kefu_selectors.ThreadItem) -> dict:
+    sent = item.sent
+    label, url_name = SENT_LABELS[sent.kind]
+    if sent.status in SENT_OK:
+        colour = STATUS_COLOURS["sent"]
+    elif sent.status in SENT_FAILED:
+        colour = STATUS_COLOURS["failed"]
+    else:
+        colour = STATUS_COLOURS.get(sent.status, STATUS_COLOURS["queued"])
+    info = describe(sent.errcode) if sent.errcode else None
+    return {
+        "at": item.at,
+        "side": "sent",
+        "kind": sent.kind,
+        "kind_label": label,
+        "sent": sent,
+        "url": reverse(url_name, args=[sent.pk]),
+        "status_colour": colour,
+        "error_zh": info.zh if info else "",
+        "error_en": info.en if info else sent.error,
+    }
+
+
 def _thread_row(item: kefu_selectors.ThreadItem) -> dict:
+    if item.sent is not None:
+        return _sent_row(item)
     if item.inbound is not None:
         m = item.inbound
         row = {"at": item.at, "side": "in", "kind": m.event or m.msg_type, "text": _inbound_text(m), "payload": m.payload}
