@@ -5,14 +5,15 @@ draft/add (draft/update per article), published with freepublish/submit (a ``Pub
 PUBLISHJOBFINISH event or by polling freepublish/get) and then exists as ``PublishedArticle`` rows.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wechat.models import WeChatSynced
 
+from .base import Authored, Queued, author_field
 
-class Draft(WeChatSynced):
+
+class Draft(WeChatSynced, Authored):
     """A draft: its articles are edited here, then saved to WeChat (``media_id``) and published from there."""
 
     account = models.ForeignKey(
@@ -23,11 +24,6 @@ class Draft(WeChatSynced):
     # Set when the draft left WeChat's draft box by being published; its media_id still names the articles in mass sends.
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     removed_on_wechat_at = models.DateTimeField(_("removed on WeChat at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("draft (草稿)")
@@ -84,7 +80,7 @@ class Article(models.Model):
         return self.title
 
 
-class PublishJob(models.Model):
+class PublishJob(Queued):
     """One freepublish/submit of a draft and its outcome (PUBLISHJOBFINISH, or freepublish/get when no event came)."""
 
     class Status(models.TextChoices):
@@ -126,15 +122,7 @@ class PublishJob(models.Model):
     errcode = models.IntegerField(_("errcode"), null=True, blank=True)
     last_error = models.CharField(_("last WeChat error"), max_length=255, blank=True)
     result_from = models.CharField(_("result from"), max_length=16, blank=True)  # "event" or "poll"
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("published by"),
-    )
-    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    created_by = author_field(_("published by"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -2,12 +2,13 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wechat.models import WeChatSynced
+
+from .base import Queued, Uploaded, author_field
 
 
 class MediaKind(models.TextChoices):
@@ -19,7 +20,7 @@ class MediaKind(models.TextChoices):
     THUMB = "thumb", _("thumbnail (缩略图)")
 
 
-class Material(WeChatSynced):
+class Material(WeChatSynced, Uploaded):
     """A permanent material (永久素材): a file in the account's WeChat library, kept locally with its media_id.
 
     ``media_id`` is empty until the upload succeeded. A material pulled from WeChat may have no local file
@@ -44,16 +45,6 @@ class Material(WeChatSynced):
     url = models.URLField(_("WeChat URL"), max_length=1024, blank=True)
     wechat_update_time = models.DateTimeField(_("updated on WeChat"), null=True, blank=True)
     removed_on_wechat_at = models.DateTimeField(_("removed on WeChat at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("material (永久素材)")
@@ -75,7 +66,7 @@ class Material(WeChatSynced):
         return bool(self.media_id) and self.removed_on_wechat_at is None
 
 
-class TemporaryMedia(WeChatSynced):
+class TemporaryMedia(WeChatSynced, Uploaded):
     """A temporary media file (临时素材): uploaded by us (valid 3 days) or sent by a follower and downloaded.
 
     The local file is the source of truth: once ``expires_at`` passes, the next use uploads it again
@@ -103,16 +94,6 @@ class TemporaryMedia(WeChatSynced):
     video_url = models.URLField(_("video URL"), max_length=1024, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("temporary media (临时素材)")
@@ -134,7 +115,7 @@ class TemporaryMedia(WeChatSynced):
         return self.expires_at <= (now or timezone.now())
 
 
-class MaterialPullJob(models.Model):
+class MaterialPullJob(Queued):
     """One pull of the account's material library (batchget_material), with progress and a resumable cursor.
 
     The pull walks ``PULL_KINDS`` in order, 20 items a page; ``current_kind`` + ``offset`` say where the
@@ -163,10 +144,7 @@ class MaterialPullJob(models.Model):
     attempt = models.PositiveIntegerField(_("attempt"), default=0)
     errcode = models.IntegerField(_("errcode"), null=True, blank=True)
     error = models.CharField(_("error"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("started by")
-    )
-    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    created_by = author_field(_("started by"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
