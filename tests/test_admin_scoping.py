@@ -10,25 +10,28 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OfficialAccount
-from followers.models import Follower, FollowerOperation, SyncJob, Tag
-from media_assets.models import (
-    Article,
-    ArticleImage,
-    Draft,
-    Material,
-    MaterialPullJob,
-    PublishedArticle,
-    PublishJob,
-    TemporaryMedia,
+from accounts.tests.factories import OfficialAccountFactory
+from followers.models import SyncJob
+from followers.tests.factories import FollowerFactory, FollowerOperationFactory, SyncJobFactory, TagFactory
+from media_assets.tests.factories import (
+    ArticleFactory,
+    ArticleImageFactory,
+    DraftFactory,
+    MaterialFactory,
+    MaterialPullJobFactory,
+    PublishedArticleFactory,
+    PublishJobFactory,
+    TemporaryMediaFactory,
 )
-from menus.models import Menu, MenuVersion
-from messaging.autoreply.models import AutoReplyRule
-from messaging.inbound.models import InboundMessage
-from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
-from messaging.mass.models import MassMessage
-from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
-from qrcodes.models import QRCampaign, QRScan, QRScene
-from wechat.models import AccessToken, ApiCallLog
+from menus.tests.factories import MenuFactory, MenuVersionFactory
+from messaging.autoreply.tests.factories import AutoReplyRuleFactory
+from messaging.inbound.tests.factories import InboundMessageFactory
+from messaging.kefu.tests.factories import ConversationFactory, KfAccountFactory, OutboundMessageFactory
+from messaging.mass.tests.factories import MassMessageFactory
+from messaging.templatemsg.tests.factories import MessageTemplateFactory, TemplateMessageFactory, TemplatePushFactory
+from qrcodes.models import QRScan
+from qrcodes.tests.factories import QRCampaignFactory, QRScanFactory, QRSceneFactory
+from wechat.tests.factories import AccessTokenFactory, ApiCallLogFactory
 from wxsite.admin_site import SUPERUSER_APPS
 
 # Everything of account B carries this word, so a leak of any of its rows or its name shows up in the page.
@@ -38,15 +41,15 @@ B_APPID = "wx0b0b0b0b0b0b0b0b"
 
 def seed_rows(account, mark):
     """One row of every account-scoped model the admin lists, named so the account shows through."""
-    tag = Tag.objects.create(account=account, name=f"{mark} tag", wechat_id=100)
-    rule = AutoReplyRule.objects.create(account=account, name=f"{mark} rule", trigger="keyword", keywords="hi")
-    template = MessageTemplate.objects.create(account=account, template_id=f"{mark}-tpl", title=f"{mark} template")
-    push = TemplatePush.objects.create(account=account, name=f"{mark} push", template=template, scheduled_at=timezone.now())
+    tag = TagFactory(account=account, name=f"{mark} tag", wechat_id=100)
+    rule = AutoReplyRuleFactory(account=account, name=f"{mark} rule", trigger="keyword", keywords="hi")
+    template = MessageTemplateFactory(account=account, template_id=f"{mark}-tpl", title=f"{mark} template")
+    push = TemplatePushFactory(account=account, name=f"{mark} push", template=template, scheduled_at=timezone.now())
     now = timezone.now()
-    Follower.objects.create(account=account, openid=f"o{mark}Follower", remark=f"{mark} remark")
-    FollowerOperation.objects.create(account=account, kind="tag", tag=tag, openids=[f"o{mark}Follower"])
-    SyncJob.objects.create(account=account, status=SyncJob.Status.SUCCEEDED)
-    InboundMessage.objects.create(
+    FollowerFactory(account=account, openid=f"o{mark}Follower", remark=f"{mark} remark")
+    FollowerOperationFactory(account=account, kind="tag", tag=tag, openids=[f"o{mark}Follower"])
+    SyncJobFactory(account=account, status=SyncJob.Status.SUCCEEDED)
+    inbound = InboundMessageFactory(
         account=account,
         openid=f"o{mark}Follower",
         msg_type="text",
@@ -56,31 +59,33 @@ def seed_rows(account, mark):
         create_time=now,
         matched_rule=rule,
     )
-    TemplateMessage.objects.create(
-        account=account, openid=f"o{mark}Follower", wechat_template_id=f"{mark}-tpl", client_msg_id=f"{mark}-1", push=push
+    TemplateMessageFactory(
+        account=account,
+        template=None,
+        openid=f"o{mark}Follower",
+        wechat_template_id=f"{mark}-tpl",
+        client_msg_id=f"{mark}-1",
+        push=push,
     )
-    KfAccount.objects.create(account=account, kf_account=f"{mark.lower()}@gh_0b0b", nickname=f"{mark} kf")
-    Conversation.objects.create(account=account, openid=f"o{mark}Follower", last_message_at=now)
-    OutboundMessage.objects.create(account=account, openid=f"o{mark}Follower", msgtype="text")
-    MassMessage.objects.create(account=account, title=f"{mark} mass", content=f"{mark} news")
-    AccessToken.objects.create(account=account, kind="access_token")
-    ApiCallLog.objects.create(account=account, endpoint=f"{mark.lower()}/endpoint", method="GET", duration_ms=1)
-    inbound = InboundMessage.objects.get(account=account, dedupe_key=f"msg:{mark}")
-    cover = Material.objects.create(account=account, kind="image", name=f"{mark} cover.png", media_id=f"{mark}-cover")
-    TemporaryMedia.objects.create(account=account, kind="image", name=f"{mark} temp.png", media_id=f"{mark}-temp")
-    MaterialPullJob.objects.create(account=account)
-    draft = Draft.objects.create(account=account, media_id=f"{mark}-draft")
-    Article.objects.create(draft=draft, title=f"{mark} article", cover=cover)
-    job = PublishJob.objects.create(account=account, draft=draft, media_id=f"{mark}-draft")
-    PublishedArticle.objects.create(account=account, job=job, article_id=f"{mark}-article", index=1, title=f"{mark} article")
-    ArticleImage.objects.create(account=account, file=f"articles/{mark}.png", sha256=mark.lower() * 8)
-    menu = Menu.objects.create(account=account, name=f"{mark} menu")
-    MenuVersion.objects.create(account=account, menu=menu, kind="default", number=1)
-    campaign = QRCampaign.objects.create(account=account, name=f"{mark} campaign", scene_prefix=f"{mark.lower()}_")
-    scene = QRScene.objects.create(account=account, campaign=campaign, name=f"{mark} scene", scene_key=f"{mark.lower()}_1")
-    QRScan.objects.create(
-        account=account, scene=scene, inbound=inbound, openid=f"o{mark}Follower", kind=QRScan.Kind.SCAN, scanned_at=now
-    )
+    KfAccountFactory(account=account, kf_account=f"{mark.lower()}@gh_0b0b", nickname=f"{mark} kf")
+    ConversationFactory(account=account, openid=f"o{mark}Follower", last_message_at=now)
+    OutboundMessageFactory(account=account, openid=f"o{mark}Follower", msgtype="text")
+    MassMessageFactory(account=account, title=f"{mark} mass", content=f"{mark} news")
+    AccessTokenFactory(account=account, kind="access_token")
+    ApiCallLogFactory(account=account, endpoint=f"{mark.lower()}/endpoint", method="GET", duration_ms=1)
+    cover = MaterialFactory(account=account, kind="image", name=f"{mark} cover.png", media_id=f"{mark}-cover")
+    TemporaryMediaFactory(account=account, kind="image", name=f"{mark} temp.png", media_id=f"{mark}-temp")
+    MaterialPullJobFactory(account=account)
+    draft = DraftFactory(account=account, media_id=f"{mark}-draft")
+    ArticleFactory(draft=draft, title=f"{mark} article", cover=cover)
+    job = PublishJobFactory(account=account, draft=draft, media_id=f"{mark}-draft")
+    PublishedArticleFactory(account=account, job=job, article_id=f"{mark}-article", index=1, title=f"{mark} article")
+    ArticleImageFactory(account=account, file=f"articles/{mark}.png", sha256=mark.lower() * 8)
+    menu = MenuFactory(account=account, name=f"{mark} menu")
+    MenuVersionFactory(account=account, menu=menu, kind="default", number=1)
+    campaign = QRCampaignFactory(account=account, name=f"{mark} campaign", scene_prefix=f"{mark.lower()}_")
+    scene = QRSceneFactory(account=account, campaign=campaign, name=f"{mark} scene", scene_key=f"{mark.lower()}_1")
+    QRScanFactory(account=account, scene=scene, inbound=inbound, openid=f"o{mark}Follower", kind=QRScan.Kind.SCAN, scanned_at=now)
 
 
 def account_scoped_models():
@@ -94,8 +99,8 @@ def account_scoped_models():
 @pytest.fixture
 def operator_of_a(client, db):
     """An operator of account A with every permission there is, while account B (and its rows) exists."""
-    mine = OfficialAccount.objects.create(name="Alpha 甲", appid="wx0a0a0a0a0a0a0a0a", app_secret="a-secret", token="tokA")
-    other = OfficialAccount.objects.create(name=f"{MARK} 乙", appid=B_APPID, app_secret="b-secret", token="tokB")
+    mine = OfficialAccountFactory(name="Alpha 甲", appid="wx0a0a0a0a0a0a0a0a", app_secret="a-secret", token="tokA")
+    other = OfficialAccountFactory(name=f"{MARK} 乙", appid=B_APPID, app_secret="b-secret", token="tokB")
     seed_rows(mine, "Alpha")
     seed_rows(other, MARK)
     unseeded = [model for model in account_scoped_models() if not model.objects.filter(account=other).exists()]
@@ -141,16 +146,16 @@ def rule_list_edit(*rows, priority):
 
 @pytest.fixture
 def rules_of_a_and_b(client, db):
-    mine = OfficialAccount.objects.create(name="Alpha 甲", appid="wx0a0a0a0a0a0a0a0a", app_secret="a-secret", token="tokA")
-    other = OfficialAccount.objects.create(name=f"{MARK} 乙", appid=B_APPID, app_secret="b-secret", token="tokB")
+    mine = OfficialAccountFactory(name="Alpha 甲", appid="wx0a0a0a0a0a0a0a0a", app_secret="a-secret", token="tokA")
+    other = OfficialAccountFactory(name=f"{MARK} 乙", appid=B_APPID, app_secret="b-secret", token="tokB")
     user = User.objects.create_user("op-a", password="pw-for-tests-1", is_staff=True)
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label__in=["inbound", "autoreply", "kefu", "mass", "templatemsg"])
     )
     mine.operators.add(user)
     client.force_login(user)
-    own = AutoReplyRule.objects.create(account=mine, name="own", trigger="keyword", keywords="a", priority=1)
-    foreign = AutoReplyRule.objects.create(account=other, name="foreign", trigger="keyword", keywords="b", priority=1)
+    own = AutoReplyRuleFactory(account=mine, name="own", trigger="keyword", keywords="a", priority=1)
+    foreign = AutoReplyRuleFactory(account=other, name="foreign", trigger="keyword", keywords="b", priority=1)
     return client, own, foreign
 
 

@@ -8,7 +8,18 @@ import factory
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from media_assets.models import Material, MediaKind, TemporaryMedia
+from accounts.tests.factories import OfficialAccountFactory
+from media_assets.models import (
+    Article,
+    ArticleImage,
+    Draft,
+    Material,
+    MaterialPullJob,
+    MediaKind,
+    PublishedArticle,
+    PublishJob,
+    TemporaryMedia,
+)
 from sandbox import images
 from wechat.models import SyncStatus
 
@@ -40,3 +51,58 @@ class TemporaryMediaFactory(factory.django.DjangoModelFactory):
     uploaded_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=4))
     expires_at = factory.LazyAttribute(lambda o: o.uploaded_at + TemporaryMedia.LIFETIME)
     sync_status = SyncStatus.SYNCED
+
+
+class MaterialPullJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaterialPullJob
+
+    account = factory.SubFactory(OfficialAccountFactory)
+
+
+class DraftFactory(factory.django.DjangoModelFactory):
+    """A draft row as stored (tests that save through WeChat use ``articles.factories.saved_draft``)."""
+
+    class Meta:
+        model = Draft
+
+    account = factory.SubFactory(OfficialAccountFactory)
+    media_id = factory.Sequence(lambda n: f"draft-{n:04d}")
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Article
+
+    draft = factory.SubFactory(DraftFactory)
+    title = factory.Sequence(lambda n: f"文章 {n}")
+    content = "<p>正文</p>"
+
+
+class PublishJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PublishJob
+
+    draft = factory.SubFactory(DraftFactory)
+    account = factory.SelfAttribute("draft.account")
+    media_id = factory.SelfAttribute("draft.media_id")
+
+
+class PublishedArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PublishedArticle
+
+    job = factory.SubFactory(PublishJobFactory)
+    account = factory.SelfAttribute("job.account")
+    article_id = factory.Sequence(lambda n: f"article-{n:04d}")
+    index = 1
+    title = factory.Sequence(lambda n: f"已发布 {n}")
+
+
+class ArticleImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ArticleImage
+
+    account = factory.SubFactory(OfficialAccountFactory)
+    file = factory.Sequence(lambda n: f"articles/image-{n}.png")
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")

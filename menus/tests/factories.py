@@ -1,6 +1,6 @@
 import factory
 
-from menus.models import Menu
+from menus.models import Menu, MenuVersion
 
 
 class MenuFactory(factory.django.DjangoModelFactory):
@@ -37,3 +37,13 @@ def two_level_tree() -> list[dict]:
             ],
         },
     ]
+
+
+class MenuVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MenuVersion
+
+    menu = factory.SubFactory(MenuFactory)
+    account = factory.SelfAttribute("menu.account")
+    kind = factory.SelfAttribute("menu.kind")
+    number = factory.Sequence(lambda n: n + 1)

@@ -1,7 +1,8 @@
 import factory
+from django.utils import timezone
 
 from accounts.tests.factories import OfficialAccountFactory
-from qrcodes.models import QRKind, QRScene
+from qrcodes.models import QRCampaign, QRKind, QRScan, QRScene
 from wechat.models import SyncStatus
 
 
@@ -20,3 +21,25 @@ class QRSceneFactory(factory.django.DjangoModelFactory):
     ticket = factory.Sequence(lambda n: f"ticket-{n}")
     url = factory.Sequence(lambda n: f"http://weixin.qq.com/q/test{n}")
     sync_status = SyncStatus.SYNCED
+
+
+class QRCampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QRCampaign
+
+    account = factory.SubFactory(OfficialAccountFactory)
+    name = factory.Sequence(lambda n: f"活动 {n}")
+    scene_prefix = factory.Sequence(lambda n: f"campaign{n}_")
+
+
+class QRScanFactory(factory.django.DjangoModelFactory):
+    """A scan as the inbound effect records it; ``inbound`` is the follower's SCAN or subscribe event."""
+
+    class Meta:
+        model = QRScan
+
+    scene = factory.SubFactory(QRSceneFactory)
+    account = factory.SelfAttribute("scene.account")
+    openid = factory.Sequence(lambda n: f"oScanner{n:010d}")
+    kind = QRScan.Kind.SCAN
+    scanned_at = factory.LazyFunction(timezone.now)
