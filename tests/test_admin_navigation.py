@@ -10,7 +10,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 from django.utils import translation
 
-from followers.models import Follower, Tag
+from followers.models import Tag
+from followers.tests.factories import FollowerFactory
 from messaging.mass.admin.inlines import job_status_label
 from messaging.mass.models import MassMessage
 from messaging.mass.tests.factories import MassBatchFactory, MassMessageEventFactory, MassMessageFactory
@@ -95,7 +96,7 @@ def test_operators_with_an_account_get_no_such_notice(client, account):
 
 
 def test_subscribe_scenes_are_named_not_shown_as_constants(superuser_client, account):
-    Follower.objects.create(account=account, openid="oScene01", subscribe_scene="ADD_SCENE_QR_CODE")
+    FollowerFactory(account=account, openid="oScene01", subscribe_scene="ADD_SCENE_QR_CODE")
     html = superuser_client.get("/admin/followers/follower/").content.decode()
     cell = re.search(r'<td class="field-subscribe_scene_label[^"]*"[^>]*>(.*?)</td>', html, re.S).group(1)
     assert cell.strip() == "扫描二维码"

@@ -27,12 +27,14 @@ from messaging.inbound.tests.callback_client import post_callback, signed_query
 from messaging.kefu.tasks import custom_message_send
 from messaging.mass import services as mass
 from messaging.templatemsg import tasks as template_tasks
-from messaging.templatemsg.models import MessageTemplate, TemplateMessage
+from messaging.templatemsg.models import TemplateMessage
+from messaging.templatemsg.tests.factories import MessageTemplateFactory
 from messaging.templatemsg.validation import keywords_from_content
 from sandbox import phone
 from sandbox.generator import followers_generate
-from sandbox.models import SandboxApp, SandboxCredential, SandboxFault, SandboxFollower, SandboxTemplate
+from sandbox.models import SandboxApp, SandboxCredential, SandboxFollower, SandboxTemplate
 from sandbox.services import sandbox_app_configure
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat import tokens, transport
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
@@ -210,7 +212,7 @@ def _sends(flow: Flow, superuser: Client, account: OfficialAccount, app: Sandbox
     with capture(execute=True):
         follower_sync_all(account=account)
     SandboxTemplate.objects.create(app=app, template_id=TEMPLATE_ID, title="订单", content=TEMPLATE_CONTENT)
-    MessageTemplate.objects.create(
+    MessageTemplateFactory(
         account=account,
         template_id=TEMPLATE_ID,
         title="订单",
@@ -230,7 +232,7 @@ def _sends(flow: Flow, superuser: Client, account: OfficialAccount, app: Sandbox
     with capture(execute=True):
         mass.mass_message_schedule(message=message)
     # A customer-service send that times out, run as a worker runs it: the failure is logged, not raised.
-    SandboxFault.objects.create(app=app, api=Endpoint.CUSTOM_SEND.path, kind="timeout_before", remaining=1)
+    SandboxFaultFactory(app=app, api=Endpoint.CUSTOM_SEND.path, kind="timeout_before", remaining=1)
     text = {"msgtype": "text", "text": {"content": "稍等"}}
     assert custom_message_send.apply(args=[account.pk, OPENID, text], throw=False).failed()
 

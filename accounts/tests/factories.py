@@ -1,4 +1,6 @@
 import factory
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
 
 from accounts.models import OfficialAccount
 
@@ -12,3 +14,20 @@ class OfficialAccountFactory(factory.django.DjangoModelFactory):
     appid = factory.Sequence(lambda n: f"wx{n:016x}")
     app_secret = "secret-for-tests"
     token = "test"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"operator{n}")
+    is_staff = True
+
+
+class TokenFactory(factory.django.DjangoModelFactory):
+    """A REST API token (DRF's authtoken) of a user."""
+
+    class Meta:
+        model = Token
+
+    user = factory.SubFactory(UserFactory)

@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from accounts.models import OfficialAccount
-from sandbox.models import SandboxApp, SandboxFault
+from sandbox.models import SandboxApp
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import AccessToken
 
@@ -138,7 +139,7 @@ def test_force_refresh_action_goes_through_the_store(admin_client_zh, account):
 
 
 def test_force_refresh_failure_shows_errcode_and_meaning_not_a_traceback(admin_client_zh, account):
-    SandboxFault.objects.create(api=Endpoint.STABLE_TOKEN.path, kind="errcode", value=48001)
+    SandboxFaultFactory(api=Endpoint.STABLE_TOKEN.path, kind="errcode", value=48001)
     response = admin_client_zh.post(
         "/admin/accounts/officialaccount/",
         {"action": "force_refresh_token", "_selected_action": [account.pk]},

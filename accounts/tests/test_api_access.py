@@ -15,10 +15,11 @@ from django.apps import apps
 from django.contrib.auth.models import Permission, User
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import TokenFactory
 from messaging.mass.models import MassMessage
+from messaging.mass.tests.factories import MassMessageFactory
 from messaging.templatemsg import services as template_services
 from messaging.templatemsg.models import TemplateMessage
 from messaging.templatemsg.tests.template_support import ORDER_DATA, ORDER_TEMPLATE_ID, add_followers, seed_template
@@ -56,7 +57,7 @@ def _perm(view, method) -> Permission:
 def _objects(account, sandbox_app):
     """One object per model a ``<pk>`` route can name, for ``account``."""
     later = timezone.now() + timedelta(hours=1)
-    mass = MassMessage.objects.create(
+    mass = MassMessageFactory(
         account=account, title="t", msgtype="text", content="hi", audience="all", status="scheduled", scheduled_at=later
     )
     template = seed_template(sandbox_app, account)
@@ -95,7 +96,7 @@ def _client(*, perms, accounts):
     for account in accounts:
         account.operators.add(user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     return client
 
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
-from sandbox.models import SandboxFault
+from accounts.tests.factories import TokenFactory
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -19,7 +19,7 @@ def api(client, db, django_user_model, account):
     account.operators.add(user)
     account.js_domains = "shop.example.com"
     account.save()
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=user).key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {TokenFactory(user=user).key}"
     return client
 
 
@@ -37,7 +37,7 @@ def test_a_refused_url_is_explained_in_the_callers_language(api, account, accept
 
 @pytest.mark.parametrize(("accept", "chinese"), [(None, True), ("en", False)])
 def test_a_wechat_refusal_carries_a_detail_in_the_callers_language(api, account, sandbox_app, accept, chinese):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TICKET_GET.path, kind="errcode", value=48001)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TICKET_GET.path, kind="errcode", value=48001)
     headers = {"HTTP_ACCEPT_LANGUAGE": accept} if accept else {}
     body = api.get(config_url(account), {"url": "https://shop.example.com/"}, **headers).json()
     assert body["errcode"] == 48001 and body["meaning_zh"] and body["meaning_en"]

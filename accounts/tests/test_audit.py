@@ -11,15 +11,15 @@ from django.contrib.auth.models import Permission, User
 from django.db import models
 from django.test.utils import isolate_apps
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import audit
 from accounts.models import AuditEntry, OfficialAccount
 from accounts.tasks import audit_entries_prune as audit_entries_prune_task
-from followers.models import Tag
+from accounts.tests.factories import TokenFactory
+from followers.tests.factories import TagFactory
 from messaging.mass.models import MassMessage
-from sandbox.models import SandboxFault
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api import tags as wechat_tags
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
@@ -67,7 +67,7 @@ def test_a_model_an_app_adds_later_is_audited_without_being_listed():
 
 
 def test_an_operators_admin_edit_is_recorded_with_who_what_and_the_account(client, account):
-    tag = Tag.objects.create(account=account, name="VIP", wechat_id=100, sync_status="synced")
+    tag = TagFactory(account=account, name="VIP", wechat_id=100, sync_status="synced")
     user = _operator(account, "change_tag", "view_tag")
     client.force_login(user)
     response = client.post(f"/en/admin/followers/tag/{tag.pk}/change/", {"name": "贵宾"})
@@ -109,7 +109,7 @@ def test_a_wechat_call_that_changes_state_is_recorded_with_the_actor_and_the_res
 
 
 def test_a_refused_wechat_call_is_recorded_with_errcode_and_meaning(account, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45058)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45058)
     with pytest.raises(WeChatError):
         wechat_tags.tag_delete(account=account, tag_id=100)
     entry = AuditEntry.objects.get(action=ACTION.WECHAT_CALL, endpoint=Endpoint.TAGS_DELETE.path)
@@ -133,7 +133,7 @@ def audit_changes(endpoint) -> bool:
 def test_a_rest_call_by_token_is_attributed_to_the_token_user(account):
     user = _operator(account, "add_massmessage")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     response = client.post(
         f"/api/v1/accounts/{account.appid}/mass-messages/",
         {"title": "周报", "msgtype": "text", "content": "hi", "audience": "all"},
@@ -227,7 +227,7 @@ def test_no_one_deletes_entries_in_bulk_and_operators_not_at_all(client, two_acc
 
 
 def test_a_refused_call_shows_its_errcode_and_meaning_in_the_list(client, account, sandbox_app, django_user_model):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45157)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45157)
     with pytest.raises(WeChatError):
         wechat_tags.tag_create(account=account, name="重复")
     client.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
@@ -242,7 +242,7 @@ def test_a_mass_send_that_beat_starts_is_attributed_to_who_scheduled_it(account,
     add_followers(account, sandbox_app, 3)
     user = _operator(account, "add_massmessage")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     body = {"title": "周报", "msgtype": "text", "content": "hi", "audience": "all"}
     assert client.post(f"/api/v1/accounts/{account.appid}/mass-messages/", body, format="json").status_code == 201
     with django_capture_on_commit_callbacks(execute=True):
@@ -285,7 +285,7 @@ def test_a_template_message_sent_through_the_api_is_in_the_trail_with_its_sender
     openid = add_followers(account, sandbox_app, 1)[0]
     user = _operator(account, "add_templatemessage")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     body = {"touser": openid, "template_id": ORDER_TEMPLATE_ID, "data": ORDER_DATA}
     response = client.post(f"/api/v1/accounts/{account.appid}/template-messages/", body, format="json")
     assert response.status_code == 201, response.content

@@ -1,8 +1,8 @@
 """The audit trail and the login lockout in headless Chromium: what an operator sees."""
 
 from conftest import SCREENSHOTS, browser_test
-from followers.models import Tag
-from sandbox.models import SandboxFault
+from followers.tests.factories import TagFactory
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api import tags as wechat_tags
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
@@ -24,9 +24,9 @@ def test_an_operators_edit_and_the_wechat_calls_show_in_the_trail(
 
     account = make_account()
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-for-test-1")
-    tag = Tag.objects.create(account=account, name="VIP", wechat_id=100, sync_status="synced")
+    tag = TagFactory(account=account, name="VIP", wechat_id=100, sync_status="synced")
     wechat_tags.tag_create(account=account, name="广东")
-    SandboxFault.objects.create(api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45157)
+    SandboxFaultFactory(api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45157)
     try:
         wechat_tags.tag_create(account=account, name="广东")
     except WeChatError:

@@ -2,10 +2,11 @@ import hashlib
 
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
+from accounts.tests.factories import TokenFactory
 from conftest import sample_json
-from sandbox.models import SandboxCall, SandboxCredential, SandboxFault
+from sandbox.models import SandboxCall, SandboxCredential
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.jssdk import jssdk_nonce, jssdk_signature
 
@@ -40,7 +41,7 @@ def operator(db, django_user_model, account):
 
 @pytest.fixture
 def api(client, operator):
-    token = Token.objects.create(user=operator)
+    token = TokenFactory(user=operator)
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
     return client
 
@@ -93,7 +94,7 @@ def test_a_missing_or_relative_url_is_refused(api, account):
 def test_a_user_who_may_not_manage_the_account_gets_404(client, django_user_model, account):
     stranger = django_user_model.objects.create_user("stranger", password=None)
     stranger.user_permissions.add(Permission.objects.get(content_type__app_label="accounts", codename="view_officialaccount"))
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.create(user=stranger).key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {TokenFactory(user=stranger).key}"
     assert client.get(config_url(account), {"url": "https://shop.example.com/"}).status_code == 404
 
 
@@ -110,6 +111,6 @@ def test_anonymous_callers_are_refused(client, account):
 
 def test_a_ticket_wechat_refuses_is_reported_as_502(api, account, sandbox_app):
     with_domains(account, "shop.example.com")
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TICKET_GET.path, kind="errcode", value=48001)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TICKET_GET.path, kind="errcode", value=48001)
     response = api.get(config_url(account), {"url": "https://shop.example.com/"})
     assert response.status_code == 502 and response.json()["errcode"] == 48001

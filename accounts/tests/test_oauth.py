@@ -5,7 +5,9 @@ import pytest
 from accounts import oauth
 from conftest import sample_json
 from followers.models import Follower
-from sandbox.models import SandboxApp, SandboxCall, SandboxFollower, SandboxOAuthGrant
+from followers.tests.factories import FollowerFactory
+from sandbox.models import SandboxApp, SandboxCall, SandboxOAuthGrant
+from sandbox.tests.factories import SandboxFollowerFactory
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
@@ -42,8 +44,8 @@ def visitor(client, account):
 
 
 def test_a_silent_login_links_the_follower_and_returns_to_next(client, account, sandbox_app):
-    SandboxFollower.objects.create(app=sandbox_app, openid="oFollower01", unionid="uUnion01")
-    Follower.objects.create(account=account, openid="oFollower01", subscribed=True)
+    SandboxFollowerFactory(app=sandbox_app, openid="oFollower01", unionid="uUnion01")
+    FollowerFactory(account=account, openid="oFollower01", subscribed=True)
     callback = consent(client, account, openid="oFollower01", next=f"/wechat/{account.appid}/oauth/me")
     assert urlsplit(callback).path == f"/wechat/{account.appid}/oauth/callback"
     response = client.get(callback)
@@ -185,7 +187,7 @@ def grant(sandbox_app, *, scope="snsapi_base", openid="oVisitor001"):
 
 
 def test_the_token_answer_has_the_shape_of_wechats_sample(account, sandbox_app):
-    SandboxFollower.objects.create(app=sandbox_app, openid="oVisitor001", unionid="uUnion")
+    SandboxFollowerFactory(app=sandbox_app, openid="oVisitor001", unionid="uUnion")
     grant(sandbox_app)
     body = oauth.code_exchange(account=account, code="code-snsapi_base")
     sample = sample_json("api/sns_oauth2_access_token_response.json")
@@ -229,7 +231,7 @@ def test_userinfo_needs_the_userinfo_scope(account, sandbox_app):
 
 
 def test_userinfo_has_the_shape_of_wechats_sample(account, sandbox_app):
-    SandboxFollower.objects.create(app=sandbox_app, openid="oVisitor001", unionid="uUnion")
+    SandboxFollowerFactory(app=sandbox_app, openid="oVisitor001", unionid="uUnion")
     grant(sandbox_app, scope="snsapi_userinfo")
     token = oauth.code_exchange(account=account, code="code-snsapi_userinfo")
     info = oauth.userinfo_fetch(account=account, access_token=token["access_token"], openid=token["openid"])

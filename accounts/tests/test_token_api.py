@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.authtoken.models import Token
 
-from sandbox.models import SandboxFault
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import AccessToken
 
@@ -48,7 +48,7 @@ def test_caller_not_granted_this_account_gets_404(client, account, make_account,
 
 
 def test_wechat_failure_is_a_502_with_the_meaning(client, account, service_user):
-    SandboxFault.objects.create(api=Endpoint.STABLE_TOKEN.path, kind="errcode", value=-1)
+    SandboxFaultFactory(api=Endpoint.STABLE_TOKEN.path, kind="errcode", value=-1)
     response = client.get(URL.format(appid=account.appid), **auth(service_user))
     assert response.status_code == 502
     assert response.json()["errcode"] == -1

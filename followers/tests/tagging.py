@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from followers.models import Follower, Tag
+from followers.tests.factories import TagFactory
 from sandbox.models import SandboxCall, SandboxFollower, SandboxTag
+from sandbox.tests.factories import SandboxTagFactory
 from wechat.models import SyncStatus
 
 
@@ -24,8 +26,8 @@ def followers(account, app, count: int, *, prefix: str = "oFans", **fields) -> l
 def synced_tag(account, app, name: str, *, tagid: int | None = None) -> Tag:
     """A tag that exists on both sides."""
     tagid = tagid or 100 + SandboxTag.objects.filter(app=app).count()
-    SandboxTag.objects.create(app=app, tagid=tagid, name=name)
-    return Tag.objects.create(account=account, name=name, wechat_id=tagid, sync_status=SyncStatus.SYNCED)
+    SandboxTagFactory(app=app, tagid=tagid, name=name)
+    return TagFactory(account=account, name=name, wechat_id=tagid, sync_status=SyncStatus.SYNCED)
 
 
 def calls(api: str, *, errcode: int | None = 0) -> list[SandboxCall]:

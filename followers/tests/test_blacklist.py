@@ -4,9 +4,11 @@ from conftest import sample_json
 from followers import tasks
 from followers.models import Follower, FollowerOperation
 from followers.services import operations
+from followers.tests.factories import FollowerFactory, FollowerOperationFactory
 from followers.tests.tagging import calls, followers
 from sandbox.endpoints import tags as sandbox_tags
-from sandbox.models import SandboxFault, SandboxFollower
+from sandbox.models import SandboxFollower
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.gateway import client_for
 from wechat.models import SyncStatus
@@ -60,7 +62,7 @@ def test_removing_from_the_blacklist(account, sandbox_app, django_capture_on_com
 
 def test_wechat_answers_40032_for_a_list_over_20(account, sandbox_app):
     openids = [f.openid for f in followers(account, sandbox_app, 21)]
-    operation = FollowerOperation.objects.create(account=account, kind="blacklist", openids=openids)
+    operation = FollowerOperationFactory(account=account, kind="blacklist", openids=openids)
     tasks.follower_operation_run.delay(operation.pk)
     operation.refresh_from_db()
     assert operation.sync_status == SyncStatus.FAILED and operation.last_error.startswith("40032")
@@ -69,7 +71,7 @@ def test_wechat_answers_40032_for_a_list_over_20(account, sandbox_app):
 
 def test_wechat_answers_40003_for_an_unknown_openid(account, sandbox_app, django_capture_on_commit_callbacks):
     followers(account, sandbox_app, 2)
-    Follower.objects.create(account=account, openid="oNotOnWeChat")
+    FollowerFactory(account=account, openid="oNotOnWeChat")
     with django_capture_on_commit_callbacks(execute=True):
         operations.followers_blacklist(followers=Follower.objects.all())
     operation = FollowerOperation.objects.get()
@@ -79,7 +81,7 @@ def test_wechat_answers_40003_for_an_unknown_openid(account, sandbox_app, django
 
 def test_a_daily_quota_error_is_recorded_not_retried(account, sandbox_app, django_capture_on_commit_callbacks):
     followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.BLACKLIST_ADD.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.BLACKLIST_ADD.path, kind="errcode", value=45009)
     with django_capture_on_commit_callbacks(execute=True):
         operations.followers_blacklist(followers=Follower.objects.all())
     assert FollowerOperation.objects.get().last_error.startswith("45009")

@@ -1,6 +1,8 @@
 """An operator tags three followers from the follower list and sees the tag's count change after the sync."""
 
 from conftest import SCREENSHOTS, browser_test
+from messaging.inbound.tests.factories import InboundMessageFactory
+from sandbox.tests.factories import SandboxFollowerFactory
 
 pytestmark = browser_test
 
@@ -11,7 +13,6 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
 
     from followers.models import Tag
     from followers.tests.tagging import followers, synced_tag
-    from messaging.inbound.models import InboundMessage
     from sandbox.models import SandboxFollower
 
     people = followers(account, sandbox_app, 5)
@@ -50,7 +51,7 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
     type(first).objects.filter(pk=first.pk).update(
         latitude="23.137466", longitude="113.352425", location_precision=120, remark="张三"
     )
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid=first.openid,
         msg_type="text",
@@ -73,9 +74,8 @@ def test_operator_adds_three_followers_to_a_tag(live_server, transactional_db, a
 
 
 def test_a_visitor_logs_in_with_wechat_oauth_on_the_sandbox(live_server, transactional_db, account, sandbox_app, browser_page):
-    from sandbox.models import SandboxFollower
 
-    SandboxFollower.objects.create(app=sandbox_app, openid="oBrowserVisitor01")
+    SandboxFollowerFactory(app=sandbox_app, openid="oBrowserVisitor01")
     page = browser_page
     page.goto(f"{live_server.url}/wechat/{account.appid}/oauth/start?scope=snsapi_userinfo")
     page.wait_for_selector("button.allow")

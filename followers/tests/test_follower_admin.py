@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followers.models import Follower, FollowerOperation, Tag
+from followers.tests.factories import FollowerFactory, FollowerOperationFactory, TagFactory
 from followers.tests.tagging import calls, followers, synced_tag
-from messaging.inbound.models import InboundMessage
-from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
+from messaging.inbound.tests.factories import InboundMessageFactory
+from sandbox.models import SandboxFollower, SandboxTag
+from sandbox.tests.factories import SandboxFaultFactory, SandboxTagFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -55,7 +57,7 @@ def test_the_list_is_fast_for_a_full_page(admin_client, account, sandbox_app, dj
 def test_operators_see_only_their_accounts_followers(client, django_user_model, make_account, account, sandbox_app):
     other = make_account(appid="wx00000000000000ff")
     followers(account, sandbox_app, 2)
-    Follower.objects.create(account=other, openid="oOtherAccount")
+    FollowerFactory(account=other, openid="oOtherAccount")
     operator = django_user_model.objects.create_user("op", password=None, is_staff=True)
     operator.user_permissions.add(*Permission.objects.filter(codename__in=["view_follower", "change_follower"]))
     account.operators.add(operator)
@@ -128,7 +130,7 @@ def test_add_to_tag_asks_for_the_tag_then_queues_batches(
     admin_client, account, sandbox_app, people, django_capture_on_commit_callbacks
 ):
     tag = synced_tag(account, sandbox_app, "VIP")
-    Tag.objects.create(account=account, name="未同步")  # not on WeChat yet: not offered
+    TagFactory(account=account, name="未同步")  # not on WeChat yet: not offered
     selected = [people[0].pk, people[1].pk, people[2].pk]
     page = admin_client.post(LIST, {"action": "add_to_tag", helpers.ACTION_CHECKBOX_NAME: selected, "index": 0})
     assert page.status_code == 200
@@ -147,7 +149,7 @@ def test_add_to_tag_asks_for_the_tag_then_queues_batches(
 
 def test_add_to_tag_shows_the_20_tag_limit(admin_client, account, sandbox_app, people):
     tag = synced_tag(account, sandbox_app, "VIP")
-    people[0].tags.set([Tag.objects.create(account=account, name=f"t{i}", wechat_id=300 + i) for i in range(20)])
+    people[0].tags.set([TagFactory(account=account, name=f"t{i}", wechat_id=300 + i) for i in range(20)])
     response = admin_client.post(
         LIST,
         {"action": "add_to_tag", helpers.ACTION_CHECKBOX_NAME: [people[0].pk], "index": 0, "apply": "1", "tag": tag.pk},
@@ -192,7 +194,7 @@ def test_the_detail_page_shows_tags_location_and_messages(admin_client, account,
         latitude=Decimal("23.137466"), longitude=Decimal("113.352425"), location_precision=119.385040
     )
     for i, text in enumerate(["你好", "查询订单"]):
-        InboundMessage.objects.create(
+        InboundMessageFactory(
             account=account,
             openid=follower.openid,
             msg_type="text",
@@ -201,7 +203,7 @@ def test_the_detail_page_shows_tags_location_and_messages(admin_client, account,
             raw_xml="<xml/>",
             create_time=timezone.now(),
         )
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid="oSomeoneElse",
         msg_type="text",
@@ -256,28 +258,28 @@ def test_a_tag_name_over_30_bytes_is_a_form_error(admin_client, account, sandbox
 
 
 def test_the_tag_list_shows_the_last_wechat_error_on_the_badge(admin_client, account, sandbox_app):
-    Tag.objects.create(account=account, name="坏", sync_status=SyncStatus.FAILED, last_error="45157: 标签名非法或与其他标签重名")
+    TagFactory(account=account, name="坏", sync_status=SyncStatus.FAILED, last_error="45157: 标签名非法或与其他标签重名")
     page = admin_client.get(TAGS).content.decode()
     assert 'title="45157: 标签名非法或与其他标签重名"' in page
 
 
 def test_a_delete_wechat_refuses_is_shown_and_keeps_the_tag(admin_client, account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "大客户")
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45057)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45057)
     response = admin_client.post(f"{TAGS}{tag.pk}/delete/", {"post": "yes"}, follow=True)
     assert "45057" in response.content.decode()
     assert Tag.objects.filter(pk=tag.pk).exists()
 
 
 def test_system_tags_cannot_be_deleted_or_renamed(admin_client, account):
-    star = Tag.objects.create(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
+    star = TagFactory(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
     assert admin_client.get(f"{TAGS}{star.pk}/delete/").status_code == 403
     admin_client.post(f"{TAGS}{star.pk}/change/", {"name": "改名"})
     assert Tag.objects.get(pk=star.pk).name == "星标组"
 
 
 def test_pull_tags_button(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxTag.objects.create(app=sandbox_app, tagid=127, name="广东")
+    SandboxTagFactory(app=sandbox_app, tagid=127, name="广东")
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(TAGS + "pull/", {"account": account.pk})
     assert set(Tag.objects.values_list("name", flat=True)) == {"广东", "星标组"}
@@ -286,7 +288,7 @@ def test_pull_tags_button(admin_client, account, sandbox_app, django_capture_on_
 def test_failed_changes_are_listed_and_can_be_retried(
     admin_client, account, sandbox_app, people, django_capture_on_commit_callbacks
 ):
-    operation = FollowerOperation.objects.create(
+    operation = FollowerOperationFactory(
         account=account, kind="blacklist", openids=[people[0].openid], sync_status=SyncStatus.FAILED, last_error="-1: busy"
     )
     page = admin_client.get("/en/admin/followers/followeroperation/").content.decode()

@@ -8,8 +8,10 @@ from django.utils import translation
 
 from conftest import sample_text
 from followers.models import Follower, Tag
+from followers.tests.factories import FollowerFactory
 from messaging.inbound.tests.callback_client import post_callback
-from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
+from sandbox.models import SandboxCall, SandboxFollower
+from sandbox.tests.factories import SandboxFaultFactory, SandboxFollowerFactory, SandboxTagFactory
 from wechat.api.endpoints import Endpoint
 
 
@@ -36,8 +38,8 @@ def deliver(client, account, django_capture_on_commit_callbacks):
 @pytest.fixture
 def wechat_user(sandbox_app):
     """WeChat's record of the sample's follower 'FromUser', for the user/info fetch after a follow."""
-    SandboxTag.objects.create(app=sandbox_app, tagid=100, name="VIP")
-    return SandboxFollower.objects.create(
+    SandboxTagFactory(app=sandbox_app, tagid=100, name="VIP")
+    return SandboxFollowerFactory(
         app=sandbox_app,
         openid="FromUser",
         unionid="oUnion000000000000000000001",
@@ -74,7 +76,7 @@ def test_subscribe_through_a_qr_code_keeps_the_scene(account, deliver, sandbox_a
 
 
 def test_resubscribe_reactivates_the_follower(account, deliver):
-    Follower.objects.create(account=account, openid="FromUser", subscribed=False, unsubscribed_at=at(100), subscribe_time=at(50))
+    FollowerFactory(account=account, openid="FromUser", subscribed=False, unsubscribed_at=at(100), subscribe_time=at(50))
 
     deliver("event_subscribe.xml", **{"123456789": "123456999"})
 
@@ -85,7 +87,7 @@ def test_resubscribe_reactivates_the_follower(account, deliver):
 
 
 def test_unsubscribe_marks_the_follower(account, deliver):
-    Follower.objects.create(account=account, openid="FromUser", subscribe_time=at(50))
+    FollowerFactory(account=account, openid="FromUser", subscribe_time=at(50))
 
     deliver("event_unsubscribe.xml")
 
@@ -98,7 +100,7 @@ def test_unsubscribe_marks_the_follower(account, deliver):
 
 
 def test_a_retried_unsubscribe_callback_is_applied_once(account, deliver):
-    Follower.objects.create(account=account, openid="FromUser")
+    FollowerFactory(account=account, openid="FromUser")
     deliver("event_unsubscribe.xml")
     Follower.objects.filter(openid="FromUser").update(subscribed=True, unsubscribed_at=None)  # a later follow
 
@@ -109,7 +111,7 @@ def test_a_retried_unsubscribe_callback_is_applied_once(account, deliver):
 
 @pytest.mark.parametrize("sample", ["event_scan.xml", "event_scan_numeric_scene.xml"])
 def test_scan_by_a_follower_records_the_interaction_and_keeps_the_scene_they_followed_from(account, deliver, sample):
-    Follower.objects.create(account=account, openid="FromUser", subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="store_9")
+    FollowerFactory(account=account, openid="FromUser", subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="store_9")
 
     deliver(sample)
 
@@ -132,9 +134,7 @@ def test_a_follow_through_a_code_keeps_its_scene_through_the_user_info_fetch(acc
 
 
 def test_a_follow_without_a_scene_is_not_recorded_as_a_qr_code_follow(account, deliver):
-    Follower.objects.create(
-        account=account, openid="FromUser", subscribed=False, subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="1"
-    )
+    FollowerFactory(account=account, openid="FromUser", subscribed=False, subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="1")
 
     deliver("event_subscribe.xml")
 
@@ -143,7 +143,7 @@ def test_a_follow_without_a_scene_is_not_recorded_as_a_qr_code_follow(account, d
 
 
 def test_location_event_is_stored_without_calling_wechat(account, deliver):
-    Follower.objects.create(account=account, openid="fromUser")
+    FollowerFactory(account=account, openid="fromUser")
 
     deliver("event_location.xml")
 
@@ -179,7 +179,7 @@ def test_view_and_job_events_touch_no_follower(account, deliver):
 
 
 def test_an_older_message_does_not_move_last_interaction_back(account, deliver):
-    Follower.objects.create(account=account, openid="fromUser", last_interaction_at=at(1400000000))
+    FollowerFactory(account=account, openid="fromUser", last_interaction_at=at(1400000000))
 
     deliver("msg_text.xml")
 
@@ -187,7 +187,7 @@ def test_an_older_message_does_not_move_last_interaction_back(account, deliver):
 
 
 def test_user_info_quota_reached_keeps_the_follow(account, deliver, wechat_user, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=45009)
 
     deliver("event_subscribe.xml")
 
@@ -198,7 +198,7 @@ def test_user_info_quota_reached_keeps_the_follow(account, deliver, wechat_user,
 
 
 def test_user_info_busy_is_retried(account, deliver, wechat_user, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=-1, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=-1, remaining=1)
 
     from celery.exceptions import Retry
 

@@ -4,8 +4,10 @@ from django.core.exceptions import ValidationError
 from followers import tasks
 from followers.models import Follower, FollowerOperation
 from followers.services import operations
+from followers.tests.factories import FollowerOperationFactory
 from followers.tests.tagging import allow_eager_retries, calls, followers
-from sandbox.models import SandboxApp, SandboxFault, SandboxFollower
+from sandbox.models import SandboxApp, SandboxFollower
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -32,7 +34,7 @@ def test_a_remark_of_30_characters_is_refused_and_changes_nothing(account, sandb
 
 def test_wechat_refuses_a_remark_of_30_characters_that_reaches_it(account, sandbox_app):
     follower = followers(account, sandbox_app, 1)[0]
-    operation = FollowerOperation.objects.create(account=account, kind="remark", openids=[follower.openid], remark="备" * 30)
+    operation = FollowerOperationFactory(account=account, kind="remark", openids=[follower.openid], remark="备" * 30)
     tasks.follower_operation_run.delay(operation.pk)
     operation.refresh_from_db()
     assert operation.sync_status == SyncStatus.FAILED and operation.last_error.startswith("45002")
@@ -65,7 +67,7 @@ def test_an_account_without_the_api_records_48001(account, sandbox_app, django_c
 def test_a_busy_wechat_is_retried(account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch):
     allow_eager_retries(monkeypatch)
     follower = followers(account, sandbox_app, 1)[0]
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_REMARK.path, kind="errcode", value=-1, remaining=2)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_REMARK.path, kind="errcode", value=-1, remaining=2)
     with django_capture_on_commit_callbacks(execute=True):
         operations.follower_remark_set(follower=follower, remark="张三")
     assert FollowerOperation.objects.get().sync_status == SyncStatus.SYNCED

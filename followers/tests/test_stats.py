@@ -8,8 +8,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from followers import selectors, tasks
-from followers.models import Follower, FollowerDailyStat
+from followers.models import FollowerDailyStat
 from followers.services import stats
+from followers.tests.factories import FollowerFactory
 from sandbox.models import SandboxApp, SandboxCall
 from wechat.api import datacube
 from wechat.api.endpoints import Endpoint
@@ -68,7 +69,7 @@ def test_growth_comes_from_the_data_cube_when_pulled(account):
 def test_growth_falls_back_to_local_follower_records(account):
     now = timezone.now()
     for i, (days_ago, left_days_ago) in enumerate([(0, None), (1, None), (1, 0), (3, None), (40, None)]):
-        Follower.objects.create(
+        FollowerFactory(
             account=account,
             openid=f"oLocal{i:022d}",
             subscribe_time=now - timedelta(days=days_ago),

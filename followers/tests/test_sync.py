@@ -9,8 +9,10 @@ from django.utils import timezone
 from conftest import sample_json
 from followers.models import Follower, SyncJob, Tag
 from followers.services import sync
+from followers.tests.factories import FollowerFactory, SyncJobFactory, TagFactory
 from sandbox.generator import followers_generate, openid_for
-from sandbox.models import SandboxCall, SandboxFault, SandboxFollower
+from sandbox.models import SandboxCall, SandboxFollower
+from sandbox.tests.factories import SandboxFaultFactory, SandboxFollowerFactory
 from wechat.api.endpoints import Endpoint
 
 N = 25_000
@@ -89,10 +91,10 @@ def test_unknown_wechat_tag_ids_get_placeholder_tags_then_wechats_names(account,
 
 
 def test_existing_tags_are_mapped_by_wechat_id_and_stale_memberships_removed(account, small):
-    vip = Tag.objects.create(account=account, wechat_id=100, name="VIP")
-    local_only = Tag.objects.create(account=account, name="local only")
+    vip = TagFactory(account=account, wechat_id=100, name="VIP")
+    local_only = TagFactory(account=account, name="local only")
     first = SandboxFollower.objects.filter(app=small, tagids=[]).order_by("id").first()
-    mine = Follower.objects.create(account=account, openid=first.openid)
+    mine = FollowerFactory(account=account, openid=first.openid)
     mine.tags.add(vip, local_only)
 
     sync.follower_sync_all(account=account)
@@ -110,9 +112,7 @@ def test_followers_wechat_no_longer_lists_are_marked_unsubscribed(account, sandb
     sync.follower_sync_all(account=account)
     gone = list(SandboxFollower.objects.filter(app=sandbox_app).order_by("id").values_list("openid", flat=True)[:7])
     SandboxFollower.objects.filter(app=sandbox_app, openid__in=gone).update(subscribed=False)
-    local_only = Follower.objects.create(
-        account=account, openid="o" + "x" * 27, subscribe_time=timezone.now() - timedelta(days=3)
-    )
+    local_only = FollowerFactory(account=account, openid="o" + "x" * 27, subscribe_time=timezone.now() - timedelta(days=3))
 
     job = sync.follower_sync_all(account=account)
 
@@ -127,7 +127,7 @@ def test_a_follow_during_the_sync_is_not_marked_unsubscribed(account, sandbox_ap
     followers_generate(app=sandbox_app, n=50)
     job = sync.follower_sync_start(account=account, enqueue=False)
     SyncJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(minutes=1))
-    newcomer = Follower.objects.create(account=account, openid="o" + "n" * 27, subscribe_time=timezone.now())
+    newcomer = FollowerFactory(account=account, openid="o" + "n" * 27, subscribe_time=timezone.now())
 
     sync.follower_sync_run(job_id=job.pk)
 
@@ -198,13 +198,13 @@ def test_a_second_sync_is_refused_while_one_runs(account, sandbox_app):
 def test_the_database_refuses_two_active_jobs(account):
     from django.db import IntegrityError, transaction
 
-    SyncJob.objects.create(account=account, status=SyncJob.Status.RUNNING)
+    SyncJobFactory(account=account, status=SyncJob.Status.RUNNING)
     with pytest.raises(IntegrityError), transaction.atomic():
-        SyncJob.objects.create(account=account, status=SyncJob.Status.QUEUED)
+        SyncJobFactory(account=account, status=SyncJob.Status.QUEUED)
 
 
 def test_daily_quota_reached_fails_the_job_with_its_meaning(account, small):
-    SandboxFault.objects.create(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=45009)
 
     job = sync.follower_sync_all(account=account)
 
@@ -238,8 +238,8 @@ def test_unauthorised_account_fails_with_48001(account, sandbox_app):
 
 def test_a_failed_job_resumes_where_it_stopped(account, small):
     # 29 batchget calls pass untouched, the 30th (in the second chunk of 2,000) answers 48001.
-    SandboxFault.objects.create(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="latency", value=0, remaining=29)
-    SandboxFault.objects.create(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=48001, remaining=1)
+    SandboxFaultFactory(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="latency", value=0, remaining=29)
+    SandboxFaultFactory(app=small, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=48001, remaining=1)
 
     job = sync.follower_sync_all(account=account)
     assert (job.status, job.errcode, job.done, job.page_offset) == (SyncJob.Status.FAILED, 48001, 2_000, 2_000)
@@ -255,8 +255,8 @@ def test_a_failed_job_resumes_where_it_stopped(account, small):
 
 def test_busy_answers_are_retried(account, sandbox_app):
     followers_generate(app=sandbox_app, n=250)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=2)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_GET.path, kind="timeout_before", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=2)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_GET.path, kind="timeout_before", remaining=1)
 
     job = sync.follower_sync_all(account=account)
 
@@ -272,7 +272,7 @@ def test_busy_beyond_the_retries_fails_transiently_and_the_task_retries_the_job(
 
     followers_generate(app=sandbox_app, n=250)
     # Four busy answers in a row outlast the in-call retries of the first batchget.
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=4)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=4)
     job = sync.follower_sync_start(account=account, enqueue=False)
 
     with pytest.raises(Retry):
@@ -290,8 +290,8 @@ def test_a_batch_with_an_openid_wechat_refuses_falls_back_to_single_lookups(acco
     followers_generate(app=sandbox_app, n=150)
     refused = SandboxFollower.objects.filter(app=sandbox_app).order_by("id").first()
     # WeChat refuses the first batch (40003), then the first openid of it when asked alone.
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=40003, remaining=1)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=40003, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=40003, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_INFO.path, kind="errcode", value=40003, remaining=1)
 
     job = sync.follower_sync_all(account=account)
 
@@ -379,8 +379,8 @@ def _backend_count(connection) -> int:
 
 def test_a_sync_keeps_the_qr_scene_a_follow_recorded_when_wechat_gives_none(account, sandbox_app):
     for openid, scene in (("oKeep", "ADD_SCENE_QR_CODE"), ("oOther", "ADD_SCENE_SEARCH"), ("oNew", "ADD_SCENE_QR_CODE")):
-        Follower.objects.create(account=account, openid=openid, subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="store_1")
-        SandboxFollower.objects.create(app=sandbox_app, openid=openid, subscribe_scene=scene)
+        FollowerFactory(account=account, openid=openid, subscribe_scene="ADD_SCENE_QR_CODE", qr_scene="store_1")
+        SandboxFollowerFactory(app=sandbox_app, openid=openid, subscribe_scene=scene)
     SandboxFollower.objects.filter(openid="oNew").update(qr_scene_str="store_2")
 
     sync.follower_sync_all(account=account)

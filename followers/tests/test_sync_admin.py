@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from followers.models import Follower, SyncJob
+from followers.tests.factories import SyncJobFactory
 from sandbox.generator import followers_generate
-from sandbox.models import SandboxFault
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 
@@ -43,7 +44,7 @@ def test_sync_followers_now_runs_a_job(admin_client_en, account, sandbox_app, dj
 
 
 def test_sync_followers_now_refuses_a_second_running_sync(admin_client_en, account, django_capture_on_commit_callbacks):
-    running = SyncJob.objects.create(
+    running = SyncJobFactory(
         account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200, lease_until=timezone.now() + timedelta(minutes=3)
     )
 
@@ -56,11 +57,11 @@ def test_sync_followers_now_refuses_a_second_running_sync(admin_client_en, accou
 
 def test_job_list_shows_progress_and_the_errcode_meaning(admin_client_en, account, sandbox_app):
     followers_generate(app=sandbox_app, n=10)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.USER_GET.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.USER_GET.path, kind="errcode", value=45009)
     from followers.services.sync import follower_sync_all
 
     follower_sync_all(account=account)
-    SyncJob.objects.create(account=account, status=SyncJob.Status.SUCCEEDED, total=400, done=100)
+    SyncJobFactory(account=account, status=SyncJob.Status.SUCCEEDED, total=400, done=100)
 
     page = admin_client_en.get(en("admin:followers_syncjob_changelist")).content.decode()
 
@@ -69,7 +70,7 @@ def test_job_list_shows_progress_and_the_errcode_meaning(admin_client_en, accoun
 
 
 def test_job_detail_page_renders(admin_client_en, account):
-    job = SyncJob.objects.create(account=account, status=SyncJob.Status.FAILED, errcode=48001, error="48001: ...")
+    job = SyncJobFactory(account=account, status=SyncJob.Status.FAILED, errcode=48001, error="48001: ...")
 
     response = admin_client_en.get(en("admin:followers_syncjob_change", job.pk))
 
@@ -84,8 +85,8 @@ def test_operators_see_only_their_accounts_jobs(client, django_user_model, make_
     operator = django_user_model.objects.create_user("op", password="pw-for-tests-1", is_staff=True)
     operator.user_permissions.add(Permission.objects.get(codename="view_syncjob"))
     mine.operators.add(operator)
-    SyncJob.objects.create(account=mine, status=SyncJob.Status.SUCCEEDED)
-    SyncJob.objects.create(account=other, status=SyncJob.Status.SUCCEEDED)
+    SyncJobFactory(account=mine, status=SyncJob.Status.SUCCEEDED)
+    SyncJobFactory(account=other, status=SyncJob.Status.SUCCEEDED)
     client.force_login(operator)
 
     page = client.get(en("admin:followers_syncjob_changelist")).content.decode()

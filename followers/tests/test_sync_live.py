@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from followers.models import Follower, SyncJob
+from followers.tests.factories import SyncJobFactory
 from sandbox.generator import followers_generate
 
 
@@ -43,7 +44,7 @@ def test_sync_from_the_follower_list_opens_the_job(root, account, sandbox_app, d
 
 
 def test_a_second_sync_opens_the_running_job_with_the_refusal(root, account):
-    running = SyncJob.objects.create(
+    running = SyncJobFactory(
         account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200, lease_until=timezone.now() + timedelta(minutes=3)
     )
     response = root.post(en("admin:followers_follower_sync"), {"account": account.pk}, follow=True)
@@ -53,7 +54,7 @@ def test_a_second_sync_opens_the_running_job_with_the_refusal(root, account):
 
 
 def test_the_job_page_polls_while_the_job_runs_and_stops_when_it_ends(root, account):
-    job = SyncJob.objects.create(account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200)
+    job = SyncJobFactory(account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200)
     live = en("admin:followers_syncjob_live", job.pk)
     page = root.get(en("admin:followers_syncjob_change", job.pk)).content.decode()
     assert f'hx-get="{live}" hx-trigger="every 2s"' in page
@@ -69,7 +70,7 @@ def test_the_job_progress_is_refused_for_another_accounts_job(client, account, m
     user = User.objects.create_user("op", password="pw", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_syncjob", "view_follower"]))
     make_account(appid="wx00000000000000aa").operators.add(user)
-    job = SyncJob.objects.create(account=account, status=SyncJob.Status.RUNNING)
+    job = SyncJobFactory(account=account, status=SyncJob.Status.RUNNING)
     client.force_login(user)
     assert client.get(en("admin:followers_syncjob_live", job.pk)).status_code == 404
     response = client.post(en("admin:followers_follower_sync"), {"account": account.pk})
@@ -79,7 +80,7 @@ def test_the_job_progress_is_refused_for_another_accounts_job(client, account, m
 
 def test_the_job_list_polls_while_a_job_is_active(root, account):
     url = en("admin:followers_syncjob_changelist")
-    job = SyncJob.objects.create(account=account, status=SyncJob.Status.RUNNING, total=10, done=2)
+    job = SyncJobFactory(account=account, status=SyncJob.Status.RUNNING, total=10, done=2)
     assert 'hx-select-oob="#live-results"' in root.get(url).content.decode()
     SyncJob.objects.filter(pk=job.pk).update(status=SyncJob.Status.SUCCEEDED)
     poll = re.search(r'<div id="live-poll"[^>]*>', root.get(url).content.decode()).group(0)

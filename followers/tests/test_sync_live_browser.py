@@ -5,13 +5,14 @@ from django.utils import timezone
 
 from conftest import SCREENSHOTS, browser_test
 from followers.models import SyncJob
+from followers.tests.factories import SyncJobFactory
 
 pytestmark = browser_test
 
 
 def test_the_job_page_updates_itself(live_server, transactional_db, make_account, browser_page):
     account = make_account()
-    job = SyncJob.objects.create(account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200)
+    job = SyncJobFactory(account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200)
     User.objects.create_superuser("boss", "boss@example.com", "pw-for-test-1")
     page = browser_page
     page.set_viewport_size({"width": 1440, "height": 900})

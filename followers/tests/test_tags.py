@@ -6,9 +6,11 @@ from followers import tasks
 from followers.models import Follower, Tag
 from followers.services import operations
 from followers.services import tags as tag_services
+from followers.tests.factories import TagFactory
 from followers.tests.tagging import allow_eager_retries, calls, followers, synced_tag
 from sandbox.endpoints import tags as sandbox_tags
-from sandbox.models import SandboxCall, SandboxFault, SandboxFollower, SandboxTag
+from sandbox.models import SandboxCall, SandboxFollower, SandboxTag
+from sandbox.tests.factories import SandboxFaultFactory, SandboxTagFactory
 from wechat.api.endpoints import Endpoint
 from wechat.gateway import client_for
 from wechat.models import SyncStatus
@@ -63,7 +65,7 @@ def test_delete_removes_the_tag_on_wechat_and_then_locally(account, sandbox_app)
 
 def test_a_delete_wechat_refuses_keeps_the_local_tag(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "大客户")
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45057, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_DELETE.path, kind="errcode", value=45057, remaining=1)
     with pytest.raises(operations.WeChatError) as exc:
         tag_services.tag_delete(tag=tag)
     assert exc.value.errcode == 45057
@@ -87,7 +89,7 @@ def test_a_name_over_30_bytes_is_refused_before_calling_wechat(account):
 
 
 def test_wechat_answers_45158_for_a_long_name_that_reaches_it(account, sandbox_app):
-    tag = Tag.objects.create(account=account, name=ELEVEN_HANZI)
+    tag = TagFactory(account=account, name=ELEVEN_HANZI)
     tasks.tag_sync.delay(tag.pk)
     tag.refresh_from_db()
     assert tag.sync_status == SyncStatus.FAILED and tag.last_error.startswith("45158")
@@ -104,7 +106,7 @@ def test_a_duplicate_or_system_name_is_refused_before_calling_wechat(account, sa
 
 def test_wechat_answers_45157_when_a_rename_collides_with_a_tag_only_wechat_has(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "VIP")
-    SandboxTag.objects.create(app=sandbox_app, tagid=150, name="控制台建的")
+    SandboxTagFactory(app=sandbox_app, tagid=150, name="控制台建的")
     tag.name, tag.sync_status = "控制台建的", SyncStatus.PENDING
     tag.save()
     tasks.tag_sync.delay(tag.pk)
@@ -114,7 +116,7 @@ def test_wechat_answers_45157_when_a_rename_collides_with_a_tag_only_wechat_has(
 
 def test_the_101st_tag_is_refused_before_calling_wechat(account, sandbox_app):
     Tag.objects.bulk_create([Tag(account=account, name=f"t{i}", wechat_id=100 + i) for i in range(100)])
-    Tag.objects.create(account=account, name="星标组", wechat_id=2)  # system tags do not count
+    TagFactory(account=account, name="星标组", wechat_id=2)  # system tags do not count
     with pytest.raises(ValidationError, match="45056"):
         tag_services.tag_create(account=account, name="one more")
     assert Tag.objects.count() == 101
@@ -122,14 +124,14 @@ def test_the_101st_tag_is_refused_before_calling_wechat(account, sandbox_app):
 
 def test_wechat_answers_45056_when_it_already_has_100_tags(account, sandbox_app):
     SandboxTag.objects.bulk_create([SandboxTag(app=sandbox_app, tagid=100 + i, name=f"t{i}") for i in range(100)])
-    tag = Tag.objects.create(account=account, name="one more")
+    tag = TagFactory(account=account, name="one more")
     tasks.tag_sync.delay(tag.pk)
     tag.refresh_from_db()
     assert tag.sync_status == SyncStatus.FAILED and tag.last_error.startswith("45056")
 
 
 def test_system_tags_cannot_be_renamed_or_deleted(account, sandbox_app):
-    star = Tag.objects.create(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
+    star = TagFactory(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
     with pytest.raises(ValidationError, match="45058"):
         tag_services.tag_rename(tag=star, name="重要")
     with pytest.raises(ValidationError, match="45058"):
@@ -139,7 +141,7 @@ def test_system_tags_cannot_be_renamed_or_deleted(account, sandbox_app):
 
 
 def test_wechat_answers_45058_for_a_system_tag(account, sandbox_app):
-    star = Tag.objects.create(account=account, name="重要", wechat_id=2, sync_status=SyncStatus.PENDING)
+    star = TagFactory(account=account, name="重要", wechat_id=2, sync_status=SyncStatus.PENDING)
     tasks.tag_sync.delay(star.pk)
     star.refresh_from_db()
     assert star.sync_status == SyncStatus.FAILED and star.last_error.startswith("45058")
@@ -160,7 +162,7 @@ def test_wechat_answers_45159_for_a_tag_it_no_longer_has(account, sandbox_app):
 
 def test_a_busy_wechat_is_retried_by_the_task(account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch):
     allow_eager_retries(monkeypatch)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=-1, remaining=2)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=-1, remaining=2)
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag.sync_status == SyncStatus.SYNCED
     assert [c.errcode for c in calls(Endpoint.TAGS_CREATE.path, errcode=None)] == [-1, -1, 0]
@@ -170,7 +172,7 @@ def test_a_wechat_that_stays_busy_leaves_the_tag_failed_with_the_error(
     account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch
 ):
     allow_eager_retries(monkeypatch)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=-1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=-1)
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag.sync_status == SyncStatus.FAILED and tag.last_error.startswith("-1")
     assert len(calls(Endpoint.TAGS_CREATE.path, errcode=-1)) == 6  # the first try and 5 retries
@@ -180,7 +182,7 @@ def test_a_create_that_timed_out_after_taking_effect_adopts_wechats_tag(
     account, sandbox_app, django_capture_on_commit_callbacks, monkeypatch
 ):
     allow_eager_retries(monkeypatch)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_CREATE.path, kind="timeout_after", remaining=1)
     tag = create(account, "VIP", django_capture_on_commit_callbacks)
     assert tag.sync_status == SyncStatus.SYNCED
     assert SandboxTag.objects.filter(app=sandbox_app).count() == 1
@@ -191,7 +193,7 @@ def test_a_create_that_timed_out_after_taking_effect_adopts_wechats_tag(
 
 
 def test_sandbox_tags_get_has_the_shape_of_wechats_sample(account, sandbox_app):
-    SandboxTag.objects.create(app=sandbox_app, tagid=127, name="广东")
+    SandboxTagFactory(app=sandbox_app, tagid=127, name="广东")
     body = client_for(account).get("tags/get")
     sample = sample_json("api/tags_get_response.json")
     assert body.keys() == sample.keys()
@@ -199,13 +201,13 @@ def test_sandbox_tags_get_has_the_shape_of_wechats_sample(account, sandbox_app):
 
 
 def test_pull_upserts_tags_by_wechat_id_with_counts(account, sandbox_app):
-    SandboxTag.objects.create(app=sandbox_app, tagid=127, name="广东")
-    SandboxTag.objects.create(app=sandbox_app, tagid=128, name="上海")
+    SandboxTagFactory(app=sandbox_app, tagid=127, name="广东")
+    SandboxTagFactory(app=sandbox_app, tagid=128, name="上海")
     followers(account, sandbox_app, 3)
     SandboxFollower.objects.filter(app=sandbox_app).update(tagids=[127])
-    renamed = Tag.objects.create(account=account, name="广东老名字", wechat_id=127, sync_status=SyncStatus.SYNCED)
-    gone = Tag.objects.create(account=account, name="已删除", wechat_id=160, sync_status=SyncStatus.SYNCED)
-    unsent = Tag.objects.create(account=account, name="上海")  # its create timed out; WeChat has it
+    renamed = TagFactory(account=account, name="广东老名字", wechat_id=127, sync_status=SyncStatus.SYNCED)
+    gone = TagFactory(account=account, name="已删除", wechat_id=160, sync_status=SyncStatus.SYNCED)
+    unsent = TagFactory(account=account, name="上海")  # its create timed out; WeChat has it
     result = tag_services.tags_pull(account=account)
     assert (result.created, result.updated, result.deleted) == (1, 2, 1)
     tags = {t.wechat_id: t for t in Tag.objects.filter(account=account)}
@@ -217,10 +219,10 @@ def test_pull_upserts_tags_by_wechat_id_with_counts(account, sandbox_app):
 
 
 def test_pull_handles_two_tags_that_swapped_names_on_wechat(account, sandbox_app):
-    SandboxTag.objects.create(app=sandbox_app, tagid=127, name="B")
-    SandboxTag.objects.create(app=sandbox_app, tagid=128, name="A")
-    Tag.objects.create(account=account, name="A", wechat_id=127, sync_status=SyncStatus.SYNCED)
-    Tag.objects.create(account=account, name="B", wechat_id=128, sync_status=SyncStatus.SYNCED)
+    SandboxTagFactory(app=sandbox_app, tagid=127, name="B")
+    SandboxTagFactory(app=sandbox_app, tagid=128, name="A")
+    TagFactory(account=account, name="A", wechat_id=127, sync_status=SyncStatus.SYNCED)
+    TagFactory(account=account, name="B", wechat_id=128, sync_status=SyncStatus.SYNCED)
     tag_services.tags_pull(account=account)
     assert dict(Tag.objects.filter(wechat_id__gt=2).values_list("wechat_id", "name")) == {127: "B", 128: "A"}
 
@@ -247,7 +249,7 @@ def test_user_tag_get_has_the_shape_of_wechats_sample(account, sandbox_app):
 
 
 def test_pull_all_brings_tags_and_their_members(account, sandbox_app):
-    SandboxTag.objects.create(app=sandbox_app, tagid=127, name="广东")
+    SandboxTagFactory(app=sandbox_app, tagid=127, name="广东")
     people = followers(account, sandbox_app, 4)
     SandboxFollower.objects.filter(openid__in=[people[0].openid, people[1].openid]).update(tagids=[127, 2])
     tag_services.tags_pull_all(account=account)
@@ -284,5 +286,5 @@ def test_pull_members_action_task_skips_tags_not_on_wechat(account, sandbox_app)
     people = followers(account, sandbox_app, 2)
     SandboxFollower.objects.filter(openid=people[0].openid).update(tagids=[tag.wechat_id])
     assert tasks.tag_members_pull.delay(tag.pk).get() == 1
-    assert tasks.tag_members_pull.delay(Tag.objects.create(account=account, name="未同步").pk).get() is None
+    assert tasks.tag_members_pull.delay(TagFactory(account=account, name="未同步").pk).get() is None
     assert list(tag.followers.values_list("openid", flat=True)) == [people[0].openid]

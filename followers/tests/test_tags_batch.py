@@ -5,8 +5,10 @@ from conftest import sample_json
 from followers import tasks
 from followers.models import Follower, FollowerOperation, Tag
 from followers.services import operations
+from followers.tests.factories import FollowerFactory, FollowerOperationFactory, TagFactory
 from followers.tests.tagging import allow_eager_retries, calls, followers, synced_tag, wechat_tagids
-from sandbox.models import SandboxFault, SandboxFollower, SandboxTag
+from sandbox.models import SandboxFollower, SandboxTag
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -66,7 +68,7 @@ def test_unsubscribed_followers_are_skipped(account, sandbox_app, django_capture
 def test_a_follower_with_20_tags_is_refused_before_calling_wechat(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "VIP")
     people = followers(account, sandbox_app, 3)
-    full = [Tag.objects.create(account=account, name=f"t{i}", wechat_id=200 + i) for i in range(20)]
+    full = [TagFactory(account=account, name=f"t{i}", wechat_id=200 + i) for i in range(20)]
     people[1].tags.set(full)
     with pytest.raises(ValidationError, match="45059") as exc:
         operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
@@ -88,7 +90,7 @@ def test_wechat_answers_45059_when_its_follower_already_has_20_tags(account, san
 def test_wechat_answers_40032_for_a_list_over_50(account, sandbox_app):
     tag = synced_tag(account, sandbox_app, "VIP")
     openids = [f.openid for f in followers(account, sandbox_app, 51)]
-    operation = FollowerOperation.objects.create(account=account, kind="tag", tag=tag, openids=openids)
+    operation = FollowerOperationFactory(account=account, kind="tag", tag=tag, openids=openids)
     tasks.follower_operation_run.delay(operation.pk)
     operation.refresh_from_db()
     assert operation.sync_status == SyncStatus.FAILED and operation.last_error.startswith("40032")
@@ -97,7 +99,7 @@ def test_wechat_answers_40032_for_a_list_over_50(account, sandbox_app):
 def test_wechat_answers_40003_for_an_openid_it_does_not_know(account, sandbox_app, django_capture_on_commit_callbacks):
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 2)
-    Follower.objects.create(account=account, openid="oNotOnWeChat")
+    FollowerFactory(account=account, openid="oNotOnWeChat")
     tag_all(tag, django_capture_on_commit_callbacks)
     operation = FollowerOperation.objects.get()
     assert operation.sync_status == SyncStatus.FAILED and operation.last_error.startswith("40003")
@@ -117,7 +119,7 @@ def test_a_busy_wechat_is_retried_and_the_batch_goes_through(
     allow_eager_retries(monkeypatch)
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 5)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="errcode", value=-1, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="errcode", value=-1, remaining=1)
     tag_all(tag, django_capture_on_commit_callbacks)
     assert FollowerOperation.objects.get().sync_status == SyncStatus.SYNCED
     assert tag.followers.count() == 5
@@ -127,7 +129,7 @@ def test_a_timed_out_batch_is_sent_again_and_counted_once(account, sandbox_app, 
     allow_eager_retries(monkeypatch)
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 5)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="timeout_after", remaining=1)
     tag_all(tag, django_capture_on_commit_callbacks)
     assert Tag.objects.get(pk=tag.pk).follower_count == 5
     assert SandboxFollower.objects.filter(tagids=[tag.wechat_id]).count() == 5
@@ -136,7 +138,7 @@ def test_a_timed_out_batch_is_sent_again_and_counted_once(account, sandbox_app, 
 def test_a_failed_batch_can_be_retried(account, sandbox_app, django_capture_on_commit_callbacks):
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 3)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="errcode", value=48001, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TAGS_BATCHTAGGING.path, kind="errcode", value=48001, remaining=1)
     tag_all(tag, django_capture_on_commit_callbacks)
     assert FollowerOperation.objects.get().sync_status == SyncStatus.FAILED
     with django_capture_on_commit_callbacks(execute=True):
@@ -147,8 +149,8 @@ def test_a_failed_batch_can_be_retried(account, sandbox_app, django_capture_on_c
 
 def test_a_tag_not_yet_on_wechat_or_a_system_tag_is_refused(account, sandbox_app):
     followers(account, sandbox_app, 2)
-    unsent = Tag.objects.create(account=account, name="新标签")
-    star = Tag.objects.create(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
+    unsent = TagFactory(account=account, name="新标签")
+    star = TagFactory(account=account, name="星标组", wechat_id=2, sync_status=SyncStatus.SYNCED)
     for tag in (unsent, star):
         with pytest.raises(ValidationError):
             operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
@@ -159,7 +161,7 @@ def test_followers_of_two_accounts_at_once_are_refused(make_account, account, sa
     other = make_account(appid="wx00000000000000ff")
     tag = synced_tag(account, sandbox_app, "VIP")
     followers(account, sandbox_app, 2)
-    Follower.objects.create(account=other, openid="oOther")
+    FollowerFactory(account=other, openid="oOther")
     with pytest.raises(ValidationError, match="one official account"):
         operations.followers_tag_add(tag=tag, followers=Follower.objects.all())
     with pytest.raises(ValidationError, match="another official account"):

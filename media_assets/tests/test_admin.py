@@ -7,7 +7,8 @@ from accounts.tests.factories import OfficialAccountFactory
 from media_assets.models import Material, MaterialPullJob
 from media_assets.tests.factories import MaterialFactory
 from sandbox import images
-from sandbox.models import SandboxCall, SandboxFault
+from sandbox.models import SandboxCall
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api import media as wechat_media
 from wechat.api.endpoints import Endpoint
 
@@ -53,7 +54,7 @@ def test_a_video_without_a_title_is_refused_on_the_form(admin_client, account):
 def test_wechats_refusal_shows_on_the_tile_with_its_meaning(
     admin_client, account, sandbox_app, django_capture_on_commit_callbacks
 ):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MATERIAL_ADD.path, kind="errcode", value=40004, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MATERIAL_ADD.path, kind="errcode", value=40004, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         post_upload(admin_client, account, "cat.png", images.png())
     page = admin_client.get(LIST).content.decode()
@@ -91,7 +92,7 @@ def test_delete_action_keeps_a_material_wechat_refuses_to_delete(
     with django_capture_on_commit_callbacks(execute=True):
         post_upload(admin_client, account, "cat.png", images.png())
     material = Material.objects.get()
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MATERIAL_DEL.path, kind="errcode", value=48005, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MATERIAL_DEL.path, kind="errcode", value=48005, remaining=1)
     response = admin_client.post(LIST, {"action": "delete_on_wechat", "_selected_action": [material.pk]}, follow=True)
     assert "48005" in response.content.decode() and Material.objects.filter(pk=material.pk).exists()
     admin_client.post(LIST, {"action": "delete_on_wechat", "_selected_action": [material.pk]})

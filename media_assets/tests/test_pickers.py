@@ -16,6 +16,7 @@ from messaging.mass.tests.test_mass_admin import BASE as MASS_URL
 from messaging.mass.tests.test_mass_admin import compose
 from sandbox import phone
 from sandbox.models import SandboxDelivery
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 OPENID = "oPicker000000000000000000001"
@@ -112,11 +113,10 @@ def test_a_mass_voice_send_offers_voice_materials(admin_client, account):
 
 
 def test_a_material_deleted_in_the_wechat_console_is_marked_when_a_send_meets_40007(account, conversation):
-    from sandbox.models import SandboxFault
     from wechat.errors import WeChatError
 
     material = MaterialFactory(account=account)
-    SandboxFault.objects.create(api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=40007, remaining=1)
+    SandboxFaultFactory(api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=40007, remaining=1)
     outbound = customer_service.outbound_create(
         account=account, openid=OPENID, payload={"msgtype": "image", "image": {"media_id": material.media_id}}
     )

@@ -6,13 +6,14 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from followers.models import Follower
+from followers.tests.factories import FollowerFactory, TagFactory
 from menus import services
 from menus.models import Menu, MenuVersion
 from messaging.autoreply.models import AutoReplyRule
 from messaging.autoreply.services import rule_create
 from sandbox.endpoints import menus as sandbox_menus
 from sandbox.models import SandboxFollower, SandboxMenu
+from sandbox.tests.factories import SandboxFaultFactory, SandboxFollowerFactory
 from wechat.api.endpoints import Endpoint
 
 from .factories import MenuFactory, two_level_tree
@@ -73,9 +74,8 @@ def test_the_editor_names_the_broken_rule_and_saves_nothing(admin_client, accoun
 
 
 def test_wechats_refusal_shows_its_errcode_and_meaning(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
-    from sandbox.models import SandboxFault
 
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=40055, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=40055, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(url("menus_menu_add"), {**post_data(account, two_level_tree()), "_publish": "1"})
     page = admin_client.get(url("menus_menu_change", Menu.objects.get().pk)).content.decode()
@@ -164,8 +164,8 @@ def test_try_match_from_the_follower_page(admin_client, account, sandbox_app, dj
     with django_capture_on_commit_callbacks(execute=True):
         services.menu_publish_request(menu=default)
         services.menu_publish_request(menu=vip)
-    follower = Follower.objects.create(account=account, openid="oVip000000000000000000000001", subscribed=True)
-    SandboxFollower.objects.create(app=sandbox_app, openid=follower.openid, tagids=[100])
+    follower = FollowerFactory(account=account, openid="oVip000000000000000000000001", subscribed=True)
+    SandboxFollowerFactory(app=sandbox_app, openid=follower.openid, tagids=[100])
     follower_page = admin_client.get(url("followers_follower_change", follower.pk)).content.decode()
     assert url("menus_menu_trymatch", follower.pk) in follower_page
     page = admin_client.get(url("menus_menu_trymatch", follower.pk)).content.decode()
@@ -189,9 +189,8 @@ def test_operators_see_only_their_accounts_menus(client, account, make_account):
 
 
 def test_conditional_menus_in_the_editor_need_a_tag_or_platform(admin_client, account):
-    from followers.models import Tag
 
-    Tag.objects.create(account=account, name="VIP", wechat_id=100)
+    TagFactory(account=account, name="VIP", wechat_id=100)
     tree = [{"type": "click", "name": "贵宾", "key": "VIP"}]
     refused = admin_client.post(url("menus_menu_add"), post_data(account, tree, kind="conditional", name="VIP"))
     assert "choose at least one (65304)" in refused.content.decode()

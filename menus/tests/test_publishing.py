@@ -8,7 +8,8 @@ from menus import services
 from menus.models import Menu, MenuButton, MenuVersion
 from menus.selectors import menu_tree
 from sandbox.endpoints import menus as sandbox_menus
-from sandbox.models import SandboxFault, SandboxMenu
+from sandbox.models import SandboxMenu
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -54,7 +55,7 @@ def test_publish_runs_in_a_task_and_records_the_version(
 
 
 def test_wechats_refusal_is_kept_with_its_meaning(account, default_menu, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=40018, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=40018, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         services.menu_publish_request(menu=default_menu)
     default_menu.refresh_from_db()
@@ -66,7 +67,7 @@ def test_wechats_refusal_is_kept_with_its_meaning(account, default_menu, sandbox
 def test_a_transient_error_is_retried(account, default_menu, sandbox_app, django_capture_on_commit_callbacks):
     from celery.exceptions import Retry
 
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=-1, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MENU_CREATE.path, kind="errcode", value=-1, remaining=1)
     with pytest.raises(Retry), django_capture_on_commit_callbacks(execute=True):
         services.menu_publish_request(menu=default_menu)
     default_menu.refresh_from_db()
@@ -83,7 +84,7 @@ def test_a_retried_conditional_publish_adopts_the_menu_an_unanswered_attempt_mad
     menu = services.menu_save(menu=MenuFactory.build(account=account, kind="conditional", tag_id=100), tree=two_level_tree()[:1])
     with django_capture_on_commit_callbacks(execute=True):
         services.menu_publish_request(menu=default_menu)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MENU_ADDCONDITIONAL.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MENU_ADDCONDITIONAL.path, kind="timeout_after", remaining=1)
     with pytest.raises(Retry_()), django_capture_on_commit_callbacks(execute=True):
         services.menu_publish_request(menu=menu)
     assert SandboxMenu.objects.filter(conditional=True).count() == 1

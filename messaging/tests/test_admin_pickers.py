@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from followers.models import Follower, Tag
+from followers.models import Tag
+from followers.tests.factories import FollowerFactory, TagFactory
 from messaging.templatemsg.models import MessageTemplate
+from messaging.templatemsg.tests.factories import MessageTemplateFactory
 
 MASS = "/en/admin/mass/massmessage/"
 PUSHES = "/en/admin/templatemsg/templatepush/"
@@ -17,15 +19,15 @@ MESSAGES = "/en/admin/templatemsg/templatemessage/"
 def two_accounts(make_account):
     mine, theirs = make_account(), make_account(appid="wx0b0b0b0b0b0b0b0b")
     for account, mark in ((mine, "Alpha"), (theirs, "Bravo")):
-        Tag.objects.create(account=account, name=f"会员 {mark}", wechat_id=100)
-        MessageTemplate.objects.create(
+        TagFactory(account=account, name=f"会员 {mark}", wechat_id=100)
+        MessageTemplateFactory(
             account=account,
             template_id=f"{mark}-tpl",
             title=f"订单 {mark}",
             content="商品名称：{{thing1.DATA}}",
             keywords=["thing1"],
         )
-        Follower.objects.create(account=account, openid=f"o{mark}Follower000001", remark=f"会员 {mark}")
+        FollowerFactory(account=account, openid=f"o{mark}Follower000001", remark=f"会员 {mark}")
     return mine, theirs
 
 
@@ -101,7 +103,7 @@ def test_picked_followers_are_the_mass_sends_openids(client, operator, two_accou
     from messaging.mass.models import MassMessage
 
     mine = two_accounts[0]
-    Follower.objects.create(account=mine, openid="oAlphaFollower000002")
+    FollowerFactory(account=mine, openid="oAlphaFollower000002")
     data = {
         "account": mine.pk,
         "title": "t",

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from PIL import Image
 
 from qrcodes.models import QRCampaign, QRScene
-from sandbox.models import SandboxFault
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -56,7 +56,7 @@ def test_a_scene_outside_the_limits_is_explained_on_the_form(admin_client, accou
 
 
 def test_wechats_refusal_shows_errcode_and_meaning(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.QRCODE_CREATE.path, kind="errcode", value=48001, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.QRCODE_CREATE.path, kind="errcode", value=48001, remaining=1)
     post_scene(admin_client, account, django_capture_on_commit_callbacks, scene_id="5")
     page = admin_client.get("/en/admin/qrcodes/qrscene/").content.decode()
     scene = QRScene.objects.get()

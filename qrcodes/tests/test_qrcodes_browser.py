@@ -4,6 +4,8 @@ and see the follower tagged by the code's action."""
 import io
 
 from conftest import SCREENSHOTS, browser_test
+from followers.tests.factories import TagFactory
+from sandbox.tests.factories import SandboxTagFactory
 
 pytestmark = browser_test
 
@@ -26,15 +28,15 @@ def _flow(live_server, page, make_account, django_user_model):
     import zxingcpp
     from PIL import Image
 
-    from followers.models import Follower, Tag
+    from followers.models import Follower
     from qrcodes.models import QRScan, QRScene
-    from sandbox.models import SandboxApp, SandboxFollower, SandboxTag
+    from sandbox.models import SandboxApp, SandboxFollower
     from sandbox.simulator import DEFAULT_OPENID
     from wechat.models import SyncStatus
 
     account = make_account()
-    SandboxTag.objects.create(app=SandboxApp.objects.get(appid=account.appid), tagid=100, name="门店顾客")
-    tag = Tag.objects.create(account=account, name="门店顾客", wechat_id=100, sync_status=SyncStatus.SYNCED)
+    SandboxTagFactory(app=SandboxApp.objects.get(appid=account.appid), tagid=100, name="门店顾客")
+    tag = TagFactory(account=account, name="门店顾客", wechat_id=100, sync_status=SyncStatus.SYNCED)
     django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

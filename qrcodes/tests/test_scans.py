@@ -5,15 +5,18 @@ from datetime import date
 import pytest
 from django.utils import timezone, translation
 
-from followers.models import Follower, FollowerOperation, Tag
+from followers.models import Follower, FollowerOperation
+from followers.tests.factories import FollowerFactory, TagFactory
 from messaging.autoreply.services import rule_create
 from messaging.inbound.models import InboundMessage
 from messaging.kefu.models import OutboundMessage
 from qrcodes import selectors
 from qrcodes.charts import scans_chart
-from qrcodes.models import QRCampaign, QRKind, QRScan
+from qrcodes.models import QRKind, QRScan
 from qrcodes.services.scans import scan_record
-from sandbox.models import SandboxCall, SandboxDelivery, SandboxFollower, SandboxTag
+from qrcodes.tests.factories import QRCampaignFactory
+from sandbox.models import SandboxCall, SandboxDelivery, SandboxFollower
+from sandbox.tests.factories import SandboxFollowerFactory, SandboxTagFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -33,15 +36,15 @@ def scenes(account):
 @pytest.fixture
 def vip(account, sandbox_app):
     """A tag on WeChat and here, and WeChat's record of the samples' followers."""
-    SandboxTag.objects.create(app=sandbox_app, tagid=100, name="VIP")
+    SandboxTagFactory(app=sandbox_app, tagid=100, name="VIP")
     for openid in ("FromUser", "fromUser"):
-        SandboxFollower.objects.create(app=sandbox_app, openid=openid)
-    return Tag.objects.create(account=account, name="VIP", wechat_id=100, sync_status=SyncStatus.SYNCED)
+        SandboxFollowerFactory(app=sandbox_app, openid=openid)
+    return TagFactory(account=account, name="VIP", wechat_id=100, sync_status=SyncStatus.SYNCED)
 
 
 def test_scan_statistics_from_the_inbound_samples(account, deliver, scenes, settings):
     settings.TIME_ZONE = "UTC"
-    Follower.objects.create(account=account, openid="FromUser")
+    FollowerFactory(account=account, openid="FromUser")
     deliver("event_scan.xml")
     deliver("event_scan_numeric_scene.xml")
     Follower.objects.filter(openid="FromUser").update(subscribed=False)
@@ -67,7 +70,7 @@ def test_scan_statistics_from_the_inbound_samples(account, deliver, scenes, sett
 
 def test_campaign_counts_add_up_its_scenes(account, deliver, settings):
     settings.TIME_ZONE = "UTC"
-    campaign = QRCampaign.objects.create(account=account, name="春季", scene_prefix="spring_", kind=QRKind.PERMANENT)
+    campaign = QRCampaignFactory(account=account, name="春季", scene_prefix="spring_", kind=QRKind.PERMANENT)
     QRSceneFactory(account=account, campaign=campaign, scene_str="SCENE_VALUE")
     QRSceneFactory(account=account, campaign=campaign, scene_id=123123, scene_str="")
     deliver("event_scan.xml")
@@ -90,7 +93,7 @@ def test_a_follow_through_a_code_tags_the_new_follower(account, deliver, scenes,
 
 
 def test_action_on_scan_tags_the_follower_exactly_once_on_a_retried_event(account, deliver, scenes, vip):
-    Follower.objects.create(account=account, openid="FromUser")
+    FollowerFactory(account=account, openid="FromUser")
     scenes["SCENE_VALUE"].tags.add(vip)
 
     deliver("event_scan.xml")
@@ -104,7 +107,7 @@ def test_action_on_scan_tags_the_follower_exactly_once_on_a_retried_event(accoun
 
 
 def test_a_follower_already_tagged_is_not_tagged_again_on_the_next_scan(account, deliver, scenes, vip):
-    Follower.objects.create(account=account, openid="FromUser").tags.add(vip)
+    FollowerFactory(account=account, openid="FromUser").tags.add(vip)
     scenes["SCENE_VALUE"].tags.add(vip)
 
     deliver("event_scan.xml")
@@ -114,8 +117,8 @@ def test_a_follower_already_tagged_is_not_tagged_again_on_the_next_scan(account,
 
 
 def test_a_tag_not_on_wechat_is_skipped_with_a_note(account, deliver, scenes):
-    Follower.objects.create(account=account, openid="FromUser")
-    scenes["SCENE_VALUE"].tags.add(Tag.objects.create(account=account, name="新"))
+    FollowerFactory(account=account, openid="FromUser")
+    scenes["SCENE_VALUE"].tags.add(TagFactory(account=account, name="新"))
 
     deliver("event_scan.xml")
 
@@ -124,8 +127,8 @@ def test_a_tag_not_on_wechat_is_skipped_with_a_note(account, deliver, scenes):
 
 
 def test_a_scene_reply_is_sent_once_as_customer_service_when_no_rule_answered_the_scan(account, deliver, scenes, sandbox_app):
-    Follower.objects.create(account=account, openid="FromUser")
-    SandboxFollower.objects.create(app=sandbox_app, openid="FromUser", last_interaction_at=timezone.now())
+    FollowerFactory(account=account, openid="FromUser")
+    SandboxFollowerFactory(app=sandbox_app, openid="FromUser", last_interaction_at=timezone.now())
     rule = rule_create(
         account=account, name="门店", trigger="keyword", keywords="门店", replies=[{"reply_type": "text", "text": "欢迎光临"}]
     )
@@ -144,7 +147,7 @@ def test_a_scene_reply_is_sent_once_as_customer_service_when_no_rule_answered_th
 
 @pytest.mark.parametrize("rule_is_the_scenes", [True, False])
 def test_a_scan_answered_passively_by_a_qr_scan_rule_is_not_answered_again(account, deliver, scenes, rule_is_the_scenes):
-    Follower.objects.create(account=account, openid="FromUser")
+    FollowerFactory(account=account, openid="FromUser")
     scan_rule = rule_create(
         account=account,
         name="扫码",
@@ -166,8 +169,8 @@ def test_a_scan_answered_passively_by_a_qr_scan_rule_is_not_answered_again(accou
 
 
 def test_a_campaigns_actions_apply_to_its_scenes(account, deliver, vip):
-    Follower.objects.create(account=account, openid="FromUser")
-    campaign = QRCampaign.objects.create(account=account, name="春季", scene_prefix="spring_")
+    FollowerFactory(account=account, openid="FromUser")
+    campaign = QRCampaignFactory(account=account, name="春季", scene_prefix="spring_")
     campaign.tags.add(vip)
     QRSceneFactory(account=account, campaign=campaign, scene_str="SCENE_VALUE")
 

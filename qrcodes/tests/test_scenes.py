@@ -12,7 +12,9 @@ from PIL import Image
 
 from qrcodes.models import QRKind, QRScene
 from qrcodes.services.scenes import qr_png, scene_create, scene_png, scene_renew
-from sandbox.models import SandboxCall, SandboxFault, SandboxQRCode
+from qrcodes.tests.factories import QRSceneFactory
+from sandbox.models import SandboxCall, SandboxQRCode
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -80,7 +82,7 @@ def test_one_scene_value_per_account(account):
 
 
 def test_a_wechat_refusal_is_kept_on_the_scene_with_its_meaning(account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.QRCODE_CREATE.path, kind="errcode", value=48001, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.QRCODE_CREATE.path, kind="errcode", value=48001, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         scene = scene_create(account=account, name="a", scene_id=5, expire_seconds=60)
     scene.refresh_from_db()
@@ -119,7 +121,7 @@ def test_a_png_with_a_centre_logo_still_decodes(account, settings, tmp_path):
     centre = Image.open(io.BytesIO(with_logo)).convert("RGB")
     assert centre.getpixel((centre.width // 2, centre.height // 2)) == (7, 193, 96)
 
-    scene = QRScene.objects.create(
+    scene = QRSceneFactory(
         account=account, name="logo", kind=QRKind.PERMANENT, scene_str="l", scene_key="l", url="http://weixin.qq.com/q/x"
     )
     scene.logo = SimpleUploadedFile("logo.png", logo.getvalue(), content_type="image/png")

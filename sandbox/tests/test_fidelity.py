@@ -8,7 +8,8 @@ from conftest import sample_json, sample_text
 from messaging.inbound.models import InboundMessage
 from sandbox.endpoints.mass import mass_job_finish
 from sandbox.generator import follower_fields
-from sandbox.models import SandboxDelivery, SandboxFault, SandboxFollower, SandboxTemplate
+from sandbox.models import SandboxDelivery, SandboxFault, SandboxTemplate
+from sandbox.tests.factories import SandboxFaultFactory, SandboxFollowerFactory
 from wechat import crypto, errors
 from wechat.gateway import client_for
 
@@ -29,7 +30,7 @@ def template(sandbox_app):
 
 
 def test_template_send_to_a_follower_who_unfollowed_is_43004_require_subscribe(account, sandbox_app, template):
-    SandboxFollower.objects.create(app=sandbox_app, openid="oUnfollowed000000000000000001", subscribed=False)
+    SandboxFollowerFactory(app=sandbox_app, openid="oUnfollowed000000000000000001", subscribed=False)
     with pytest.raises(errors.WeChatError) as refused:
         template_send(account, "oUnfollowed000000000000000001")
     assert refused.value.errcode == 43004
@@ -63,7 +64,7 @@ OPENIDS = ["oMassFollower0000000000000001", "oMassFollower0000000000000002"]
 def mpnews_job(app, *, send_ignore_reprint: int = 0, msg_id: str = "1000001625") -> SandboxDelivery:
     """An accepted mpnews send as mass/sendall leaves it (the sandbox issues no article media_id yet)."""
     for openid in OPENIDS:
-        SandboxFollower.objects.create(app=app, openid=openid)
+        SandboxFollowerFactory(app=app, openid=openid)
     content = {"msgtype": "mpnews", "mpnews": {"media_id": "draft-1"}, "send_ignore_reprint": send_ignore_reprint}
     SandboxDelivery.objects.bulk_create(
         [SandboxDelivery(app=app, openid=o, channel="mass", msgtype="mpnews", payload=content, msg_id=msg_id) for o in OPENIDS]
@@ -84,7 +85,7 @@ def sample_event() -> dict:
 
 def test_err_fault_ends_the_job_with_a_real_err_status_and_reaches_nobody(account, sandbox_app):
     job = mpnews_job(sandbox_app)
-    SandboxFault.objects.create(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=10001, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=10001, remaining=1)
     mass_job_finish(job.pk)
     event = pushed_event(account)
     assert event["Status"] == "err(10001)"
@@ -97,7 +98,7 @@ def test_err_fault_ends_the_job_with_a_real_err_status_and_reaches_nobody(accoun
 
 def test_reprint_fault_sends_the_copyright_check_result_shaped_like_wechats(account, sandbox_app):
     job = mpnews_job(sandbox_app)
-    SandboxFault.objects.create(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30003, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30003, remaining=1)
     mass_job_finish(job.pk)
     event, sample = pushed_event(account), sample_event()
     assert set(event) - {"ToUserName"} == set(sample) - {"ToUserName"}
@@ -113,7 +114,7 @@ def test_reprint_fault_sends_the_copyright_check_result_shaped_like_wechats(acco
 
 def test_reprint_that_may_not_be_reprinted_is_err_30002_with_check_state_3(account, sandbox_app):
     job = mpnews_job(sandbox_app, send_ignore_reprint=1)
-    SandboxFault.objects.create(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30002, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30002, remaining=1)
     mass_job_finish(job.pk)
     event = pushed_event(account)
     assert event["Status"] == "err(30002)"
@@ -124,7 +125,7 @@ def test_reprint_that_may_not_be_reprinted_is_err_30002_with_check_state_3(accou
 
 def test_reprint_is_sent_anyway_when_the_send_ignores_reprints(account, sandbox_app):
     job = mpnews_job(sandbox_app, send_ignore_reprint=1)
-    SandboxFault.objects.create(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30003, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30003, remaining=1)
     mass_job_finish(job.pk)
     event = pushed_event(account)
     assert event["Status"] == "send success"
@@ -135,7 +136,7 @@ def test_reprint_is_sent_anyway_when_the_send_ignores_reprints(account, sandbox_
 
 def test_job_finish_without_a_fault_is_a_success_with_no_reprint(account, sandbox_app):
     job = mpnews_job(sandbox_app)
-    SandboxFault.objects.create(app=sandbox_app, api="*", kind="errcode", value=10001, remaining=1)  # for API calls only
+    SandboxFaultFactory(app=sandbox_app, api="*", kind="errcode", value=10001, remaining=1)  # for API calls only
     mass_job_finish(job.pk)
     event = pushed_event(account)
     assert (event["Status"], event["SentCount"]) == ("send success", "2")

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from accounts.models import OfficialAccount
 from messaging.inbound.models import InboundMessage
 from sandbox import phone
-from sandbox.models import SandboxApp, SandboxCall, SandboxDelivery, SandboxFault, SandboxFollower
+from sandbox.models import SandboxApp, SandboxCall, SandboxDelivery, SandboxFault
+from sandbox.tests.factories import SandboxFaultFactory, SandboxFollowerFactory
 from wechat import errors
 from wechat.gateway import client_for
 
@@ -29,7 +30,7 @@ def test_missing_and_invalid_tokens_are_41001_and_40001(account):
 
 
 def test_latency_fault_is_applied_and_consumed(account):
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="latency", value=30, remaining=1)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="latency", value=30, remaining=1)
     client_for(account).callback_ips()
     assert SandboxFault.objects.get().remaining == 0
 
@@ -37,8 +38,8 @@ def test_latency_fault_is_applied_and_consumed(account):
 def test_a_standing_latency_and_an_errcode_fault_combine_into_a_slow_failure(account):
     client = client_for(account)
     client.callback_ips()
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="latency", value=200)
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="errcode", value=-1, remaining=1)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="latency", value=200)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="errcode", value=-1, remaining=1)
     started = time.monotonic()
     with pytest.raises(errors.WeChatError) as exc:
         client.callback_ips()
@@ -48,8 +49,8 @@ def test_a_standing_latency_and_an_errcode_fault_combine_into_a_slow_failure(acc
 
 
 def test_timeout_after_means_the_call_took_effect(account, sandbox_app):
-    SandboxFollower.objects.create(app=sandbox_app, openid="o1", last_interaction_at=sandbox_app.created_at)
-    SandboxFault.objects.create(api="cgi-bin/message/custom/send", kind="timeout_after", remaining=1)
+    SandboxFollowerFactory(app=sandbox_app, openid="o1", last_interaction_at=sandbox_app.created_at)
+    SandboxFaultFactory(api="cgi-bin/message/custom/send", kind="timeout_after", remaining=1)
     with pytest.raises(errors.WeChatTimeout):
         client_for(account).post("message/custom/send", data={"touser": "o1", "msgtype": "text", "text": {"content": "hi"}})
     assert SandboxDelivery.objects.filter(channel="custom").count() == 1

@@ -21,9 +21,10 @@ LATENCY_MS = 400
 DATA = {"keyword1": {"value": "巧克力"}, "keyword2": {"value": "39.8元"}, "keyword3": {"value": "2026年11月11日"}}
 SETUP = f"""
 from sandbox.models import SandboxApp, SandboxFollower
+from sandbox.tests.factories import SandboxFollowerFactory
 app = SandboxApp.objects.create(appid={APPID!r}, secret={SECRET!r}, original_id="gh_5e7e00000001",
     callback_token="served", callback_url="http://127.0.0.1:9/wechat/callback/", account_type="service", verified=True)
-SandboxFollower.objects.create(app=app, openid={OPENID!r})
+SandboxFollowerFactory(app=app, openid={OPENID!r})
 """
 
 

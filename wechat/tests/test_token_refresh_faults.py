@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from sandbox.models import SandboxApp, SandboxCall, SandboxFault
+from sandbox.models import SandboxApp, SandboxCall
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat import errors, tokens
 from wechat.gateway import client_for
 from wechat.models import AccessToken, ApiCallLog
@@ -39,7 +40,7 @@ def move_wechat_clock(account, seconds):
 
 
 def wechat_busy(api=STABLE, **extra):
-    return SandboxFault.objects.create(api=api, kind="errcode", value=-1, **extra)
+    return SandboxFaultFactory(api=api, kind="errcode", value=-1, **extra)
 
 
 # A failed refresh is remembered: readers fail fast instead of calling WeChat again.
@@ -142,7 +143,7 @@ def test_an_operators_force_refresh_is_not_held_back_by_the_backoff(account):
 def test_a_rejected_token_that_stable_token_hands_back_unchanged_is_force_refreshed_once(account):
     old = tokens.access_token_get(account=account)
     move_wechat_clock(account, 60)  # WeChat allows force_refresh 30 s after the last one
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="errcode", value=40001, remaining=1)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="errcode", value=40001, remaining=1)
     assert client_for(account).callback_ips()
     assert force_refresh_calls() == 1
     assert calls() == 3  # the first fetch, the one that handed the same token back, the force_refresh
@@ -152,7 +153,7 @@ def test_a_rejected_token_that_stable_token_hands_back_unchanged_is_force_refres
 def test_a_second_rejection_after_the_force_refresh_surfaces_as_the_error(account):
     tokens.access_token_get(account=account)
     move_wechat_clock(account, 60)
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="errcode", value=40001, remaining=2)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="errcode", value=40001, remaining=2)
     with pytest.raises(errors.WeChatError) as exc:
         client_for(account).callback_ips()
     assert exc.value.errcode == 40001
@@ -163,7 +164,7 @@ def test_a_second_rejection_after_the_force_refresh_surfaces_as_the_error(accoun
 def test_repeated_rejections_never_loop_through_refreshes(account):
     tokens.access_token_get(account=account)
     move_wechat_clock(account, 60)
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="errcode", value=40001, remaining=20)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="errcode", value=40001, remaining=20)
     client = client_for(account)
     outcomes = []
     for _ in range(20):
@@ -230,7 +231,7 @@ def test_concurrent_readers_while_wechat_is_busy_cause_one_refresh_call_and_fail
     expire(account, kind)
     before = calls(api)
     # Each call to WeChat takes 300 ms and fails: a chain of refreshes under the row lock would take seconds.
-    SandboxFault.objects.create(api=api, kind="latency", value=300)
+    SandboxFaultFactory(api=api, kind="latency", value=300)
     wechat_busy(api)
     results = run_together(16, lambda: getter(account=account))
     assert all(isinstance(r, errors.WeChatError) and r.errcode == -1 for r, _ in results)

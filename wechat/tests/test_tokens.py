@@ -6,7 +6,8 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import sample_json
-from sandbox.models import SandboxApp, SandboxCall, SandboxCredential, SandboxFault
+from sandbox.models import SandboxApp, SandboxCall, SandboxCredential
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat import errors, tokens
 from wechat.gateway import client_for
 from wechat.models import AccessToken, ApiCallLog
@@ -79,7 +80,7 @@ def test_api_call_recovers_from_42001_when_wechat_says_the_token_expired(account
 
 def test_auth_errors_are_retried_only_once(account):
     tokens.access_token_get(account=account)
-    SandboxFault.objects.create(api="cgi-bin/getcallbackip", kind="errcode", value=40001)
+    SandboxFaultFactory(api="cgi-bin/getcallbackip", kind="errcode", value=40001)
     with pytest.raises(errors.WeChatError) as exc:
         client_for(account).callback_ips()
     assert exc.value.errcode == 40001
@@ -125,11 +126,11 @@ def test_daily_token_quota_gives_45009(make_account):
 
 def test_busy_and_timeouts_surface_as_transient_errors(account, settings):
     settings.WECHAT_TOKEN_REFRESH_BACKOFF_SECONDS = 0  # each failure is followed by the next call at once
-    SandboxFault.objects.create(api="cgi-bin/stable_token", kind="errcode", value=-1, remaining=1)
+    SandboxFaultFactory(api="cgi-bin/stable_token", kind="errcode", value=-1, remaining=1)
     with pytest.raises(errors.WeChatError) as exc:
         tokens.access_token_get(account=account)
     assert exc.value.errcode == -1 and exc.value.is_transient
-    SandboxFault.objects.create(api="cgi-bin/stable_token", kind="timeout_before", remaining=1)
+    SandboxFaultFactory(api="cgi-bin/stable_token", kind="timeout_before", remaining=1)
     with pytest.raises(errors.WeChatTimeout) as exc:
         tokens.access_token_get(account=account)
     assert exc.value.is_transient

@@ -8,10 +8,13 @@ from django.utils import timezone
 from conftest import sample_text
 from followers.services import stats
 from messaging.inbound.models import InboundMessage
-from messaging.mass.models import MassBatch, MassMessage
+from messaging.inbound.tests.factories import InboundMessageFactory
+from messaging.mass.models import MassMessage
+from messaging.mass.tests.factories import MassBatchFactory, MassMessageFactory
 from sandbox import phone
 from sandbox.generator import followers_generate
-from sandbox.models import SandboxApp, SandboxFault
+from sandbox.models import SandboxApp
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat import call_log
 from wechat.api import tags
 from wechat.api.endpoints import Endpoint
@@ -31,7 +34,7 @@ def history(account, *, post_callback=None) -> dict:
     )
     # Older messages, spread over the month.
     for days in (3, 9, 17):
-        InboundMessage.objects.create(
+        InboundMessageFactory(
             account=account,
             openid=FOLLOWER,
             msg_type="image",
@@ -42,9 +45,9 @@ def history(account, *, post_callback=None) -> dict:
         InboundMessage.objects.filter(dedupe_key=f"msg:old{days}").update(received_at=timezone.now() - timedelta(days=days))
     if post_callback is not None:
         post_callback(sample_text("inbound/event_templatesendjobfinish_success.xml"))
-    message = MassMessage.objects.create(account=account, title="双十一活动", content="活动开始", status=MassMessage.Status.SENT)
-    MassBatch.objects.create(message=message, index=0, clientmsgid="dash-1", sent_count=37, error_count=3, total_count=40)
-    SandboxFault.objects.create(app=app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45009, remaining=1)
+    message = MassMessageFactory(account=account, title="双十一活动", content="活动开始", status=MassMessage.Status.SENT)
+    MassBatchFactory(message=message, index=0, clientmsgid="dash-1", sent_count=37, error_count=3, total_count=40)
+    SandboxFaultFactory(app=app, api=Endpoint.TAGS_CREATE.path, kind="errcode", value=45009, remaining=1)
     with pytest.raises(WeChatError):
         tags.tag_create(account=account, name="VIP")
     call_log.flush()

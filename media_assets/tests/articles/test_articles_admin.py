@@ -8,6 +8,7 @@ from media_assets.services import comments as comment_services
 from media_assets.services import publish as publish_services
 from sandbox.endpoints.comments import comment_write
 from sandbox.models import SandboxCall
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
 
@@ -83,11 +84,10 @@ def test_an_operator_sees_only_their_accounts_drafts(client, account, make_accou
 def test_publish_action_and_a_refusal_shown_with_its_meaning(
     admin_client, account, cover, sandbox_app, django_capture_on_commit_callbacks
 ):
-    from sandbox.models import SandboxFault
 
     with django_capture_on_commit_callbacks(execute=True):
         draft = saved_draft(account, cover)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.FREEPUBLISH_SUBMIT.path, kind="errcode", value=53503, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.FREEPUBLISH_SUBMIT.path, kind="errcode", value=53503, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/en/admin/media_assets/draft/", {"action": "publish_selected", "_selected_action": [str(draft.pk)]})
     job = PublishJob.objects.get()

@@ -7,6 +7,7 @@ from media_assets import html
 from media_assets.models import Article, ArticleImage, Draft
 from media_assets.services import drafts as draft_services
 from sandbox.models import SandboxCall, SandboxDraft
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api import drafts as drafts_api
 from wechat.api.endpoints import Endpoint
 from wechat.models import SyncStatus
@@ -111,9 +112,8 @@ def test_local_article_images_are_uploaded_and_replaced_at_save(account, cover, 
 
 
 def test_a_wechat_refusal_is_kept_on_the_draft_with_its_meaning(account, cover, sandbox_app, django_capture_on_commit_callbacks):
-    from sandbox.models import SandboxFault
 
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.DRAFT_ADD.path, kind="errcode", value=45002, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.DRAFT_ADD.path, kind="errcode", value=45002, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         draft = saved_draft(account, cover)
     draft.refresh_from_db()

@@ -7,7 +7,8 @@ from django.utils import timezone
 from media_assets.models import Draft, PublishedArticle, PublishJob
 from media_assets.services import publish as publish_services
 from messaging.inbound.models import InboundMessage
-from sandbox.models import SandboxFault, SandboxPublish
+from sandbox.models import SandboxPublish
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api import drafts as drafts_api
 from wechat.api.endpoints import Endpoint
 
@@ -21,7 +22,7 @@ def published_job(account, cover, capture, *, fault_status=None, sandbox_app=Non
         draft = saved_draft(account, cover)
     draft.refresh_from_db()
     if fault_status is not None:
-        SandboxFault.objects.create(app=sandbox_app, api="PUBLISHJOBFINISH", kind="errcode", value=fault_status, remaining=1)
+        SandboxFaultFactory(app=sandbox_app, api="PUBLISHJOBFINISH", kind="errcode", value=fault_status, remaining=1)
     with capture(execute=True):  # the submit task, then (after the sandbox's commit) its PUBLISHJOBFINISH push
         job = publish_services.publish_request(draft=draft)
     job.refresh_from_db()
@@ -55,7 +56,7 @@ def test_an_original_check_failure_is_recorded(account, cover, sandbox_app, djan
 
 
 def test_a_refused_submit_keeps_wechats_error(account, cover, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.FREEPUBLISH_SUBMIT.path, kind="errcode", value=53505, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.FREEPUBLISH_SUBMIT.path, kind="errcode", value=53505, remaining=1)
     job = published_job(account, cover, django_capture_on_commit_callbacks)
     assert (job.status, job.errcode) == (S.REFUSED, 53505)
     assert job.last_error == "53505: 请手动保存成功后再发表 / Save the draft once in the WeChat console, then publish it"

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from media_assets.models import Draft, PublishedArticle, PublishJob
+from media_assets.tests.factories import PublishJobFactory
 from messaging.inbound.tests.callback_client import post_callback
 
 from .factories import saved_draft
@@ -25,7 +26,7 @@ def job(account, cover, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         draft = saved_draft(account, cover)
     draft.refresh_from_db()
-    return PublishJob.objects.create(
+    return PublishJobFactory(
         account=account,
         draft=draft,
         media_id=draft.media_id,

@@ -5,7 +5,8 @@ from media_assets.models import Material
 from media_assets.services import materials
 from media_assets.tests.factories import MaterialFactory, upload
 from sandbox import images
-from sandbox.models import SandboxCall, SandboxFault, SandboxMaterial
+from sandbox.models import SandboxCall, SandboxMaterial
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 from wechat.models import SyncStatus
@@ -62,7 +63,7 @@ def test_a_full_library_is_refused_before_any_call(account, monkeypatch):
 
 
 def test_wechats_refusal_is_on_the_row_with_its_meaning(account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api=ADDS, kind="errcode", value=40004, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=ADDS, kind="errcode", value=40004, remaining=1)
     create(account, django_capture_on_commit_callbacks)
     material = Material.objects.get()
     assert material.sync_status == SyncStatus.FAILED and not material.media_id
@@ -96,7 +97,7 @@ def test_deleting_one_already_gone_on_wechat_just_removes_it_here(account):
 
 def test_a_material_in_use_by_a_menu_stays_with_48005(account, sandbox_app, django_capture_on_commit_callbacks):
     material = create(account, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MATERIAL_DEL.path, kind="errcode", value=48005, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MATERIAL_DEL.path, kind="errcode", value=48005, remaining=1)
     with pytest.raises(WeChatError):
         materials.material_delete(material=material)
     material.refresh_from_db()

@@ -1,8 +1,9 @@
 from media_assets.models import Material, MaterialPullJob
 from media_assets.services import pull
-from media_assets.tests.factories import MaterialFactory
+from media_assets.tests.factories import MaterialFactory, MaterialPullJobFactory
 from sandbox import images
-from sandbox.models import SandboxCall, SandboxFault
+from sandbox.models import SandboxCall
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api import media as wechat_media
 from wechat.api.endpoints import Endpoint
 
@@ -47,8 +48,8 @@ def test_a_failed_pull_resumes_at_the_page_where_it_stopped(
     monkeypatch.setattr(pull, "PAGE_SIZE", 2)
     remote(account, 5)
     # The first page goes through (a counted latency fault takes its turn), the second fails with a permanent error.
-    SandboxFault.objects.create(app=sandbox_app, api=PAGES, kind="latency", value=0, remaining=1)
-    SandboxFault.objects.create(app=sandbox_app, api=PAGES, kind="errcode", value=48001, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=PAGES, kind="latency", value=0, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=PAGES, kind="errcode", value=48001, remaining=1)
     run(account, django_capture_on_commit_callbacks)
     job = MaterialPullJob.objects.get()
     assert (job.status, job.done, job.current_kind, job.offset, job.errcode) == ("failed", 2, "image", 2, 48001)
@@ -93,7 +94,7 @@ def test_beat_resumes_a_pull_whose_worker_died(account, monkeypatch, django_capt
     ids = remote(account, 3)
     listed = wechat_media.material_batchget(account=account, kind="image", offset=0, count=2).items
     pull._upsert(account, "image", listed)
-    job = MaterialPullJob.objects.create(
+    job = MaterialPullJobFactory(
         account=account,
         status="running",
         current_kind="image",

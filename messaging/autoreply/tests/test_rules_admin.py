@@ -5,6 +5,7 @@ from django.contrib.auth.models import Permission, User
 
 from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
 from messaging.autoreply.services import rule_create
+from messaging.autoreply.tests.factories import AutoReplyRuleFactory
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback
 from sandbox.models import SandboxApp
@@ -254,7 +255,7 @@ def test_an_admin_delete_bumps_the_rules_version(admin_client, account, version_
 
 def _rule_without_replies(account):
     # Stored before replies were required (an older release); a plain model save accepts switching it on.
-    return AutoReplyRule.objects.create(account=account, name="empty", trigger="keyword", keywords="hi", enabled=False)
+    return AutoReplyRuleFactory(account=account, name="empty", trigger="keyword", keywords="hi", enabled=False)
 
 
 def test_enabling_a_rule_without_replies_from_the_list_is_refused(admin_client, account, version_bumps):

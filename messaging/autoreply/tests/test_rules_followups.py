@@ -10,7 +10,8 @@ from conftest import sample_text
 from messaging.autoreply.services import rule_create
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback
-from sandbox.models import SandboxDelivery, SandboxFollower
+from sandbox.models import SandboxDelivery
+from sandbox.tests.factories import SandboxFollowerFactory
 from wechat.api.endpoints import Endpoint
 
 OPENID = "fromUser"
@@ -27,7 +28,7 @@ def text_xml(content: str, msg_id: int = 1234567890123456) -> str:
 @pytest.fixture
 def follower(sandbox_app):
     """WeChat's side: the follower wrote just now, so the 48-hour customer-service window is open."""
-    return SandboxFollower.objects.create(app=sandbox_app, openid=OPENID, last_interaction_at=timezone.now())
+    return SandboxFollowerFactory(app=sandbox_app, openid=OPENID, last_interaction_at=timezone.now())
 
 
 def custom_sent(app):

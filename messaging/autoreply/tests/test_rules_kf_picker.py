@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Permission, User
 
 from messaging.autoreply.models import AutoReplyRule
-from messaging.kefu.models import KfAccount
+from messaging.kefu.tests.factories import KfAccountFactory
 
 from .test_rules_admin import ADD_URL, form_data
 
@@ -14,8 +14,8 @@ def transfer(kf_account: str) -> list[dict]:
 
 def test_the_agent_is_chosen_among_the_operators_kf_accounts(client, account, make_account):
     other = make_account(appid="wx0b0b0b0b0b0b0b0b")
-    KfAccount.objects.create(account=account, kf_account="alice@gh_7f083739789a", nickname="Alice")
-    KfAccount.objects.create(account=other, kf_account="bravo@gh_0b0b", nickname="Bravo")
+    KfAccountFactory(account=account, kf_account="alice@gh_7f083739789a", nickname="Alice")
+    KfAccountFactory(account=other, kf_account="bravo@gh_0b0b", nickname="Bravo")
     user = User.objects.create_user("op", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__regex=r"_(autoreplyrule|autoreplycontent)$"))
     account.operators.add(user)

@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from media_assets.models import PublishedArticle
+from media_assets.tests.factories import PublishedArticleFactory
 from messaging.autoreply.models import AutoReplyRule
 from messaging.autoreply.tests.test_rules_admin import ADD_URL, form_data
 from messaging.inbound.tests.callback_client import post_callback
@@ -18,7 +19,7 @@ def published(account, **fields) -> PublishedArticle:
         "cover_url": "http://mmbiz.qpic.cn/cover/0",
         "published_at": timezone.now(),
     }
-    return PublishedArticle.objects.create(account=account, **{**values, **fields})
+    return PublishedArticleFactory(account=account, **{**values, **fields})
 
 
 def test_a_news_reply_carries_the_published_article(admin_client, client, account):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from messaging.autoreply.matching import rules_changed
 from messaging.autoreply.models import AutoReplyContent, AutoReplyRule
 from messaging.autoreply.services import rule_create
+from messaging.autoreply.tests.factories import AutoReplyContentFactory, AutoReplyRuleFactory
 from messaging.autoreply.validation import regex_problem
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback
@@ -136,10 +137,10 @@ def default_rule(account):
 
 def stored_without_validation(account, pattern: str, priority: int = 10) -> AutoReplyRule:
     """A pattern that reached the table without the save checks (an older release, a raw SQL fix...)."""
-    rule = AutoReplyRule.objects.create(
+    rule = AutoReplyRuleFactory(
         account=account, name="bad", trigger="keyword", keywords=pattern, match_type="regex", priority=priority
     )
-    AutoReplyContent.objects.create(rule=rule, reply_type="text", text="never")
+    AutoReplyContentFactory(rule=rule, reply_type="text", text="never")
     rules_changed(account_id=account.pk)
     return rule
 

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import sample_text
 from followers.models import Follower
+from followers.tests.factories import FollowerFactory
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback, signed_query
 from sandbox import phone
@@ -64,7 +65,7 @@ def test_signed_but_unreadable_timestamp_is_403(client, account, timestamp):
 
 
 def test_month_old_signature_cannot_unsubscribe_a_follower(client, account, django_capture_on_commit_callbacks):
-    Follower.objects.create(account=account, openid="FromUser", subscribed=True)
+    FollowerFactory(account=account, openid="FromUser", subscribed=True)
     query = stale_query(account.token, age=30 * DAY)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_callback(client, account, sample_text("inbound/event_unsubscribe.xml"), query=query)

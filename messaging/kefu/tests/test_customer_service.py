@@ -6,13 +6,17 @@ import pytest
 from django.utils import timezone
 
 from followers.models import Follower
+from followers.tests.factories import FollowerFactory
 from messaging.inbound.models import InboundMessage
+from messaging.inbound.tests.factories import InboundMessageFactory
 from messaging.kefu import selectors as kefu_selectors
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation, OutboundMessage
 from messaging.kefu.tasks import custom_message_send
+from messaging.kefu.tests.factories import ConversationFactory
 from sandbox import phone
-from sandbox.models import SandboxCall, SandboxDelivery, SandboxFault
+from sandbox.models import SandboxCall, SandboxDelivery
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.outgoing import Article, Image, MiniProgramPage, News, Text, custom_payloads, summary
 
@@ -61,7 +65,7 @@ def test_messages_newer_than_what_the_operator_saw_stay_unread(account, sandbox_
     follower_says(sandbox_app, django_capture_on_commit_callbacks, "one")
     conversation = Conversation.objects.get(openid=OPENID)
     seen = InboundMessage.objects.get(account=account, openid=OPENID).create_time
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid=OPENID,
         msg_type="text",
@@ -101,7 +105,7 @@ def test_location_reports_and_job_events_make_no_conversation(sandbox_app, djang
 
 
 def test_follower_last_interaction_is_kept_on_an_existing_follower_row(account, sandbox_app, django_capture_on_commit_callbacks):
-    Follower.objects.create(account=account, openid=OPENID)
+    FollowerFactory(account=account, openid=OPENID)
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
     inbound = InboundMessage.objects.get(account=account, openid=OPENID)
     assert Follower.objects.get(openid=OPENID).last_interaction_at == inbound.create_time
@@ -158,7 +162,7 @@ def test_reply_as_a_kf_account_carries_customservice(account, sandbox_app, djang
 
 
 def test_reply_outside_48_hours_is_refused_before_calling_wechat(account, sandbox_app, django_capture_on_commit_callbacks):
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid=OPENID,
         msg_type="text",
@@ -167,7 +171,7 @@ def test_reply_outside_48_hours_is_refused_before_calling_wechat(account, sandbo
         raw_xml="<xml/>",
         create_time=timezone.now() - timedelta(hours=49),
     )
-    Follower.objects.create(account=account, openid=OPENID, last_interaction_at=timezone.now() - timedelta(hours=49))
+    FollowerFactory(account=account, openid=OPENID, last_interaction_at=timezone.now() - timedelta(hours=49))
     with pytest.raises(customer_service.ReplyWindowClosed) as refused:
         customer_service.operator_reply_queue(
             account=account, openid=OPENID, payload={"msgtype": "text", "text": {"content": "x"}}, operator=None
@@ -192,7 +196,7 @@ def test_45015_from_wechat_is_recorded_with_its_meaning(account, sandbox_app, dj
 @pytest.mark.parametrize("errcode", [45047, 40003, 48001])
 def test_permanent_send_errors_fail_the_row_without_retry(account, sandbox_app, errcode, django_capture_on_commit_callbacks):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=errcode, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=errcode, remaining=1)
     outbound = reply(account, {"msgtype": "text", "text": {"content": "x"}}, django_capture_on_commit_callbacks)
     assert outbound.status == OutboundMessage.Status.FAILED and outbound.errcode == errcode
     assert outbound.attempts == 1
@@ -201,7 +205,7 @@ def test_permanent_send_errors_fail_the_row_without_retry(account, sandbox_app, 
 
 def test_busy_wechat_is_retried_and_sent_once(account, sandbox_app, worker_retries, django_capture_on_commit_callbacks):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=-1, remaining=2)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=-1, remaining=2)
     outbound = reply(account, {"msgtype": "text", "text": {"content": "x"}}, django_capture_on_commit_callbacks)
     assert outbound.status == OutboundMessage.Status.SENT and outbound.attempts == 3
     assert SandboxDelivery.objects.filter(channel="custom").count() == 1
@@ -211,7 +215,7 @@ def test_timeout_after_delivery_is_unknown_and_not_resent(
     account, sandbox_app, worker_retries, django_capture_on_commit_callbacks
 ):
     follower_says(sandbox_app, django_capture_on_commit_callbacks)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="timeout_after", remaining=1)
     outbound = reply(account, {"msgtype": "text", "text": {"content": "x"}}, django_capture_on_commit_callbacks)
     assert outbound.status == OutboundMessage.Status.UNKNOWN and outbound.errcode == -1001
     assert SandboxCall.objects.filter(api=Endpoint.CUSTOM_SEND.path).count() == 1
@@ -290,7 +294,7 @@ def test_backfill_creates_conversations_for_older_messages(account):
             ("gh_massassistant", "event", "MASSSENDJOBFINISH", 1),
         ]
     ):
-        InboundMessage.objects.create(
+        InboundMessageFactory(
             account=account,
             openid=openid,
             msg_type=msg_type,
@@ -299,7 +303,7 @@ def test_backfill_creates_conversations_for_older_messages(account):
             raw_xml="<xml/>",
             create_time=now - timedelta(hours=hours),
         )
-    Conversation.objects.create(account=account, openid=OTHER, last_message_at=now)
+    ConversationFactory(account=account, openid=OTHER, last_message_at=now)
     assert customer_service.conversations_backfill(account=account) == 1
     conversation = Conversation.objects.get(openid=OPENID)
     assert conversation.last_message_at == now - timedelta(hours=2)

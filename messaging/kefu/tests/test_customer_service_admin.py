@@ -7,11 +7,13 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from followers.models import Follower
-from messaging.inbound.models import InboundMessage
+from followers.tests.factories import FollowerFactory
+from messaging.inbound.tests.factories import InboundMessageFactory
 from messaging.kefu.models import Conversation, KfAccount, OutboundMessage
+from messaging.kefu.tests.factories import ConversationFactory
 from sandbox import phone
 from sandbox.models import SandboxCall, SandboxDelivery, SandboxKfAccount
+from sandbox.tests.factories import SandboxFaultFactory, SandboxKfAccountFactory
 from wechat.api.endpoints import Endpoint
 
 OPENID = "oFollower000000000000000001"
@@ -77,7 +79,7 @@ def test_news_reply_needs_a_title_and_url(admin_client, conversation):
 
 
 def test_form_refuses_a_reply_outside_48_hours_with_an_explanation(admin_client, account):
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid=OPENID,
         msg_type="text",
@@ -86,8 +88,8 @@ def test_form_refuses_a_reply_outside_48_hours_with_an_explanation(admin_client,
         raw_xml="<xml/>",
         create_time=timezone.now() - timedelta(hours=50),
     )
-    Follower.objects.create(account=account, openid=OPENID, last_interaction_at=timezone.now() - timedelta(hours=50))
-    conversation = Conversation.objects.create(account=account, openid=OPENID, last_message_at=timezone.now())
+    FollowerFactory(account=account, openid=OPENID, last_interaction_at=timezone.now() - timedelta(hours=50))
+    conversation = ConversationFactory(account=account, openid=OPENID, last_message_at=timezone.now())
     page = admin_client.get(thread_url(conversation, "/en")).content.decode()
     assert 'id="kf-closed"' in page and 'id="kf-reply"' not in page
     assert "more than 48 hours ago" in page and "45015" in page
@@ -163,9 +165,7 @@ def test_kf_account_admin_refuses_bad_input_and_changes_nothing(admin_client, ac
 
 
 def test_kf_failed_sync_shows_the_error_badge(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxKfAccount.objects.create(
-        app=sandbox_app, kf_account="a@gh_7f083739789a", kf_id="1001", nickname="a", kf_wx="worker_wx1"
-    )
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="a@gh_7f083739789a", kf_id="1001", nickname="a", kf_wx="worker_wx1")
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             url("admin:kefu_kfaccount_add"),
@@ -176,14 +176,14 @@ def test_kf_failed_sync_shows_the_error_badge(admin_client, account, sandbox_app
 
 
 def test_kf_pull_button_imports_accounts_from_wechat(admin_client, account, sandbox_app):
-    SandboxKfAccount.objects.create(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="1001", nickname="后台")
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="1001", nickname="后台")
     response = admin_client.post(url("admin:kefu_kfaccount_pull"))
     assert response.status_code == 302
     assert KfAccount.objects.get().nickname == "后台"
 
 
 def test_kf_admin_delete_removes_it_at_wechat(admin_client, account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxKfAccount.objects.create(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="1001", nickname="后台")
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="1001", nickname="后台")
     admin_client.post(url("admin:kefu_kfaccount_pull"))
     kf = KfAccount.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -197,15 +197,14 @@ def test_message_log_and_kf_change_page_render(
     admin_client, account, conversation, sandbox_app, prefix, django_capture_on_commit_callbacks
 ):
     from media_assets.tests.factories import MaterialFactory
-    from sandbox.models import SandboxFault
 
     MaterialFactory(account=conversation.account, media_id="MEDIA_1")
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=45047, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.CUSTOM_SEND.path, kind="errcode", value=45047, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(thread_url(conversation), {"kind": "image", "media_id": "MEDIA_1"})
     log = admin_client.get(url("admin:kefu_outboundmessage_changelist", prefix=prefix)).content.decode()
     assert "45047" in log and "客服接口下行条数超过上限" in log and "Too many customer-service messages" in log
-    SandboxKfAccount.objects.create(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="1001", nickname="后台")
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="1001", nickname="后台")
     admin_client.post(url("admin:kefu_kfaccount_pull"))
     kf = KfAccount.objects.get()
     page = admin_client.get(url("admin:kefu_kfaccount_change", kf.pk, prefix=prefix))

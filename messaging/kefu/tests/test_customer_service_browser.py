@@ -5,13 +5,14 @@ from datetime import timedelta
 from django.utils import timezone
 
 from conftest import SCREENSHOTS, browser_test
-from followers.models import Follower
-from messaging.inbound.models import InboundMessage
+from followers.tests.factories import FollowerFactory
+from messaging.inbound.tests.factories import InboundMessageFactory
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation, OutboundMessage
 from sandbox import phone
-from sandbox.models import SandboxApp, SandboxCall, SandboxDelivery, SandboxKfAccount
+from sandbox.models import SandboxApp, SandboxCall, SandboxDelivery
 from sandbox.seeders.kefu import sandbox_seed_kf_account
+from sandbox.tests.factories import SandboxKfAccountFactory
 from wechat.api.endpoints import Endpoint
 
 OPENID = "oFollower000000000000000001"
@@ -75,7 +76,7 @@ def test_operator_answers_a_follower_from_the_inbox(live_server, transactional_d
 
     # A follower whose last message is three days old: the reply box gives way to an explanation.
     old = "oFollower000000000000000003"
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid=old,
         msg_type="text",
@@ -84,7 +85,7 @@ def test_operator_answers_a_follower_from_the_inbox(live_server, transactional_d
         raw_xml="<xml/>",
         create_time=timezone.now() - timedelta(days=3),
     )
-    Follower.objects.create(account=account, openid=old, last_interaction_at=timezone.now() - timedelta(days=3))
+    FollowerFactory(account=account, openid=old, last_interaction_at=timezone.now() - timedelta(days=3))
     customer_service.conversations_backfill(account=account)
     page.goto(f"{live_server.url}/en/admin/kefu/conversation/")
     assert "Over 48 hours" in page.inner_text(f"tr[data-openid='{old}']")
@@ -94,7 +95,7 @@ def test_operator_answers_a_follower_from_the_inbox(live_server, transactional_d
     page.screenshot(path=str(SCREENSHOTS / "kf_thread_closed_en.png"), full_page=True)
 
     sandbox_seed_kf_account(account=account, app=app)
-    SandboxKfAccount.objects.create(
+    SandboxKfAccountFactory(
         app=app, kf_account="shouhou@gh_7f083739789a", kf_id="1002", nickname="售后", kf_wx="worker_wx2", online_status=1
     )
     customer_service.kf_accounts_pull(account=account)

@@ -6,7 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import KfAccount
 from sandbox.endpoints.kf import kf_invite_answer
-from sandbox.models import SandboxCall, SandboxFault, SandboxKfAccount
+from sandbox.models import SandboxCall, SandboxKfAccount
+from sandbox.tests.factories import SandboxFaultFactory, SandboxKfAccountFactory
 from wechat.models import SyncStatus
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
@@ -55,7 +56,7 @@ def test_nickname_change_is_pushed_with_update(account, sandbox_app, django_capt
 
 def test_sync_is_idempotent_when_the_account_already_exists_at_wechat(account, sandbox_app, django_capture_on_commit_callbacks):
     # An earlier add went through but its answer was lost: WeChat now says 65406, which counts as done.
-    SandboxKfAccount.objects.create(app=sandbox_app, kf_account="kefu1@gh_7f083739789a", kf_id="1001", nickname="旧名")
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="kefu1@gh_7f083739789a", kf_id="1001", nickname="旧名")
     with django_capture_on_commit_callbacks(execute=True):
         kf = kf_create(account, nickname="新名")
     kf.refresh_from_db()
@@ -97,7 +98,7 @@ def test_the_101st_kf_account_is_refused_with_65405(account, sandbox_app, django
 
 
 def test_busy_wechat_is_retried_until_synced(account, sandbox_app, worker_retries, django_capture_on_commit_callbacks):
-    SandboxFault.objects.create(app=sandbox_app, api="customservice/kfaccount/add", kind="errcode", value=-1, remaining=2)
+    SandboxFaultFactory(app=sandbox_app, api="customservice/kfaccount/add", kind="errcode", value=-1, remaining=2)
     with django_capture_on_commit_callbacks(execute=True):
         kf = kf_create(account)
     kf.refresh_from_db()
@@ -109,7 +110,7 @@ def test_busy_wechat_is_retried_until_synced(account, sandbox_app, worker_retrie
 def test_add_timing_out_after_taking_effect_is_retried_without_a_duplicate(
     account, sandbox_app, worker_retries, django_capture_on_commit_callbacks
 ):
-    SandboxFault.objects.create(app=sandbox_app, api="customservice/kfaccount/add", kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="customservice/kfaccount/add", kind="timeout_after", remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         kf = kf_create(account)
     kf.refresh_from_db()
@@ -168,9 +169,7 @@ def test_invitation_is_sent_and_its_state_pulled(account, sandbox_app, django_ca
 
 
 def test_inviting_a_wechat_user_who_is_already_a_worker_gives_65407(account, sandbox_app, django_capture_on_commit_callbacks):
-    SandboxKfAccount.objects.create(
-        app=sandbox_app, kf_account="a@gh_7f083739789a", kf_id="1001", nickname="a", kf_wx="worker_wx1"
-    )
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="a@gh_7f083739789a", kf_id="1001", nickname="a", kf_wx="worker_wx1")
     with django_capture_on_commit_callbacks(execute=True):
         kf = kf_create(account, name="b", invite_wx="worker_wx1")
     kf.refresh_from_db()
@@ -184,7 +183,7 @@ def test_pull_creates_updates_and_drops_rows(account, sandbox_app, django_captur
         kept = kf_create(account, name="kept")
     SandboxKfAccount.objects.filter(kf_account=gone.kf_account).delete()
     SandboxKfAccount.objects.filter(kf_account=kept.kf_account).update(nickname="改名", online_status=1, accepted_case=3)
-    SandboxKfAccount.objects.create(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="2001", nickname="后台")
+    SandboxKfAccountFactory(app=sandbox_app, kf_account="console@gh_7f083739789a", kf_id="2001", nickname="后台")
     assert customer_service.kf_accounts_pull(account=account) == 2
     names = dict(KfAccount.objects.values_list("kf_account", "nickname"))
     assert names == {"kept@gh_7f083739789a": "改名", "console@gh_7f083739789a": "后台"}

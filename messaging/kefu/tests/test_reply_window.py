@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followers.models import Follower
+from followers.tests.factories import FollowerFactory
 from messaging.kefu import selectors as kefu_selectors
-from messaging.kefu.models import Conversation
+from messaging.kefu.tests.factories import ConversationFactory
 from sandbox import phone
 
 OPENID = "oFollower000000000000000001"
@@ -40,8 +41,8 @@ def test_inbox_thread_and_reply_guard_agree_with_the_follower_page(
 def test_the_window_is_the_followers_last_interaction(admin_client, account):
     """A follower whose last interaction is known (e.g. kept from before the messages were pruned) can be answered."""
     at = timezone.now() - timedelta(hours=3)
-    Follower.objects.create(account=account, openid=OPENID, last_interaction_at=at)
-    Conversation.objects.create(account=account, openid=OPENID, last_message_at=at)
+    FollowerFactory(account=account, openid=OPENID, last_interaction_at=at)
+    ConversationFactory(account=account, openid=OPENID, last_message_at=at)
     inbox, thread, guard = windows(admin_client, account)
     assert inbox.last_interaction_at == thread.last_interaction_at == guard.last_interaction_at == at
     assert inbox.is_open and guard.hours_left == 44
@@ -49,8 +50,8 @@ def test_the_window_is_the_followers_last_interaction(admin_client, account):
 
 def test_the_window_closes_48_hours_after_the_last_interaction(admin_client, account):
     at = timezone.now() - timedelta(hours=48, minutes=1)
-    Follower.objects.create(account=account, openid=OPENID, last_interaction_at=at)
-    Conversation.objects.create(account=account, openid=OPENID, last_message_at=at)
+    FollowerFactory(account=account, openid=OPENID, last_interaction_at=at)
+    ConversationFactory(account=account, openid=OPENID, last_message_at=at)
     inbox, thread, guard = windows(admin_client, account)
     assert not inbox.is_open and not thread.is_open and not guard.is_open
     assert "more than 48 hours ago" in guard.explanation

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.inbound.models import InboundMessage
+from messaging.inbound.tests.factories import InboundMessageFactory
 from messaging.kefu import selectors as kefu_selectors
 from messaging.kefu import services as customer_service
 from messaging.kefu.models import Conversation
@@ -63,7 +64,7 @@ def test_the_message_log_and_the_follower_link_to_the_one_thread(admin_client, a
 
 
 def test_a_follower_without_a_conversation_has_a_read_only_thread(admin_client, account):
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=account,
         openid=OPENID,
         msg_type="text",
@@ -83,7 +84,7 @@ def test_a_follower_without_a_conversation_has_a_read_only_thread(admin_client, 
 
 def test_events_all_shows_every_event_of_the_follower(account):
     for i, event in enumerate(["LOCATION", "VIEW"]):
-        InboundMessage.objects.create(
+        InboundMessageFactory(
             account=account,
             openid=OPENID,
             msg_type="event",

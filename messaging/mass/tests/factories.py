@@ -22,7 +22,7 @@ class MassBatchFactory(factory.django.DjangoModelFactory):
     message = factory.SubFactory(MassMessageFactory)
     index = factory.Sequence(int)
     clientmsgid = factory.Sequence(lambda n: f"cm{n:030d}")
-    openids = factory.LazyFunction(lambda: ["oFollower0000000001", "oFollower0000000002"])
+    openids = factory.LazyFunction(list)  # to everyone, as the message's default audience
 
 
 class MassMessageEventFactory(factory.django.DjangoModelFactory):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import TokenFactory
 from messaging.mass import services as mass
 from messaging.mass.models import MassMessage
 from messaging.mass.tests.test_mass import make_tag
@@ -21,7 +21,7 @@ def client(account):
     user.user_permissions.add(*Permission.objects.filter(codename__in=["add_massmessage", "add_templatemessage"]))
     account.operators.add(user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     return api
 
 
@@ -101,7 +101,7 @@ def test_a_json_array_body_to_cancel_is_not_a_500(account):
     user.user_permissions.add(Permission.objects.get(codename="change_massmessage"))
     account.operators.add(user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     message = mass.mass_message_create(account=account, title="t", msgtype="text", content="x", audience="all")
     response = api.generic("POST", f"{mass_url(account)}{message.pk}/cancel/", "[1, 2]", content_type="application/json")
     assert response.status_code == 200

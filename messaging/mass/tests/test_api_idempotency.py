@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.tests.factories import TokenFactory
 from messaging.mass import services as mass
 from messaging.mass.models import IdempotencyKey, MassMessage
 from messaging.mass.tasks import idempotency_keys_prune, mass_dispatch_due, mass_message_dispatch
@@ -130,7 +131,6 @@ def test_a_lost_send_now_enqueue_is_left_due_for_beat(account, monkeypatch, djan
 @pytest.fixture
 def template_client(account, sandbox_app):
     from django.contrib.auth.models import Permission, User
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     seed_template(sandbox_app, account)
@@ -138,7 +138,7 @@ def template_client(account, sandbox_app):
     user.user_permissions.add(Permission.objects.get(codename="add_templatemessage"))
     account.operators.add(user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     return client
 
 

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import TokenFactory
 from messaging.mass.models import IdempotencyKey, MassMessage
 from messaging.mass.tests.test_mass_concurrency import run_in_threads
 
@@ -25,7 +25,7 @@ def test_concurrent_posts_with_one_key_create_one_mass_send_and_all_get_its_id(a
     user = User.objects.create_user("sender")
     user.user_permissions.add(Permission.objects.get(codename="add_massmessage"))
     account.operators.add(user)
-    token = Token.objects.create(user=user).key
+    token = TokenFactory(user=user).key
     body = {
         "title": "t",
         "msgtype": "text",

@@ -11,11 +11,14 @@ from django.utils import timezone
 
 from conftest import sample_json, sample_text
 from followers.models import Follower, Tag
+from followers.tests.factories import TagFactory
 from messaging.inbound.tests.callback_client import post_callback
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
-from sandbox.models import SandboxCall, SandboxDelivery, SandboxFault, SandboxFollower
+from messaging.mass.tests.factories import MassBatchFactory
+from sandbox.models import SandboxCall, SandboxDelivery, SandboxFollower
+from sandbox.tests.factories import SandboxFaultFactory, SandboxFollowerFactory
 from wechat.api import mass as mass_api
 from wechat.api.endpoints import Endpoint
 from wechat.api.mass import MassSpeed, ToAll
@@ -41,7 +44,7 @@ def make_followers(account, app, n: int, *, start: int = 0, tag: Tag | None = No
 
 
 def make_tag(account, wechat_id: int = 100, name: str = "VIP") -> Tag:
-    return Tag.objects.create(account=account, wechat_id=wechat_id, name=name)
+    return TagFactory(account=account, wechat_id=wechat_id, name=name)
 
 
 def send_now(message, capture):
@@ -112,7 +115,7 @@ def account_app(account):
 
 def test_task_retried_after_the_call_succeeded_does_not_resend(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 3)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after", remaining=1)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
 
     batch = message.batches.get()
@@ -129,7 +132,7 @@ def test_task_retried_after_the_call_succeeded_does_not_resend(account, sandbox_
 
 def test_busy_answers_are_retried_with_backoff_and_the_same_clientmsgid(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=-1, remaining=2)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=-1, remaining=2)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
     calls = SandboxCall.objects.filter(api=Endpoint.MASS_SENDALL.path).order_by("id")
     assert [c.errcode for c in calls] == [-1, -1, 0]
@@ -141,7 +144,7 @@ def test_busy_answers_are_retried_with_backoff_and_the_same_clientmsgid(account,
 
 def test_timeout_before_the_call_took_effect_sends_once_on_retry(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_before", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_before", remaining=1)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
     assert message.status == S.SENT
     assert deliveries(sandbox_app).count() == 2
@@ -230,7 +233,7 @@ def test_the_monthly_limit_adds_all_tag_and_list_sends_per_follower(account, san
 
     def sent(audience, index, **batch):
         earlier = text_message(account, title=f"earlier {index}", audience=audience, tag=tag, openids=ids[:2])
-        MassBatch.objects.create(
+        MassBatchFactory(
             message=earlier,
             index=0,
             clientmsgid=f"c{index}",
@@ -377,7 +380,7 @@ def test_filter_audience_resolves_followers_at_send_time(account, sandbox_app, d
 
 def test_quota_exhausted_45009_fails_without_retry(account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=45009, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=45009, remaining=1)
     message = send_now(text_message(account), django_capture_on_commit_callbacks)
     assert message.status == S.FAILED
     assert message.errcode == 45009
@@ -387,7 +390,7 @@ def test_quota_exhausted_45009_fails_without_retry(account, sandbox_app, django_
 def test_job_finish_sample_updates_the_batch(client, account, django_capture_on_commit_callbacks):
     message = text_message(account, msgtype="mpnews", media_id="x", content="")
     MassMessage.objects.filter(pk=message.pk).update(status=S.SENDING)
-    batch = MassBatch.objects.create(
+    batch = MassBatchFactory(
         message=message,
         index=0,
         clientmsgid="c1",
@@ -510,7 +513,7 @@ def test_validation_errors_are_clear_and_save_nothing(account):
 
 
 def test_unsynced_tag_is_refused(account):
-    tag = Tag.objects.create(account=account, name="local only")
+    tag = TagFactory(account=account, name="local only")
     with pytest.raises(ValidationError) as exc:
         text_message(account, audience="tag", tag=tag)
     assert "not synced" in str(exc.value.message_dict["tag"])
@@ -568,7 +571,7 @@ def test_delete_of_a_sent_article(account, sandbox_app):
         app=sandbox_app, channel="mass_job", msgtype="mpnews", msg_id="1000000777", payload={"status": "SEND_SUCCESS"}
     )
     MassMessage.objects.filter(pk=message.pk).update(status=S.SENT)
-    MassBatch.objects.create(message=message, index=0, clientmsgid="d1", status=MassBatch.Status.FINISHED, msg_id=job.msg_id)
+    MassBatchFactory(message=message, index=0, clientmsgid="d1", status=MassBatch.Status.FINISHED, msg_id=job.msg_id)
     message.refresh_from_db()
     assert mass.mass_message_delete_article(message=message, article_idx=2) == 1
     assert mass.mass_message_delete_article(message=message) == 1
@@ -600,7 +603,7 @@ def test_resending_a_rejected_batch_uses_a_new_clientmsgid_skips_accepted_ones_a
     assert message.status == S.PARTIALLY_FAILED
     failed = message.batches.get(status="failed")
     old_cid = failed.clientmsgid
-    SandboxFollower.objects.create(app=sandbox_app, openid=ids[3])
+    SandboxFollowerFactory(app=sandbox_app, openid=ids[3])
     with django_capture_on_commit_callbacks(execute=True):
         assert mass.mass_message_resend(message=message) == {"rejected": 1, "same_id": 0, "past_window": 0}
     message.refresh_from_db()

@@ -9,7 +9,8 @@ from django.utils import timezone
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
 from messaging.mass.tests.test_mass import make_followers, make_tag, openid, text_message
-from sandbox.models import SandboxDelivery, SandboxFault
+from sandbox.models import SandboxDelivery
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 BASE = "/en/admin/mass/massmessage/"
@@ -128,7 +129,7 @@ def test_past_time_is_refused_on_the_confirmation_page(admin_client_en, account)
 
 def test_failed_send_shows_errcode_and_meaning(admin_client_en, account, sandbox_app, django_capture_on_commit_callbacks):
     make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="errcode", value=45009)
     message = text_message(account)
     with django_capture_on_commit_callbacks(execute=True):
         mass.mass_message_schedule(message=message)
@@ -212,7 +213,7 @@ def test_operator_sees_only_their_accounts(client, account, make_account):
 
 def unknown_batch_message(account, app, capture):
     make_followers(account, app, 2)
-    fault = SandboxFault.objects.create(app=app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after")
+    fault = SandboxFaultFactory(app=app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after")
     message = text_message(account)
     with capture(execute=True):
         mass.mass_message_schedule(message=message)

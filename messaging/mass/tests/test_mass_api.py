@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import TokenFactory
 from messaging.mass.models import MassMessage
 from messaging.mass.tests.test_mass import make_followers, make_tag, openid
 from sandbox.models import SandboxDelivery
@@ -26,7 +26,7 @@ def api(db):
         for account in accounts:
             account.operators.add(user)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
         return client
 
     return make

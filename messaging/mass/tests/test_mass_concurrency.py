@@ -10,6 +10,7 @@ from django.utils import timezone
 from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage, MassMessageEvent
+from messaging.mass.tests.factories import MassBatchFactory
 from messaging.mass.tests.test_mass import make_followers, text_message
 from sandbox.models import SandboxCall, SandboxDelivery
 from wechat.api import mass as mass_api
@@ -67,7 +68,7 @@ def test_concurrent_senders_make_one_call_per_batch(account, sandbox_app):
     make_followers(account, sandbox_app, 2)
     message = text_message(account)
     MassMessage.objects.filter(pk=message.pk).update(status="sending", started_at=timezone.now())
-    batch = MassBatch.objects.create(message=message, index=0, clientmsgid=mass.clientmsgid_for(message, 0), recipients=2)
+    batch = MassBatchFactory(message=message, index=0, clientmsgid=mass.clientmsgid_for(message, 0), recipients=2)
 
     results = run_in_threads(4, lambda: mass.mass_batch_send(batch_id=batch.pk)["status"])
 
@@ -82,7 +83,7 @@ def test_two_overlapping_beat_sweeps_reconcile_a_crashed_batch_once(account, san
     ids = make_followers(account, sandbox_app, 3)
     message = text_message(account)
     MassMessage.objects.filter(pk=message.pk).update(status="sending", started_at=timezone.now())
-    batch = MassBatch.objects.create(message=message, index=0, clientmsgid=mass.clientmsgid_for(message, 0), recipients=3)
+    batch = MassBatchFactory(message=message, index=0, clientmsgid=mass.clientmsgid_for(message, 0), recipients=3)
     # A worker's call took effect at WeChat, then the worker died before recording it; its lease ran out.
     MassBatch.objects.filter(pk=batch.pk).update(
         status="sending", attempts=1, first_called_at=timezone.now(), lease_until=timezone.now() - timedelta(seconds=1)

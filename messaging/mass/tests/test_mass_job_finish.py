@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
+from messaging.mass.tests.factories import MassBatchFactory
 from sandbox.endpoints.mass import mass_job_finish
-from sandbox.models import SandboxFault
+from sandbox.tests.factories import SandboxFaultFactory
 from sandbox.tests.test_fidelity import mpnews_job
 
 S = MassMessage.Status
@@ -16,7 +17,7 @@ S = MassMessage.Status
 def sending_article(account, *, msg_id: str) -> MassBatch:
     message = mass.mass_message_create(account=account, title="Article", msgtype="mpnews", media_id="draft-1", audience="all")
     MassMessage.objects.filter(pk=message.pk).update(status=S.SENDING)
-    return MassBatch.objects.create(
+    return MassBatchFactory(
         message=message, index=0, clientmsgid="c1", status=MassBatch.Status.SUBMITTED, msg_id=msg_id, submitted_at=timezone.now()
     )
 
@@ -26,7 +27,7 @@ def test_reprint_stopped_by_the_originality_check_fails_the_batch_with_its_meani
 ):
     job = mpnews_job(sandbox_app)
     batch = sending_article(account, msg_id=job.msg_id)
-    SandboxFault.objects.create(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30002, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30002, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):  # the callback's side effects run after commit
         mass_job_finish(job.pk)
     batch.refresh_from_db()
@@ -41,7 +42,7 @@ def test_reprint_sent_anyway_finishes_the_batch_and_keeps_the_check_result(
 ):
     job = mpnews_job(sandbox_app, send_ignore_reprint=1)
     batch = sending_article(account, msg_id=job.msg_id)
-    SandboxFault.objects.create(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30003, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="MASSSENDJOBFINISH", kind="errcode", value=30003, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):  # the callback's side effects run after commit
         mass_job_finish(job.pk)
     batch.refresh_from_db()

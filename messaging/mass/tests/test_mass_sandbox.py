@@ -5,6 +5,7 @@ import pytest
 from conftest import sample_json
 from messaging.mass.tests.test_mass import account_app, make_followers, openid
 from sandbox.models import SandboxDelivery
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError
 from wechat.gateway import client_for
@@ -85,12 +86,11 @@ def test_clientmsgid_is_remembered_for_24_hours_then_sends_again(account, sandbo
 
 
 def test_timeout_after_effect_loses_an_error_answer_too(account, sandbox_app):
-    from sandbox.models import SandboxFault
     from wechat.errors import TIMEOUT
 
     make_followers(account, sandbox_app, 2)
     body = sample_json("api/mass_sendall_request_text_to_all.json")
     post(account, "message/mass/sendall", body)
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.MASS_SENDALL.path, kind="timeout_after", remaining=1)
 
     assert errcode(account, "message/mass/sendall", body) == TIMEOUT  # WeChat answered 45065; the answer was lost

@@ -12,7 +12,8 @@ from messaging.mass import selectors as mass_selectors
 from messaging.mass import services as mass
 from messaging.mass.models import MassBatch, MassMessage
 from messaging.mass.tests.test_mass import deliveries, make_followers, text_message
-from sandbox.models import SandboxCall, SandboxFault
+from sandbox.models import SandboxCall
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 S = MassMessage.Status
@@ -31,7 +32,7 @@ def sendall_calls():
 def send_with_lost_answers(account, app, capture, n=3):
     """Every answer is lost after WeChat took the call: the first call sends, the retries meet 45065 unseen."""
     ids = make_followers(account, app, n)
-    fault = SandboxFault.objects.create(app=app, api=SENDALL, kind="timeout_after")
+    fault = SandboxFaultFactory(app=app, api=SENDALL, kind="timeout_after")
     message = text_message(account)
     with capture(execute=True):
         mass.mass_message_schedule(message=message)
@@ -112,8 +113,8 @@ def test_beat_reconciles_an_unknown_batch_with_the_same_clientmsgid(account, san
 
 def test_a_rejection_after_a_lost_answer_keeps_the_batch_unknown(account, sandbox_app, django_capture_on_commit_callbacks):
     ids = make_followers(account, sandbox_app, 2)
-    SandboxFault.objects.create(app=sandbox_app, api=SENDALL, kind="timeout_after", remaining=1)
-    SandboxFault.objects.create(app=sandbox_app, api=SENDALL, kind="errcode", value=40007, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=SENDALL, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=SENDALL, kind="errcode", value=40007, remaining=1)
     message = text_message(account)
     with django_capture_on_commit_callbacks(execute=True):
         mass.mass_message_schedule(message=message)

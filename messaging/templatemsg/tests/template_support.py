@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from followers.models import Follower, Tag
-from messaging.templatemsg.models import MessageTemplate
+from followers.tests.factories import TagFactory
+from messaging.templatemsg.tests.factories import MessageTemplateFactory
 from messaging.templatemsg.validation import keywords_from_content
 from sandbox.models import SandboxFollower, SandboxTemplate
 
@@ -28,7 +29,7 @@ def seed_template(app, account=None, *, template_id: str = ORDER_TEMPLATE_ID, co
     SandboxTemplate.objects.create(app=app, template_id=template_id, title=title, content=content)
     if account is None:
         return None
-    return MessageTemplate.objects.create(
+    return MessageTemplateFactory(
         account=account,
         template_id=template_id,
         title=title,
@@ -55,7 +56,7 @@ def add_followers(
 
 
 def make_tag(account, name="VIP", wechat_id=100) -> Tag:
-    return Tag.objects.create(account=account, name=name, wechat_id=wechat_id, sync_status="synced")
+    return TagFactory(account=account, name=name, wechat_id=wechat_id, sync_status="synced")
 
 
 def data_fields(data: dict, name: str = "data") -> dict:

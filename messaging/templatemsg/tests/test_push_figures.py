@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from messaging.templatemsg.models import TemplateMessage, TemplatePush
+from messaging.templatemsg.models import TemplateMessage
+from messaging.templatemsg.tests.factories import TemplatePushFactory
 
 from .template_support import ORDER_DATA, _template_settings, seed_template  # noqa: F401
 
@@ -25,7 +26,7 @@ def figures(html: str) -> list[str]:
 def test_the_push_page_shows_the_figures_its_list_row_shows(client, boss, account, sandbox_app):
     template = seed_template(sandbox_app, account)
     # Delivery results (TEMPLATESENDJOBFINISH) arrived for every message; the stored totals are not refreshed yet.
-    push = TemplatePush.objects.create(
+    push = TemplatePushFactory(
         account=account,
         name="p",
         template=template,

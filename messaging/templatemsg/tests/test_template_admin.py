@@ -7,7 +7,9 @@ from django.contrib.auth.models import Permission, User
 
 from conftest import SCREENSHOTS, browser_test
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage, TemplatePush
-from sandbox.models import SandboxApp, SandboxDelivery, SandboxFault, SandboxTemplate
+from messaging.templatemsg.tests.factories import MessageTemplateFactory, TemplateMessageFactory, TemplatePushFactory
+from sandbox.models import SandboxApp, SandboxDelivery, SandboxTemplate
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 from .template_support import (  # noqa: F401
@@ -36,11 +38,11 @@ def page_text(response) -> str:
 
 def test_changelists_render(client, boss, account, sandbox_app):
     template = seed_template(sandbox_app, account)
-    scheduled = TemplatePush.objects.create(account=account, name="p", template=template, scheduled_at="2030-01-01T00:00Z")
-    sent = TemplatePush.objects.create(
-        account=account, name="q", template=template, scheduled_at="2020-01-01T00:00Z", status="sent"
+    scheduled = TemplatePushFactory(account=account, name="p", template=template, scheduled_at="2030-01-01T00:00Z")
+    sent = TemplatePushFactory(account=account, name="q", template=template, scheduled_at="2020-01-01T00:00Z", status="sent")
+    message = TemplateMessageFactory(
+        account=account, template=None, openid="o", wechat_template_id="t", client_msg_id="c", push=sent
     )
-    message = TemplateMessage.objects.create(account=account, openid="o", wechat_template_id="t", client_msg_id="c", push=sent)
     for url in (
         TEMPLATES_URL,
         f"{TEMPLATES_URL}add/",
@@ -65,7 +67,7 @@ def test_pull_button_pulls_and_reports(client, boss, account, sandbox_app):
 
 
 def test_pull_failure_shows_errcode_and_meaning_not_a_traceback(client, boss, account, sandbox_app):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_LIST.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TEMPLATE_LIST.path, kind="errcode", value=45009)
     response = client.post(f"{TEMPLATES_URL}pull/", {"account": account.pk}, follow=True)
     text = page_text(response)
     assert response.status_code == 200
@@ -144,7 +146,7 @@ def test_push_with_bad_data_shows_keyword_errors_and_stores_nothing(client, boss
 
 def test_cancel_action(client, boss, account, sandbox_app):
     template = seed_template(sandbox_app, account)
-    push = TemplatePush.objects.create(account=account, name="p", template=template, scheduled_at="2030-01-01T00:00Z")
+    push = TemplatePushFactory(account=account, name="p", template=template, scheduled_at="2030-01-01T00:00Z")
     response = client.post(PUSHES_URL, {"action": "cancel", "_selected_action": [push.pk]}, follow=True)
     assert "cancelled" in page_text(response)
     push.refresh_from_db()
@@ -164,7 +166,7 @@ def test_single_message_form_sends(client, boss, account, sandbox_app, django_ca
 def test_operators_see_only_their_accounts(client, account, make_account, sandbox_app):
     other = make_account(appid="wx00000000000000c4")
     seed_template(sandbox_app, account, title="mine")
-    MessageTemplate.objects.create(account=other, template_id="x", title="theirs")
+    MessageTemplateFactory(account=other, template_id="x", title="theirs")
     user = User.objects.create_user("op", password="x", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_messagetemplate"))
     account.operators.add(user)
@@ -194,7 +196,7 @@ def test_template_pages_in_chromium(live_server, transactional_db, make_account,
     TemplateMessage.objects.filter(pk__in=last_ten).update(status="queued")  # as if mid-push
     TemplatePush.objects.filter(pk=push.pk).update(status="sending")
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-for-test-1")
-    SandboxFault.objects.create(app=app, api=Endpoint.TEMPLATE_LIST.path, kind="errcode", value=45009)
+    SandboxFaultFactory(app=app, api=Endpoint.TEMPLATE_LIST.path, kind="errcode", value=45009)
 
     page = browser_page
     page.goto(f"{live_server.url}/en/admin/login/")
@@ -219,7 +221,7 @@ O1, O2 = (f"{'oTpl' + '_' * 18}{n:06d}" for n in range(2))  # the followers add_
 
 def _scheduled_push(*, account, template) -> TemplatePush:
     add_followers(account, SandboxApp.objects.get(appid=account.appid), 2)
-    return TemplatePush.objects.create(
+    return TemplatePushFactory(
         account=account,
         name="p",
         template=template,

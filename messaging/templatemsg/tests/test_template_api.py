@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import TokenFactory
 from messaging.templatemsg.models import TemplateMessage
+from messaging.templatemsg.tests.factories import TemplateMessageFactory
 from sandbox.models import SandboxDelivery
 
 from .template_support import ORDER_DATA, ORDER_TEMPLATE_ID, _template_settings, add_followers, seed_template  # noqa: F401
@@ -21,7 +22,7 @@ def setup(account, sandbox_app):
 
 def api_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     return client
 
 
@@ -127,5 +128,5 @@ def test_an_account_the_user_does_not_manage_is_404(make_account, setup, operato
 
 def test_get_of_another_accounts_message_is_404(account, make_account, setup, operator):
     other = make_account(appid="wx00000000000000b3")
-    message = TemplateMessage.objects.create(account=other, openid="o", wechat_template_id="t", client_msg_id="c")
+    message = TemplateMessageFactory(account=other, template=None, openid="o", wechat_template_id="t", client_msg_id="c")
     assert api_client(operator).get(url(account, message.pk)).status_code == 404

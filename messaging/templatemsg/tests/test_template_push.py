@@ -16,7 +16,8 @@ from messaging.inbound.models import InboundMessage
 from messaging.templatemsg import services
 from messaging.templatemsg.models import TemplateMessage, TemplatePush
 from messaging.templatemsg.services import dispatch as sending
-from sandbox.models import SandboxDelivery, SandboxFault, SandboxFollower, SandboxQuota, SandboxTemplateReceiver
+from sandbox.models import SandboxDelivery, SandboxFollower, SandboxQuota, SandboxTemplateReceiver
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 from .template_support import ORDER_DATA, _template_settings, add_followers, make_tag, seed_template  # noqa: F401
@@ -191,7 +192,7 @@ def test_a_scheduled_push_waits_for_its_time_then_beat_starts_it(
 
 def test_busy_minus_one_is_retried_within_the_batch(account, sandbox_app, template, tag, django_capture_on_commit_callbacks):
     members = add_followers(account, sandbox_app, 20, tag=tag)
-    SandboxFault.objects.create(app=sandbox_app, api=SEND_API, kind="errcode", value=-1, remaining=3)
+    SandboxFaultFactory(app=sandbox_app, api=SEND_API, kind="errcode", value=-1, remaining=3)
     push = create_push(account, template, django_capture_on_commit_callbacks, tag=tag)
     assert push.status == PushStatus.SENT
     assert push.failed_count == 0

@@ -11,16 +11,17 @@ from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import post_callback
 from messaging.templatemsg import services, tasks
 from messaging.templatemsg.models import MessageTemplate, TemplateMessage
+from messaging.templatemsg.tests.factories import MessageTemplateFactory, TemplateMessageFactory
 from messaging.templatemsg.validation import data_validate, keywords_from_content
 from sandbox.models import (
     SandboxDelivery,
-    SandboxFault,
     SandboxFollower,
     SandboxTemplate,
     SandboxTemplateReceiver,
     SandboxTemplateSend,
     SandboxTemplateSettings,
 )
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 from wechat.errors import WeChatError, WeChatTimeout
 
@@ -35,7 +36,7 @@ Status = TemplateMessage.Status
 def test_pull_stores_the_sample_template_with_its_keywords_and_drops_vanished_ones(account, sandbox_app):
     item = sample_json("api/template_get_all_private_template_response.json")["template_list"][0]
     SandboxTemplate.objects.create(app=sandbox_app, **item)
-    MessageTemplate.objects.create(account=account, template_id="gone-at-wechat", title="old")
+    MessageTemplateFactory(account=account, template_id="gone-at-wechat", title="old")
 
     result = services.message_templates_pull(account=account)
 
@@ -99,7 +100,7 @@ def test_delete_removes_the_template_at_wechat_and_here(account, sandbox_app):
 
 
 def test_delete_of_a_template_already_gone_at_wechat_is_40037_and_keeps_the_row(account, sandbox_app):
-    template = MessageTemplate.objects.create(account=account, template_id="not-at-wechat", title="x")
+    template = MessageTemplateFactory(account=account, template_id="not-at-wechat", title="x")
     with pytest.raises(WeChatError) as caught:
         services.message_template_delete(template=template)
     assert caught.value.errcode == 40037
@@ -219,7 +220,7 @@ def test_send_one_reaches_the_phone_and_job_finish_marks_it_delivered(
 def test_a_timeout_after_wechat_accepted_is_resent_with_the_same_client_msg_id_and_delivered_once(
     account, sandbox_app, order_template, follower
 ):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="timeout_after", remaining=1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
 
     with pytest.raises(WeChatTimeout):
@@ -242,7 +243,7 @@ def test_a_timeout_after_wechat_accepted_is_resent_with_the_same_client_msg_id_a
 def test_the_task_asks_for_a_retry_on_timeout_and_the_rerun_does_not_deliver_twice(
     account, sandbox_app, order_template, follower
 ):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="timeout_after", remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="timeout_after", remaining=1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
     with pytest.raises(Retry):
         tasks.template_message_send.delay(message.pk)
@@ -253,7 +254,7 @@ def test_the_task_asks_for_a_retry_on_timeout_and_the_rerun_does_not_deliver_twi
 
 
 def test_busy_minus_one_is_retried(account, sandbox_app, order_template, follower):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="errcode", value=-1, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="errcode", value=-1, remaining=1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
     with pytest.raises(Retry):
         tasks.template_message_send.delay(message.pk)
@@ -334,7 +335,7 @@ def test_an_unverified_subscription_account_gets_48001(make_account, django_capt
 def test_job_finish_sample_updates_the_message_by_msgid(
     client, account, order_template, django_capture_on_commit_callbacks, status_text, expected
 ):
-    message = TemplateMessage.objects.create(
+    message = TemplateMessageFactory(
         account=account,
         openid="oia2TjuEGTNoeX76QEjQNrcURxG8",
         template=order_template,
@@ -359,7 +360,7 @@ def test_job_finish_sample_updates_the_message_by_msgid(
 def test_job_finish_for_another_account_or_unknown_msgid_changes_nothing(
     client, account, order_template, django_capture_on_commit_callbacks
 ):
-    message = TemplateMessage.objects.create(
+    message = TemplateMessageFactory(
         account=account,
         openid="o1",
         template=order_template,
@@ -411,7 +412,7 @@ def test_sandbox_seeder_adds_and_pulls_demo_templates_idempotently(account, sand
 
 
 def test_after_the_last_retry_a_still_busy_message_is_failed(account, sandbox_app, order_template, follower):
-    SandboxFault.objects.create(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="errcode", value=-1)
+    SandboxFaultFactory(app=sandbox_app, api=Endpoint.TEMPLATE_SEND.path, kind="errcode", value=-1)
     message, _ = services.template_message_create(account=account, openid=follower, template=order_template, data=ORDER_DATA)
     last_try = tasks.template_message_send.apply(args=(message.pk,), retries=tasks.template_message_send.max_retries)
     assert last_try.result == Status.FAILED

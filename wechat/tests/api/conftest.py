@@ -2,7 +2,8 @@
 
 import pytest
 
-from sandbox.models import SandboxCall, SandboxFault, SandboxFollower
+from sandbox.models import SandboxCall, SandboxFollower
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat.api.endpoints import Endpoint
 
 
@@ -29,7 +30,7 @@ def fault(sandbox_app):
     """The sandbox answers the next ``times`` calls of ``endpoint`` with ``errcode``."""
 
     def inject(endpoint: Endpoint, errcode: int, *, times: int | None = 1) -> None:
-        SandboxFault.objects.create(app=sandbox_app, api=endpoint.path, kind="errcode", value=errcode, remaining=times)
+        SandboxFaultFactory(app=sandbox_app, api=endpoint.path, kind="errcode", value=errcode, remaining=times)
 
     return inject
 

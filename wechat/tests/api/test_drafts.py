@@ -7,7 +7,8 @@ from django.test import Client
 from PIL import Image
 
 from conftest import sample_json
-from sandbox.models import SandboxDraft, SandboxFault, SandboxMaterial
+from sandbox.models import SandboxDraft, SandboxMaterial
+from sandbox.tests.factories import SandboxFaultFactory
 from wechat import crypto
 from wechat.api import drafts
 from wechat.api.endpoints import Endpoint
@@ -152,7 +153,7 @@ def test_53505_asks_for_a_manual_save_first(account, cover, fault):
 
 def test_an_audit_rejection_names_the_failing_article(account, cover, sandbox_app, django_capture_on_commit_callbacks):
     media_id = drafts.draft_add(account=account, articles=[sample_article(cover), sample_article(cover, title="B")])
-    SandboxFault.objects.create(app=sandbox_app, api="PUBLISHJOBFINISH", kind="errcode", value=4, remaining=1)
+    SandboxFaultFactory(app=sandbox_app, api="PUBLISHJOBFINISH", kind="errcode", value=4, remaining=1)
     with django_capture_on_commit_callbacks(execute=True):
         submitted = drafts.publish_submit(account=account, media_id=media_id)
     result = drafts.publish_status(account=account, publish_id=submitted.publish_id)
