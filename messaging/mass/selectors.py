@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -221,22 +222,21 @@ def mass_batches_to_follower(*, account, openid: str, limit: int = 200) -> list[
     current ones.
     """
     follower = Follower.objects.filter(account=account, openid=openid).first()
-    batches = MassBatch.objects.filter(message__account=account).select_related("message")
-    # OpenID lists are JSON: match the quoted value as text (portable), then check the list exactly.
-    named = Q(message__audience__in=[MassMessage.Audience.OPENIDS, MassMessage.Audience.FILTER], openids__icontains=f'"{openid}"')
-    broad = Q(message__audience=MassMessage.Audience.ALL)
+    lists = [MassMessage.Audience.OPENIDS, MassMessage.Audience.FILTER]
+    # A batch's OpenIDs are a JSON list of up to 10,000: PostgreSQL tests containment on the binary value; where the
+    # database cannot (SQLite), the quoted value is matched as text and the list checked exactly below.
+    exact = connection.features.supports_json_field_contains
+    named = Q(openids__contains=[openid]) if exact else Q(openids__icontains=f'"{openid}"')
+    named &= Q(message__audience__in=lists)
     if follower is not None and follower.subscribe_time is not None:
         tag_ids = [t for t in follower.tags.values_list("wechat_id", flat=True) if t is not None]
-        broad |= Q(message__audience=MassMessage.Audience.TAG, tag_wechat_id__in=tag_ids)
-        broad &= Q(first_called_at__gte=follower.subscribe_time)
-    else:
-        broad = Q(pk__in=[])
-    rows = batches.filter(named | broad).order_by("-first_called_at", "-id")
-    found = []
-    for batch in rows.iterator(chunk_size=100):
-        if batch.message.audience in (MassMessage.Audience.OPENIDS, MassMessage.Audience.FILTER) and openid not in batch.openids:
-            continue
-        found.append(batch)
-        if len(found) == limit:
-            break
-    return found
+        broad = Q(message__audience=MassMessage.Audience.ALL) | Q(
+            message__audience=MassMessage.Audience.TAG, tag_wechat_id__in=tag_ids
+        )
+        named |= broad & Q(first_called_at__gte=follower.subscribe_time)
+    rows = MassBatch.objects.filter(named, message__account=account).select_related("message")
+    if exact:
+        rows = rows.defer("openids", "copyright_results", "article_urls")
+    rows = rows.order_by("-first_called_at", "-id")[: limit + 50]
+    found = [b for b in rows if exact or b.message.audience not in lists or openid in b.openids]
+    return found[:limit]
