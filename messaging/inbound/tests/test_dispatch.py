@@ -1,3 +1,4 @@
+import threading
 import time
 from datetime import timedelta
 
@@ -60,3 +61,27 @@ def test_beat_sweeps_messages_whose_request_was_lost(client, account, monkeypatc
     InboundMessage.objects.update(received_at=timezone.now() - timedelta(minutes=2))
     assert services.inbound_dispatch_stale() == 1
     assert InboundMessage.objects.get().handled_at is not None
+
+
+def test_sweep_requests_reuse_one_thread(client, account, django_capture_on_commit_callbacks, monkeypatch):
+    requested = _queue_instead_of_eager(monkeypatch)
+    monkeypatch.setattr(services, "_sweep_requests", services._SweepRequests())
+    before = threading.active_count()
+    sweepers = set()
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_callback(client, account, _text_message(n))
+        time.sleep(services.DISPATCH_COALESCE_SECONDS + 0.2)
+        sweepers.add(services._sweep_requests.thread)
+    assert requested == [account.pk] * 3
+    assert len(sweepers) == 1
+    assert sweepers.pop().is_alive()
+    assert threading.active_count() == before + 1
+
+
+def test_a_forked_child_requests_its_sweeps_with_a_thread_of_its_own(monkeypatch):
+    monkeypatch.setattr(services, "_sweep_requests", services._SweepRequests())
+    parent = services._sweep_requests
+    services._sweep_requests_after_fork()
+    assert services._sweep_requests is not parent
+    assert services._sweep_requests.thread is None
