@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 # Sweep requests gathered in this process and sent together after this many seconds.
 DISPATCH_COALESCE_SECONDS = 0.05
 DISPATCH_TASK = "messaging.tasks.inbound_dispatch_pending"
+# A sweep enqueued and not yet started keeps other requests for the account out this long at most (a lost one).
+DISPATCH_FLAG_SECONDS = 10
 
 # Job-finish events carry their own id; use it so that two jobs finishing in one second stay apart.
 _JOB_EVENT_ID_FIELDS = {"masssendjobfinish": "MsgID", "templatesendjobfinish": "MsgID", "publishjobfinish": "PublishEventInfo"}
@@ -291,9 +293,10 @@ os.register_at_fork(after_in_child=_sweep_requests_after_fork)
 def dispatch_request(*, account_id: int) -> None:
     """Ask for a sweep of the account's unhandled messages.
 
-    Requests are gathered in this process for ``DISPATCH_COALESCE_SECONDS`` and sent as one Celery task
-    per account, so a burst of messages costs one enqueue instead of one each and the callback pays only
-    a lock. A request lost with its process is covered by the beat task's stale sweep.
+    Requests are gathered in this process for ``DISPATCH_COALESCE_SECONDS`` and sent by its sweep-request
+    thread, which enqueues one Celery task per account unless a sweep is already waiting for it (enqueued by any
+    process: the shared flag), so a burst of messages costs one enqueue instead of one each and the callback pays
+    only a lock. A request lost with its process is covered by the beat task's stale sweep.
     """
     inbound_dispatch_pending = jobs.task(DISPATCH_TASK)
     if inbound_dispatch_pending.app.conf.task_always_eager:
@@ -302,14 +305,24 @@ def dispatch_request(*, account_id: int) -> None:
     _sweep_requests.add(account_id)
 
 
+def _sweep_flag_key(account_id: int) -> str:
+    return f"inbound:sweep-requested:{account_id}"
+
+
 def _sweeps_request(account_ids: list[int]) -> None:
+    """Enqueue a sweep for each account that has none waiting in any process: the shared "sweep requested" flag
+    (``cache.add``) lets one process enqueue it, and the sweep clears it before it reads the rows."""
     inbound_dispatch_pending = jobs.task(DISPATCH_TASK)
     try:
         for account_id in account_ids:
+            key = _sweep_flag_key(account_id)
             try:
+                if not cache.add(key, 1, timeout=DISPATCH_FLAG_SECONDS):
+                    continue
                 inbound_dispatch_pending.delay(account_id)
             except Exception:  # the broker is down: the beat sweep handles these rows later
                 logger.exception("messaging.dispatch_request_failed", extra={"account_id": account_id})
+                cache.delete(key)
     finally:
         # A connection this thread opened (a task run in-process) must not be kept across its long wait.
         connections.close_all()
@@ -320,6 +333,8 @@ def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
 
     Events with a bulk effect (job-finish reports) are handled together, one claim and one effect per kind.
     """
+    # Cleared before the read: a message committed from now on requests a sweep of its own.
+    cache.delete(_sweep_flag_key(account_id))
     pending = list(
         InboundMessage.objects.filter(account_id=account_id, handled_at__isnull=True)
         .order_by("id")
