@@ -84,10 +84,13 @@ def _isolate_cache_and_queue() -> None:
 
 def bench_wsgi():
     """gunicorn entry point: the project's WSGI application, with the bench's cache prefix and queue."""
+    from django.conf import settings
+
     from wxsite.handlers import wsgi_application
 
     application = wsgi_application()
     _isolate_cache_and_queue()
+    settings.ROOT_URLCONF = _bare_urlconf()  # the floors are served too (--target)
     return application
 
 
@@ -450,8 +453,12 @@ def _database_url(db: dict) -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-async def _fire(port: int, path: str, rate: float, seconds: float, msg_ids) -> tuple[list[float], int]:
+timeline: list[tuple[float, float]] = []  # (scheduled second of the run, latency) of the last _fire
+
+
+async def _fire(port: int, path: str, rate: float, seconds: float, msg_ids, expect: bytes, text: str) -> tuple[list[float], int]:
     latencies: list[float] = []
+    timeline.clear()
     errors = 0
     total = int(rate * seconds)
 
@@ -468,7 +475,8 @@ async def _fire(port: int, path: str, rate: float, seconds: float, msg_ids) -> t
             response = await reader.read()
             writer.close()
             latencies.append(time.perf_counter() - scheduled)
-            if not response.startswith(b"HTTP/1.1 200") or LATE_REPLY.encode() not in response:
+            timeline.append((scheduled - start, latencies[-1]))
+            if not response.startswith(b"HTTP/1.1 200") or expect not in response:
                 errors += 1
         except OSError:
             errors += 1
@@ -477,7 +485,7 @@ async def _fire(port: int, path: str, rate: float, seconds: float, msg_ids) -> t
     tasks = []
     for i in range(total):
         scheduled = start + i / rate
-        body = _text_xml(LATE_TEXT, next(msg_ids))
+        body = _text_xml(text, next(msg_ids))
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -527,12 +535,20 @@ def under_gunicorn(args, db: dict, var_dir: str) -> None:
                 if time.time() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
-        path = f"/wechat/{RULES_APPID}/callback/"
+        path, text, expect = {
+            "callback": (f"/wechat/{RULES_APPID}/callback/", LATE_TEXT, LATE_REPLY.encode()),
+            "bare": ("/bench/bare/", "hello", b"fixed"),
+            "bare-insert": ("/bench/bare-insert/", "hello", b"fixed"),
+        }[args.target]
         msg_ids = iter(range(8_000_000_000_000_000_000, 9_000_000_000_000_000_000))
-        asyncio.run(_fire(port, path, rate=50, seconds=2, msg_ids=msg_ids))  # warm-up every worker
+        asyncio.run(_fire(port, path, rate=50, seconds=2, msg_ids=msg_ids, expect=expect, text=text))  # warm-up every worker
         cpu = CpuMeter()
         cpu.start()
-        latencies, errors = asyncio.run(_fire(port, path, rate=args.rate, seconds=args.seconds, msg_ids=msg_ids))
+        client_began = time.process_time()
+        latencies, errors = asyncio.run(
+            _fire(port, path, rate=args.rate, seconds=args.seconds, msg_ids=msg_ids, expect=expect, text=text)
+        )
+        client_seconds = time.process_time() - client_began
         cpu_seconds = cpu.seconds()
     finally:
         server.terminate()
@@ -543,14 +559,32 @@ def under_gunicorn(args, db: dict, var_dir: str) -> None:
     def pct(p: float) -> float:
         return latencies[min(n - 1, int(p * n))] * 1000 if n else float("nan")
 
-    print(f"gunicorn: {args.workers} sync workers, {args.rules} rules, {args.rate:.0f} req/s for {args.seconds:.0f} s")
+    target = {
+        "callback": f"the callback, {args.rules} rules",
+        "bare": "floor: the bare view",
+        "bare-insert": "floor: bare view + insert",
+    }
+    print(f"gunicorn: {args.workers} sync workers, {target[args.target]}, {args.rate:.0f} req/s for {args.seconds:.0f} s")
     print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]}, broker: {settings.CELERY_BROKER_URL.split(':', 1)[0]}")
     print(f"requests: {n}, errors: {errors}")
     print(
         f"latency p50 {pct(0.50):.1f} ms   p90 {pct(0.90):.1f} ms   p99 {pct(0.99):.1f} ms   max {pct(1.0):.1f} ms   (target p99 < 50 ms)"
     )
-    print(f"our cpu (gunicorn and this client): {1000 * cpu_seconds / max(n, 1):.2f} cpu-ms per request")
-    print(f"callback_load: p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms, {errors} errors at {args.rate:.0f} req/s")
+    print(
+        f"our cpu (gunicorn and this client): {1000 * cpu_seconds / max(n, 1):.2f} cpu-ms per request,"
+        f" of which the client (this process, standing for WeChat) {1000 * client_seconds / max(n, 1):.2f}"
+    )
+    if args.timeline:
+        per_second: dict[int, list[float]] = {}
+        for at, latency in timeline:
+            per_second.setdefault(int(at), []).append(latency * 1000)
+        for second, values in sorted(per_second.items()):
+            values.sort()
+            print(
+                f"  second {second:3d}: {len(values):4d} requests, p50 {values[len(values) // 2]:7.1f} ms, max {values[-1]:7.1f} ms"
+            )
+    label = "callback_load" if args.target == "callback" else f"callback_load floor {args.target}"
+    print(f"{label}: p50 {pct(0.50):.1f} ms, p99 {pct(0.99):.1f} ms, {errors} errors at {args.rate:.0f} req/s")
 
 
 def main() -> None:
@@ -565,6 +599,13 @@ def main() -> None:
     parser.add_argument("--gunicorn", action="store_true", help="latency under gunicorn instead of in-process throughput")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--target",
+        choices=("callback", "bare", "bare-insert"),
+        default="callback",
+        help="what the load run (--gunicorn) calls: the callback, or one of its floors",
+    )
+    parser.add_argument("--timeline", action="store_true", help="latency per second of the load run (--gunicorn)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
     args = parser.parse_args()
 
