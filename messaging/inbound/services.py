@@ -258,7 +258,7 @@ class _SweepRequests:
         with self.lock:
             first = not self.accounts
             self.accounts.add(account_id)
-            if self.thread is None:
+            if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="inbound-sweep-requests", daemon=True)
                 self.thread.start()
         if first:
