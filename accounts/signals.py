@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 
@@ -12,3 +13,5 @@ oauth_login = Signal()
 @receiver([post_save, post_delete], sender=OfficialAccount)
 def _account_changed(**kwargs):
     callback_cache_clear()
+    # Again once committed: a callback in another thread may have cached the old row in between.
+    transaction.on_commit(callback_cache_clear)

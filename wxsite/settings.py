@@ -135,6 +135,9 @@ MIDDLEWARE = [
 ]
 if DEBUG:  # whitenoise serves static files in production; runserver does it in the embedded mode
     MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
+# WeChat's callback (/wechat/<appid>/callback/) is served through these only (wxsite.handlers): it has no session,
+# user, language or page, and the rest of the list costs as much as the bare view.
+CALLBACK_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware"]
 
 ROOT_URLCONF = "wxsite.urls"
 WSGI_APPLICATION = "wxsite.wsgi.application"
@@ -171,7 +174,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "wxsite.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {

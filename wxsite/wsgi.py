@@ -1,6 +1,7 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
-application = get_wsgi_application()
+
+from wxsite.handlers import wsgi_application  # after the settings module is named
+
+application = wsgi_application()

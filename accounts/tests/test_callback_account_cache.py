@@ -1,9 +1,12 @@
-"""The callback's per-process account cache stays bounded whatever appids the URL carries."""
+"""The callback's per-process account cache: bounded whatever appids the URL carries, dropped when an account changes."""
 
 import secrets
 
 from accounts import selectors
 from accounts.selectors import account_for_callback, callback_cache_size
+from accounts.services import account_upsert
+from conftest import AES_KEY, sample_text
+from messaging.inbound.tests.callback_client import post_callback, signed_query
 
 
 def test_hundred_thousand_random_appids_keep_the_cache_at_its_bound(db, settings, monkeypatch):
@@ -64,3 +67,39 @@ def test_found_account_expires_after_its_ttl(account, settings, monkeypatch, dja
     clock[0] += 11
     with django_assert_num_queries(1):
         account_for_callback(account.appid)
+
+
+def _post(client, account, token: str, msg_id: int, *, mode: str = "plain"):
+    xml = sample_text("inbound/msg_text.xml").replace("1234567890123456", str(msg_id))
+    return post_callback(client, account, xml, mode=mode, query=signed_query(token))
+
+
+def test_a_new_token_is_used_by_the_next_callback(client, account, django_capture_on_commit_callbacks):
+    assert _post(client, account, account.token, 1).status_code == 200  # the account is cached now
+    with django_capture_on_commit_callbacks(execute=True):
+        account_upsert(appid=account.appid, name=account.name, secret="sandbox-secret-1", token="renewed")
+    assert _post(client, account, "test", 2).status_code == 403
+    assert _post(client, account, "renewed", 3).status_code == 200
+
+
+def test_a_new_aes_key_is_used_by_the_next_callback(client, make_account, django_capture_on_commit_callbacks):
+    account = make_account(mode="compatible")
+    assert _post(client, account, account.token, 1, mode="compatible").status_code == 200
+    other_key = AES_KEY[::-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        account_upsert(appid=account.appid, name=account.name, secret="sandbox-secret-1", token=account.token, aes_key=other_key)
+    # The message is still encrypted with the old key: refused, not decrypted with a key the account no longer has.
+    assert _post(client, account, account.token, 2, mode="compatible").status_code == 400
+    assert account_for_callback(account.appid).encoding_aes_key == other_key
+
+
+def test_a_row_cached_while_a_change_commits_is_dropped_at_commit(account, django_capture_on_commit_callbacks):
+    account_for_callback(account.appid)
+    with django_capture_on_commit_callbacks(execute=True):
+        account.token = "renewed"
+        account.save()
+        # Another thread of this process reads the old row before the change commits.
+        stale = selectors._account_by_appid(account.appid)
+        stale.token = "test"
+        selectors._callback_cache[account.appid] = (float("inf"), stale)
+    assert account_for_callback(account.appid).token == "renewed"

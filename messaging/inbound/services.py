@@ -3,12 +3,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import re
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 import jobs
@@ -22,9 +24,9 @@ logger = logging.getLogger(__name__)
 
 # Sweep requests gathered in this process and sent together after this many seconds.
 DISPATCH_COALESCE_SECONDS = 0.05
-_dispatch_lock = threading.Lock()
-_dispatch_requested: set[int] = set()
-_dispatch_timer: threading.Timer | None = None
+DISPATCH_TASK = "messaging.tasks.inbound_dispatch_pending"
+# A sweep enqueued and not yet started keeps other requests for the account out this long at most (a lost one).
+DISPATCH_FLAG_SECONDS = 10
 
 # Job-finish events carry their own id; use it so that two jobs finishing in one second stay apart.
 _JOB_EVENT_ID_FIELDS = {"masssendjobfinish": "MsgID", "templatesendjobfinish": "MsgID", "publishjobfinish": "PublishEventInfo"}
@@ -172,22 +174,22 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
             from_user=_text(data.get("ToUserName")),
             for_event=msg_type == "event",
         )
-    row = InboundMessage(
-        account=account,
-        openid=_text(data.get("FromUserName")),
-        msg_type=msg_type,
-        event=_text(data.get("Event")),
-        event_key=_text(data.get("EventKey")),
-        content=_content(data),
-        msg_id=_text(data.get("MsgId") or data.get("MsgID")),
-        dedupe_key=key,
-        payload=data,
-        raw_xml=raw_xml,
-        create_time=_create_time(data),
-        reply_xml=reply_xml,
-        reply_sent=bool(reply_xml),
-        matched_rule_id=match.rule_id,
-    )
+    row = {
+        "account_id": account.pk,
+        "openid": _text(data.get("FromUserName")),
+        "msg_type": msg_type,
+        "event": _text(data.get("Event")),
+        "event_key": _text(data.get("EventKey")),
+        "content": _content(data),
+        "msg_id": _text(data.get("MsgId") or data.get("MsgID")),
+        "dedupe_key": key,
+        "payload": data,
+        "raw_xml": raw_xml,
+        "create_time": _create_time(data),
+        "reply_xml": reply_xml,
+        "reply_sent": bool(reply_xml),
+        "matched_rule_id": match.rule_id,
+    }
     try:
         _insert_committed(row)
     except IntegrityError:
@@ -201,7 +203,7 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
     return reply_xml
 
 
-def _insert_committed(row: InboundMessage) -> None:
+def _insert_committed(row: dict) -> None:
     """Insert and commit the row. Outside a transaction one INSERT is its own commit (one round trip);
     inside one (tests, or a caller's transaction) a savepoint keeps a duplicate from breaking it."""
     if connection.in_atomic_block:
@@ -211,6 +213,10 @@ def _insert_committed(row: InboundMessage) -> None:
         _insert(row)
 
 
+# Fields whose Python values (str, bool, int, None) go to the driver as they are; the others are prepared by the field.
+_PASSED_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.ForeignKey)
+
+
 @functools.cache
 def _insert_sql(vendor: str) -> tuple[str, tuple]:
     fields = tuple(f for f in InboundMessage._meta.concrete_fields if not f.primary_key)
@@ -218,55 +224,107 @@ def _insert_sql(vendor: str) -> tuple[str, tuple]:
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  identifiers from the model, values bound
         quote(InboundMessage._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
-    return sql, fields
+    columns = tuple((f.attname, None if isinstance(f, _PASSED_AS_IS) else f, f.get_default()) for f in fields)
+    return sql, columns
 
 
-def _insert(row: InboundMessage) -> None:
-    # The callback's hottest statement, written directly: the ORM's per-call SQL compilation costs more
-    # than the rest of the matching. Values still go through each field's own database preparation.
-    sql, fields = _insert_sql(connection.vendor)
-    row.received_at = timezone.now()
+def _insert(row: dict) -> None:
+    # The callback's hottest statement, written directly: the ORM's model instance and per-call SQL compilation
+    # cost more than the rest of the matching. Dates and JSON still go through their field's database preparation.
+    sql, columns = _insert_sql(connection.vendor)
+    row["received_at"] = timezone.now()
+    params = []
+    for attname, field, default in columns:
+        value = row.get(attname, default)
+        params.append(value if field is None else field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
+        cursor.execute(sql, params)
+
+
+class _SweepRequests:
+    """Accounts whose sweep this process still has to request, and the one thread that requests them.
+
+    The thread lives as long as the process (started on first use, again in a forked child), so a callback pays a
+    lock and, for the first message of a window, an event; not a thread start.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.accounts: set[int] = set()
+        self.thread: threading.Thread | None = None
+
+    def add(self, account_id: int) -> None:
+        with self.lock:
+            first = not self.accounts
+            self.accounts.add(account_id)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="inbound-sweep-requests", daemon=True)
+                self.thread.start()
+        if first:
+            self.wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            time.sleep(DISPATCH_COALESCE_SECONDS)
+            # Cleared before the accounts are taken: a request added after the swap sets it again.
+            self.wake.clear()
+            with self.lock:
+                account_ids = sorted(self.accounts)
+                self.accounts.clear()
+            try:
+                _sweeps_request(account_ids)
+            except Exception:  # the thread must outlive it; the beat sweep covers these accounts
+                logger.exception("messaging.dispatch_request_failed", extra={"account_ids": account_ids})
+
+
+_sweep_requests = _SweepRequests()
+
+
+def _sweep_requests_after_fork() -> None:
+    global _sweep_requests
+    _sweep_requests = _SweepRequests()  # the parent's thread does not exist here, and its lock may be held
+
+
+os.register_at_fork(after_in_child=_sweep_requests_after_fork)
 
 
 def dispatch_request(*, account_id: int) -> None:
     """Ask for a sweep of the account's unhandled messages.
 
-    Requests are gathered in this process for ``DISPATCH_COALESCE_SECONDS`` and sent as one Celery task
-    per account, so a burst of messages costs one enqueue instead of one each and the callback pays only
-    a lock. A request lost with its process is covered by the beat task's stale sweep.
+    Requests are gathered in this process for ``DISPATCH_COALESCE_SECONDS`` and sent by its sweep-request
+    thread, which enqueues one Celery task per account unless a sweep is already waiting for it (enqueued by any
+    process: the shared flag), so a burst of messages costs one enqueue instead of one each and the callback pays
+    only a lock. A request lost with its process is covered by the beat task's stale sweep.
     """
-    inbound_dispatch_pending = jobs.task("messaging.tasks.inbound_dispatch_pending")
-
+    inbound_dispatch_pending = jobs.task(DISPATCH_TASK)
     if inbound_dispatch_pending.app.conf.task_always_eager:
         inbound_dispatch_pending.delay(account_id)
         return
-    global _dispatch_timer
-    with _dispatch_lock:
-        _dispatch_requested.add(account_id)
-        if _dispatch_timer is None:
-            _dispatch_timer = threading.Timer(DISPATCH_COALESCE_SECONDS, _dispatch_requested_send)
-            _dispatch_timer.daemon = True
-            _dispatch_timer.start()
+    _sweep_requests.add(account_id)
 
 
-def _dispatch_requested_send() -> None:
-    inbound_dispatch_pending = jobs.task("messaging.tasks.inbound_dispatch_pending")
+def _sweep_flag_key(account_id: int) -> str:
+    return f"inbound:sweep-requested:{account_id}"
 
-    global _dispatch_timer
-    with _dispatch_lock:
-        account_ids = sorted(_dispatch_requested)
-        _dispatch_requested.clear()
-        _dispatch_timer = None
+
+def _sweeps_request(account_ids: list[int]) -> None:
+    """Enqueue a sweep for each account that has none waiting in any process: the shared "sweep requested" flag
+    (``cache.add``) lets one process enqueue it, and the sweep clears it before it reads the rows."""
+    inbound_dispatch_pending = jobs.task(DISPATCH_TASK)
     try:
         for account_id in account_ids:
+            key = _sweep_flag_key(account_id)
             try:
+                if not cache.add(key, 1, timeout=DISPATCH_FLAG_SECONDS):
+                    continue
                 inbound_dispatch_pending.delay(account_id)
             except Exception:  # the broker is down: the beat sweep handles these rows later
                 logger.exception("messaging.dispatch_request_failed", extra={"account_id": account_id})
+                cache.delete(key)
     finally:
-        # This timer thread ends here; a connection it opened (a task run in-process) must not outlive it.
+        # A connection this thread opened (a task run in-process) must not be kept across its long wait.
         connections.close_all()
 
 
@@ -275,6 +333,8 @@ def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
 
     Events with a bulk effect (job-finish reports) are handled together, one claim and one effect per kind.
     """
+    # Cleared before the read: a message committed from now on requests a sweep of its own.
+    cache.delete(_sweep_flag_key(account_id))
     pending = list(
         InboundMessage.objects.filter(account_id=account_id, handled_at__isnull=True)
         .order_by("id")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import json
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -98,40 +98,96 @@ def mass_quota_for(*, message: MassMessage, now: datetime | None = None) -> dict
 
 
 def _followers_at_monthly_limit(message: MassMessage, month_batches) -> int:
-    """How many of the audience already got 4 mass messages this month, by our own records.
+    """How many of the audience already got 4 mass messages this month, by our own records. Counted in the database.
 
-    All-follower and tag sends count for the followers who are (now) subscribed / in the tag. For a follower
-    audience the count is one SQL query; only an operator's OpenID list is counted here.
+    A follower's sends of the month: every all-follower batch, the tag batches of the tags they are (now) in, and
+    the batches whose OpenID lists name them (the JSON lists unnested and grouped per OpenID in SQL). All-follower
+    and tag sends count for the followers who are (now) subscribed / in the tag.
     """
     sends_all = month_batches.filter(message__audience=MassMessage.Audience.ALL).count()
-    per_tag = Counter(month_batches.filter(tag_wechat_id__isnull=False).values_list("tag_wechat_id", flat=True))
-    per_openid: Counter = Counter()
-    for ids in month_batches.exclude(openids=[]).values_list("openids", flat=True).iterator():
-        per_openid.update(ids)
+    per_tag = dict(
+        month_batches.filter(tag_wechat_id__isnull=False)
+        .order_by()
+        .values_list("tag_wechat_id")
+        .annotate(n=Count("pk"))
+        .values_list("tag_wechat_id", "n")
+    )
     if message.audience == MassMessage.Audience.OPENIDS:
-        return _openids_at_monthly_limit(message, audience_openids(message) or [], sends_all, per_tag, per_openid)
-    if message.audience == MassMessage.Audience.TAG:
-        followers = _followers(message.account).filter(tags=message.tag) if message.tag else _followers(message.account).none()
-    elif message.audience == MassMessage.Audience.FILTER:
-        followers = _filtered_followers(message)
+        audience = _listed_audience(message, per_tag)
     else:
-        followers = _followers(message.account)
-    if sends_all >= PER_FOLLOWER_MONTHLY:
-        return followers.count()
-    if not per_tag and not per_openid:
-        return 0
-    received = Value(sends_all)
-    if per_tag:
-        received = received + Coalesce(Subquery(_tag_sends(per_tag)), Value(0))
-    if per_openid:
-        by_count: dict[int, list[str]] = {}
-        for openid, n in per_openid.items():
-            by_count.setdefault(n, []).append(openid)
-        received = received + Case(*(When(openid__in=ids, then=Value(n)) for n, ids in by_count.items()), default=Value(0))
-    return followers.alias(received=received).filter(received__gte=PER_FOLLOWER_MONTHLY).count()
+        if message.audience == MassMessage.Audience.TAG:
+            followers = (
+                _followers(message.account).filter(tags=message.tag) if message.tag else _followers(message.account).none()
+            )
+        elif message.audience == MassMessage.Audience.FILTER:
+            followers = _filtered_followers(message)
+        else:
+            followers = _followers(message.account)
+        if sends_all >= PER_FOLLOWER_MONTHLY:
+            return followers.count()
+        tag_sends = Coalesce(Subquery(_tag_sends(per_tag)), Value(0)) if per_tag else Value(0)
+        audience = followers.order_by().values(audience_openid=F("openid"), audience_tag_sends=tag_sends).query.sql_with_params()
+    listed_sql, listed_params = _list_sends_per_openid(month_batches)
+    sql = (
+        f"SELECT COUNT(*) FROM ({audience[0]}) a LEFT JOIN ({listed_sql}) s ON s.openid = a.audience_openid"  # noqa: S608  built from querysets, values bound
+        " WHERE %s + a.audience_tag_sends + COALESCE(s.n, 0) >= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*audience[1], *listed_params, sends_all, PER_FOLLOWER_MONTHLY])
+        return cursor.fetchone()[0]
 
 
-def _tag_sends(per_tag: Counter):
+# The elements of a JSON list of strings as the rows of a table function ("value" column), per database; joined
+# to the table whose column it reads with CROSS JOIN LATERAL on PostgreSQL, a plain join on SQLite.
+_JSON_ELEMENTS = {
+    "postgresql": ("CROSS JOIN LATERAL", "jsonb_array_elements_text({list}) AS {alias}(value)"),
+    "sqlite": (",", "json_each({list}) AS {alias}"),
+}
+
+
+def _json_elements(list_sql: str, alias: str) -> tuple[str, str]:
+    try:
+        join, rows = _JSON_ELEMENTS[connection.vendor]
+    except KeyError:
+        raise NotImplementedError(f"mass-send quotas need PostgreSQL or SQLite, not {connection.vendor}") from None
+    return join, rows.format(list=list_sql, alias=alias)
+
+
+def _list_sends_per_openid(month_batches) -> tuple[str, tuple]:
+    """SQL of (openid, n): how many of ``month_batches``' OpenID lists name each OpenID."""
+    quote = connection.ops.quote_name
+    batch_ids, params = month_batches.order_by().values("pk").query.sql_with_params()
+    table, openids = quote(MassBatch._meta.db_table), quote(MassBatch._meta.get_field("openids").column)
+    join, elements = _json_elements(f"b.{openids}", "e")
+    sql = f"SELECT e.value AS openid, COUNT(*) AS n FROM {table} b {join} {elements} WHERE b.id IN ({batch_ids}) GROUP BY e.value"  # noqa: S608  identifiers from the model, values bound
+    return sql, params
+
+
+def _listed_audience(message: MassMessage, per_tag: dict[int, int]) -> tuple[str, list]:
+    """SQL of (audience_openid, audience_tag_sends) for an operator's OpenID list: each OpenID once, with the tag
+    sends of the month that reached the tags its follower row (if any) is in."""
+    _, elements = _json_elements("%s::jsonb" if connection.vendor == "postgresql" else "%s", "e")
+    listed = f"SELECT DISTINCT e.value AS audience_openid FROM {elements}"  # noqa: S608  no values in the text
+    params: list = [json.dumps(list(message.openids or []))]
+    if not per_tag:
+        return f"SELECT audience_openid, 0 AS audience_tag_sends FROM ({listed}) l", params  # noqa: S608
+    sends = Case(*(When(tags__wechat_id=w, then=Value(n)) for w, n in per_tag.items()), default=Value(0))
+    tagged_sql, tagged_params = (
+        Follower.objects.filter(account=message.account, tags__wechat_id__in=list(per_tag))
+        .order_by()
+        .values("openid")
+        .annotate(n=Sum(sends))
+        .values("openid", "n")
+        .query.sql_with_params()
+    )
+    sql = (
+        f"SELECT l.audience_openid, COALESCE(t.n, 0) AS audience_tag_sends FROM ({listed}) l"  # noqa: S608
+        f" LEFT JOIN ({tagged_sql}) t ON t.openid = l.audience_openid"
+    )
+    return sql, [*params, *tagged_params]
+
+
+def _tag_sends(per_tag: dict[int, int]):
     """Per follower (OuterRef "pk"): the tag sends of the month that reached their tags."""
 
     through = Follower.tags.through
@@ -142,23 +198,6 @@ def _tag_sends(per_tag: Counter):
         .annotate(total=Sum(sends))
         .values("total")
     )
-
-
-def _openids_at_monthly_limit(message: MassMessage, audience: list[str], sends_all: int, per_tag, per_openid) -> int:
-
-    if sends_all >= PER_FOLLOWER_MONTHLY:
-        return len(audience)
-    tags_of: dict[str, list[int]] = {}
-    if per_tag:
-        rows = Follower.objects.filter(account=message.account, openid__in=audience, tags__wechat_id__in=list(per_tag))
-        for openid, wechat_id in rows.values_list("openid", "tags__wechat_id").iterator():
-            tags_of.setdefault(openid, []).append(wechat_id)
-    count = 0
-    for openid in audience:
-        received = sends_all + per_openid[openid] + sum(per_tag[t] for t in tags_of.get(openid, ()))
-        if received >= PER_FOLLOWER_MONTHLY:
-            count += 1
-    return count
 
 
 def mass_message_totals(message: MassMessage) -> dict:
@@ -175,8 +214,8 @@ def mass_message_totals(message: MassMessage) -> dict:
 
 def mass_message_progress(message: MassMessage) -> tuple[int, int]:
     """(batches settled, batches) while sending; (sent, filtered) once WeChat reported."""
-    statuses = list(message.batches.values_list("status", flat=True))
-    return sum(1 for s in statuses if s in MassBatch.SETTLED), len(statuses)
+    counts = message.batches.aggregate(settled=Count("pk", filter=Q(status__in=MassBatch.SETTLED)), batches=Count("pk"))
+    return counts["settled"], counts["batches"]
 
 
 def message_value(message: MassMessage) -> OutgoingMessage:

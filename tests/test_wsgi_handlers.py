@@ -1,0 +1,93 @@
+"""The callback goes through its short middleware list; every other path through the whole one."""
+
+import io
+import time
+
+import pytest
+from django.urls import reverse
+
+from conftest import sample_text
+from messaging.inbound.models import InboundMessage
+from messaging.inbound.tests.callback_client import signed_query
+from wxsite.handlers import CALLBACK_PATH, WxsiteWSGIHandler
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _call(application, path: str, *, method: str = "GET", query: str = "", body: bytes = b"", scheme: str = "https"):
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "443" if scheme == "https" else "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SCRIPT_NAME": "",
+        "CONTENT_TYPE": "text/xml",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": scheme,
+        "wsgi.errors": io.StringIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"] = int(status.split()[0])
+        seen["headers"] = {name.lower(): value for name, value in headers}
+
+    content = b"".join(application(environ, start_response))
+    return seen["status"], seen["headers"], content
+
+
+def _query(account) -> str:
+    return "&".join(f"{k}={v}" for k, v in signed_query(account.token).items())
+
+
+def test_the_callback_route_is_the_path_the_short_list_serves(account):
+    assert CALLBACK_PATH.fullmatch(reverse("inbound:callback", kwargs={"appid": account.appid}))
+    assert CALLBACK_PATH.fullmatch(account.callback_path)
+    assert not CALLBACK_PATH.fullmatch(f"/wechat/{account.appid}/oauth/")
+    assert not CALLBACK_PATH.fullmatch(f"/wechat/{account.appid}/callback/extra/")
+
+
+def test_callback_is_stored_and_answered_without_the_page_middleware(account, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    application = WxsiteWSGIHandler()
+    xml = sample_text("inbound/msg_text.xml").replace("1234567890123456", "5550001").replace("1348831860", str(int(time.time())))
+    status, headers, _ = _call(application, account.callback_path, method="POST", query=_query(account), body=xml.encode())
+    assert status == 200
+    assert InboundMessage.objects.filter(account=account, msg_id="5550001").exists()
+    # No session, language or frame handling on a machine endpoint; the transport guards stay.
+    assert "x-frame-options" not in headers
+    assert "vary" not in headers
+    assert "set-cookie" not in headers
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_pages_still_go_through_the_whole_list(account, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    status, headers, _ = _call(WxsiteWSGIHandler(), "/admin/login/")
+    assert status == 200
+    assert headers["x-frame-options"] == "DENY"
+    assert "Accept-Language" in headers["vary"]
+    assert "csrftoken" in headers.get("set-cookie", "")
+
+
+def test_callback_over_plain_http_is_still_redirected_to_https(account, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SECURE_SSL_REDIRECT = True
+    application = WxsiteWSGIHandler()  # SecurityMiddleware reads the setting when the chain is built
+    status, headers, _ = _call(application, account.callback_path, query=_query(account) + "&echostr=hi", scheme="http")
+    assert status == 301
+    assert headers["location"].startswith("https://testserver/wechat/")
+
+
+def test_building_the_callback_chain_leaves_the_middleware_setting_as_it_was(settings):
+    before = list(settings.MIDDLEWARE)
+    WxsiteWSGIHandler()
+    assert list(settings.MIDDLEWARE) == before
