@@ -23,6 +23,7 @@ class FakeWeChat(BaseHTTPRequestHandler):
     connections: set = set()
     answer: bytes = b'{"errcode":0,"errmsg":"ok","msgid":7}'
     delay = 0.0
+    hang_up = False  # close the kept-alive connection after answering, without saying so
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"] or 0))
@@ -44,6 +45,8 @@ class FakeWeChat(BaseHTTPRequestHandler):
             self.wfile.write(answer)
         except BrokenPipeError:  # the client gave up waiting
             pass
+        if type(self).hang_up:
+            self.close_connection = True
 
     def log_message(self, *args):
         pass
@@ -51,7 +54,7 @@ class FakeWeChat(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def wechat_server():
-    FakeWeChat.seen, FakeWeChat.connections, FakeWeChat.delay = [], set(), 0.0
+    FakeWeChat.seen, FakeWeChat.connections, FakeWeChat.delay, FakeWeChat.hang_up = [], set(), 0.0, False
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeWeChat)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -124,3 +127,13 @@ def test_a_refused_connection_is_a_connection_error_without_the_url(served_accou
     assert not isinstance(broken.value, WeChatTimeout)
     assert TOKEN not in str(broken.value) and TOKEN not in caplog.text and broken.value.__cause__ is None
     assert ApiCallLog.objects.get().errcode == CONNECTION_ERROR
+
+
+def test_a_kept_connection_the_server_closed_meanwhile_is_replaced_not_failed(served_account, wechat_server):
+    FakeWeChat.hang_up = True
+    account = served_account(wechat_server)
+    for n in range(3):
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": f"o{n}"}, access_token=TOKEN)["msgid"] == 7
+        time.sleep(0.05)  # the server's close reaches the client before the next call
+    assert len(FakeWeChat.seen) == 3  # each sent exactly once
+    assert len(FakeWeChat.connections) == 3
