@@ -25,9 +25,6 @@ DISPATCH_COALESCE_SECONDS = 0.05
 _dispatch_lock = threading.Lock()
 _dispatch_requested: set[int] = set()
 _dispatch_timer: threading.Timer | None = None
-# While a sweep of an account waits in the queue, it will see every message stored before it starts: no second
-# one is queued. The sweep clears this mark as it starts; the mark expires by itself should the task be lost.
-SWEEP_QUEUED_SECONDS = 10
 
 # Job-finish events carry their own id; use it so that two jobs finishing in one second stay apart.
 _JOB_EVENT_ID_FIELDS = {"masssendjobfinish": "MsgID", "templatesendjobfinish": "MsgID", "publishjobfinish": "PublishEventInfo"}
@@ -264,46 +261,20 @@ def _dispatch_requested_send() -> None:
         _dispatch_timer = None
     try:
         for account_id in account_ids:
-            if not _sweep_mark(account_id):
-                continue
             try:
                 inbound_dispatch_pending.delay(account_id)
             except Exception:  # the broker is down: the beat sweep handles these rows later
-                _sweep_unmark(account_id)
                 logger.exception("messaging.dispatch_request_failed", extra={"account_id": account_id})
     finally:
         # This timer thread ends here; a connection it opened (a task run in-process) must not outlive it.
         connections.close_all()
 
 
-def _sweep_key(account_id: int) -> str:
-    return f"inbound:sweep-queued:{account_id}"
-
-
-def _sweep_mark(account_id: int) -> bool:
-    """Mark a sweep of the account as queued; False when one already is. Without the cache, always queue one."""
-    try:
-        return bool(cache.add(_sweep_key(account_id), 1, timeout=SWEEP_QUEUED_SECONDS))
-    except Exception:
-        logger.warning("messaging.sweep_mark_failed", exc_info=True, extra={"account_id": account_id})
-        return True
-
-
-def _sweep_unmark(account_id: int) -> None:
-    try:
-        cache.delete(_sweep_key(account_id))
-    except Exception:
-        logger.warning("messaging.sweep_mark_failed", exc_info=True, extra={"account_id": account_id})
-
-
 def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
     """Run the side effects of the account's unhandled messages, oldest first. Returns how many ran.
 
     Events with a bulk effect (job-finish reports) are handled together, one claim and one effect per kind.
-    Under a burst, sweeps are queued one at a time (``SWEEP_QUEUED_SECONDS``), so each one takes what arrived
-    while the previous ran: the busier the account, the bigger the batches.
     """
-    _sweep_unmark(account_id)  # from here on, a new message needs a new sweep
     pending = list(
         InboundMessage.objects.filter(account_id=account_id, handled_at__isnull=True)
         .order_by("id")

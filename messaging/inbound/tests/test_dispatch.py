@@ -22,13 +22,8 @@ def _queue_instead_of_eager(monkeypatch):
     return requested
 
 
-def _no_sweep_queued(account):
-    services._sweep_unmark(account.pk)  # a mark left in a shared cache by an earlier run
-
-
 def test_a_burst_of_messages_costs_one_sweep_request(client, account, django_capture_on_commit_callbacks, monkeypatch):
     requested = _queue_instead_of_eager(monkeypatch)
-    _no_sweep_queued(account)
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(5):
             post_callback(client, account, _text_message(n))
@@ -39,44 +34,15 @@ def test_a_burst_of_messages_costs_one_sweep_request(client, account, django_cap
     assert not InboundMessage.objects.filter(handled_at__isnull=True).exists()
 
 
-def test_messages_while_a_sweep_waits_in_the_queue_ask_for_no_other(
-    client, account, django_capture_on_commit_callbacks, monkeypatch, settings
-):
-    # A cache the timer thread can write while the test's transaction is open (SQLite locks the cache table).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sweeps"}}
+def test_messages_after_a_sent_request_ask_again(client, account, django_capture_on_commit_callbacks, monkeypatch):
     requested = _queue_instead_of_eager(monkeypatch)
-    _no_sweep_queued(account)
-    for n in (1, 2):
-        with django_capture_on_commit_callbacks(execute=True):
-            post_callback(client, account, _text_message(n))
-        time.sleep(services.DISPATCH_COALESCE_SECONDS + 0.2)
-    assert requested == [account.pk]
-    # The queued sweep starts: it takes both, and a message stored from then on asks for a new one.
-    assert services.inbound_dispatch_pending(account_id=account.pk) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        post_callback(client, account, _text_message(3))
+        post_callback(client, account, _text_message(1))
+    time.sleep(services.DISPATCH_COALESCE_SECONDS + 0.2)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(client, account, _text_message(2))
     time.sleep(services.DISPATCH_COALESCE_SECONDS + 0.2)
     assert requested == [account.pk, account.pk]
-
-
-def test_a_sweep_request_the_broker_refused_is_asked_again(client, account, django_capture_on_commit_callbacks, monkeypatch):
-    from wxsite.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", False)
-    attempts = []
-
-    def broker_down(account_id):
-        attempts.append(account_id)
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr("messaging.inbound.tasks.inbound_dispatch_pending.delay", broker_down)
-    _no_sweep_queued(account)
-    for n in (1, 2):
-        with django_capture_on_commit_callbacks(execute=True):
-            post_callback(client, account, _text_message(n))
-        time.sleep(services.DISPATCH_COALESCE_SECONDS + 0.2)
-    assert attempts == [account.pk, account.pk]  # no mark left behind by the refused request
-    assert InboundMessage.objects.filter(handled_at__isnull=True).count() == 2  # stored; the beat sweeps them
 
 
 def test_side_effects_run_once_even_if_two_sweeps_overlap(client, account, django_capture_on_commit_callbacks):

@@ -38,8 +38,7 @@ def test_a_sweep_applies_forty_reports_with_a_handful_of_statements(account, sen
     for message in sent[30:]:
         _report(account, message.msgid, "failed:user block")
 
-    # 11 with the cache in the database (the embedded default): the sweep clears its queued mark there.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):
         handled = inbound_dispatch_pending(account_id=account.pk)
 
     assert handled == 40
