@@ -25,34 +25,61 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
     return ppid, (utime + stime) / TICK, (cutime + cstime) / TICK
 
 
-class CpuMeter:
-    def __init__(self, *, not_ours: list[int] | None = None):
-        self.not_ours = set(not_ours or ())
-        self.began = 0.0
+def _all_stats() -> dict[int, tuple[int, float, float]]:
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None:
+                stats[int(entry.name)] = stat
+    return stats
 
-    def sample(self) -> float:
-        stats = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                stat = _stat(int(entry.name))
-                if stat is not None:
-                    stats[int(entry.name)] = stat
+
+def _tree_seconds(stats, children, root: int, skip: set[int]) -> float:
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in skip or pid not in stats:
+            continue
+        _, own, reaped = stats[pid]
+        total += own + reaped
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+class CpuMeter:
+    """Ours = this process's tree without the ``not_ours`` trees. ``parts`` names subtrees of ours (e.g. the web
+    server's pid) to report apart; the rest of ours is reported as "bench". The ``not_ours`` trees are measured too,
+    for the record (``theirs``)."""
+
+    def __init__(self, *, not_ours: list[int] | None = None, parts: dict[str, list[int]] | None = None):
+        self.not_ours = set(not_ours or ())
+        self.parts = parts or {}
+        self.began: dict[str, float] = {}
+
+    def sample_parts(self) -> dict[str, float]:
+        stats = _all_stats()
         children: dict[int, list[int]] = {}
         for pid, (ppid, _, _) in stats.items():
             children.setdefault(ppid, []).append(pid)
-        total, todo = 0.0, [os.getpid()]
-        while todo:
-            pid = todo.pop()
-            if pid in self.not_ours or pid not in stats:
-                continue
-            _, own, reaped = stats[pid]
-            total += own + reaped
-            todo.extend(children.get(pid, ()))
-        return total
+        result = {"ours": _tree_seconds(stats, children, os.getpid(), self.not_ours)}
+        for name, pids in self.parts.items():
+            result[name] = sum(_tree_seconds(stats, children, pid, self.not_ours) for pid in pids)
+        result["bench"] = result["ours"] - sum(result[name] for name in self.parts)
+        result["theirs"] = sum(_tree_seconds(stats, children, pid, set()) for pid in self.not_ours)
+        return result
+
+    def sample(self) -> float:
+        return self.sample_parts()["ours"]
 
     def start(self) -> None:
-        self.began = self.sample()
+        self.began = self.sample_parts()
 
     def seconds(self) -> float:
         """CPU seconds of our processes since start()."""
-        return self.sample() - self.began
+        return self.sample() - self.began["ours"]
+
+    def breakdown(self) -> dict[str, float]:
+        """CPU seconds since start(): "ours", each named part, "bench" (the rest of ours) and "theirs"."""
+        now = self.sample_parts()
+        return {name: now[name] - self.began.get(name, 0.0) for name in now}

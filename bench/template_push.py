@@ -70,6 +70,12 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=4, help="Celery thread pool per worker")
     parser.add_argument("--batch", type=int, default=500, help="messages per batch task")
     parser.add_argument("--rate", type=int, default=5000, help="push rate limit, messages/s")
+    parser.add_argument(
+        "--job-finish-delay",
+        type=int,
+        default=2,
+        help="seconds from a send to its TEMPLATESENDJOBFINISH; longer than the push takes measures sending and events apart",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the push and its events")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
@@ -80,6 +86,7 @@ def main() -> int:
     os.environ.setdefault("SALT_KEY", secrets.token_urlsafe(30))
     os.environ["TEMPLATE_PUSH_BATCH_SIZE"] = str(args.batch)
     os.environ["TEMPLATE_PUSH_CONCURRENCY"] = str(args.threads)
+    os.environ["SANDBOX_TEMPLATE_JOB_FINISH_DELAY"] = str(args.job_finish_delay)
     with throwaway_database() as db:
         _queue_purge()  # the bench's broker database: nothing left from an earlier run reaches the workers
         try:
@@ -111,11 +118,11 @@ def run(args, db) -> int:
     connections.close_all()
     with (
         sandbox_server(latency_ms=args.latency_ms) as (base_url, sandbox),
-        web_server(workers=2, threads=8) as (web_url, _web),
-        celery_workers(count=args.workers, concurrency=args.pool),
+        web_server(workers=2, threads=8) as (web_url, web),
+        celery_workers(count=args.workers, concurrency=args.pool) as workers,
     ):
         sandbox_point(account=account, base_url=base_url, callback_base=web_url)
-        cpu = CpuMeter(not_ours=[sandbox.pid])
+        cpu = CpuMeter(not_ours=[sandbox.pid], parts={"web": [web.pid], "workers": [w.pid for w in workers]})
         cpu.start()
         t0 = time.monotonic()
         push = services.template_push_create(
@@ -129,6 +136,7 @@ def run(args, db) -> int:
         )
         messages = TemplateMessage.objects.filter(push=push)
         t_sent = t_first_final = t_all_final = None
+        cpu_at_sent: dict = {}
         deadline = t0 + args.timeout
         while time.monotonic() < deadline:
             now = time.monotonic()
@@ -137,13 +145,15 @@ def run(args, db) -> int:
             done = sum(counts.get(s, 0) for s in final)
             if t_sent is None and total == args.messages and not sum(counts.get(s, 0) for s in in_flight):
                 t_sent = now
+                cpu_at_sent = cpu.breakdown()
             if t_first_final is None and done:
                 t_first_final = now
             if total == args.messages and done == total:
                 t_all_final = now
                 break
             time.sleep(0.2)
-        cpu_seconds = cpu.seconds()
+        cpu_total = cpu.breakdown()
+        cpu_seconds = cpu_total["ours"]
     push.refresh_from_db()
     if t_sent is None or t_all_final is None:
         print(f"timed out: {dict(messages.values_list('status').annotate(n=Count('id')))}")
@@ -165,6 +175,16 @@ def run(args, db) -> int:
         f"sent {push.sent_count} messages in {t_sent - t0:.2f}s; job-finish events handled over {t_all_final - t_first_final:.2f}s"
     )
     print(f"message statuses: {statuses}; deliveries: {delivered}")
+    parts = ("workers", "web", "bench", "ours", "theirs")
+    print(
+        "cpu-ms/msg until every message was sent: "
+        + ", ".join(f"{name} {1000 * cpu_at_sent[name] / args.messages:.2f}" for name in parts)
+        + " (theirs: the sandbox server)"
+    )
+    print(
+        "cpu-ms/msg over the whole run, job-finish events included: "
+        + ", ".join(f"{name} {1000 * cpu_total[name] / args.messages:.2f}" for name in parts)
+    )
     print(
         f"template_push: {rate:.0f} msg/s, {1000 * cpu_seconds / max(push.sent_count, 1):.2f} cpu-ms/msg ours,"
         f" {duplicates} duplicates, {events_per_second:.0f} job-finish events/s"

@@ -1,13 +1,14 @@
 """The sandbox as a process of its own over HTTP, as production reaches api.weixin.qq.com (``manage.py sandbox_serve``).
 
-Served by gunicorn on the loopback interface with the sandbox's private URLconf (``sandbox.inprocess_urls``):
-our processes call it through ``requests`` with keep-alive like WeChat, so a bench measures our cost, not the
-stand-in's. ``SANDBOX_LATENCY_MS`` is WeChat's answer time: it is slept in the WSGI layer, before Django and
-before any database connection is taken, in one of the gthread worker's many threads, so a waiting call holds
-a thread and nothing else. At most ``SANDBOX_SERVER_DB_SLOTS`` requests per process run Django at a time, each
-closing its database connection when done, so the stand-in holds a bounded number of connections however many
-calls wait in its threads. TEMPLATESENDJOBFINISH pushes leave from this process on their own threads
-(``push_later``), posted over HTTP to the account's callback URL.
+Served by gunicorn on the loopback interface with the sandbox's private URLconf (``sandbox.inprocess_urls``) and
+no middleware (machine-to-machine calls: no session, user, language or CSRF token to look at): our processes
+call it through the same HTTP client as WeChat, with keep-alive, so a bench measures our cost, not the
+stand-in's. ``SANDBOX_LATENCY_MS`` is WeChat's answer time: it is slept in the WSGI layer, before Django, in one
+of the gthread worker's many threads, so a waiting call holds a thread and nothing else. Django itself runs on
+``SANDBOX_SERVER_DB_SLOTS`` threads per process, each keeping its database connection from call to call: the
+stand-in holds a bounded number of connections however many calls wait, and pays no connection setup per call.
+TEMPLATESENDJOBFINISH pushes leave from this process on their own threads (``push_later``), posted over HTTP to
+the account's callback URL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections, connections
 
@@ -44,19 +46,28 @@ def application_build():
     settings.ROOT_URLCONF = "sandbox.inprocess_urls"
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
     settings.SECURE_SSL_REDIRECT = False
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    settings.MIDDLEWARE = []
+    # Kept open by the few Django threads below (and the pusher threads), so their number bounds the connections.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = None
     django_app = get_wsgi_application()
     latency = settings.SANDBOX_LATENCY_MS / 1000
-    slots = threading.BoundedSemaphore(settings.SANDBOX_SERVER_DB_SLOTS)
+    django_threads = ThreadPoolExecutor(max_workers=settings.SANDBOX_SERVER_DB_SLOTS, thread_name_prefix="sandbox-django")
+
+    def respond(environ):
+        answered = []
+        result = django_app(environ, lambda status, headers, exc_info=None: answered.append((status, headers)))
+        try:
+            body = b"".join(result)
+        finally:
+            result.close()  # request_finished: the connection stays open (no maximum age), its state is checked
+        return answered[0], body
 
     def application(environ, start_response):
         if latency and environ.get("PATH_INFO", "").startswith("/sandbox/"):
             time.sleep(latency)
-        with slots:
-            try:
-                return django_app(environ, start_response)
-            finally:
-                connections.close_all()
+        (status, headers), body = django_threads.submit(respond, environ).result()
+        start_response(status, headers)
+        return [body]
 
     return application
 

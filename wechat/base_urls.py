@@ -6,6 +6,7 @@ call to any other base; the account form validates the field with the same rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -40,6 +41,19 @@ def api_bases_allowed() -> list[str]:
 
 def api_base_allowed(url: str) -> bool:
     """Whether ``url`` may receive an account's calls, and so its AppSecret."""
+    return _allowed(
+        url,
+        settings.WECHAT_API_BASE_URL,
+        tuple(settings.WECHAT_API_BASE_URL_ALLOWED),
+        settings.SANDBOX_ENABLED,
+        settings.SANDBOX_API_BASE_URL,
+        settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _allowed(url: str, *_settings) -> bool:
+    """Checked once per URL and settings (every call to WeChat asks); the settings are part of the key."""
     base = _base_normalised(url)
     if base is None:
         return False

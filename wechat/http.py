@@ -1,8 +1,8 @@
 """The raw call to WeChat: one request to one endpoint of the table, nothing about tokens.
 
 ``call(account, Endpoint.X, ...)`` checks that the account's base URL is on the deployment's allowed list
-(``wechat.base_urls``; any other base gets no request at all, so no AppSecret), sends the request on the pooled
-session of ``wechat.transport`` with its timeouts, records it in ``ApiCallLog`` (buffered, see ``call_log``) and
+(``wechat.base_urls``; any other base gets no request at all, so no AppSecret), sends the request through
+``wechat.transport`` with its timeouts, records it in ``ApiCallLog`` (buffered, see ``call_log``) and
 turns every failure into a ``WeChatError``. Access tokens and the retry on a rejected one are the gateway's
 business (``wechat.gateway.call``); the token store gets its values through ``wechat.api.basic``, which calls this
 module directly.
@@ -52,8 +52,8 @@ def refuse_unless_allowed(account, full_url: str, endpoint: str) -> None:
 def error_body(response) -> dict:
     """The JSON error body WeChat sent (some errors carry data, e.g. 45065 the existing msg_id)."""
     try:
-        body = response.json()
-    except (AttributeError, ValueError):
+        body = jsonlib.loads(response.content)
+    except (AttributeError, TypeError, ValueError):
         return {}
     return body if isinstance(body, dict) else {}
 
@@ -91,20 +91,20 @@ def call(
     query = [(key, value) for key, value in (params or {}).items() if value is not None]
     if access_token is not None:
         query.append(("access_token", access_token))
-    kwargs: dict[str, Any] = {"params": query, "timeout": transport.timeout()}
-    if files is not None:
-        kwargs["files"] = files
-        kwargs["data"] = data
-    elif json is not None:
-        kwargs["data"] = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
-        kwargs["headers"] = {"Content-Type": "application/json; charset=utf-8"}
     refuse_unless_allowed(account, url, spec.path)
     started = time.monotonic()
     errcode, errmsg = 0, ""
     try:
-        response = transport.session().request(spec.method, url, **kwargs)
-        if response.status_code >= 400:
-            errcode, errmsg = BAD_RESPONSE, f"HTTP {response.status_code}"
+        if files is not None:
+            response = _multipart(spec.method, url, query=query, data=data, files=files)
+        else:
+            body = headers = None
+            if json is not None:
+                body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
+                headers = JSON_HEADERS
+            response = transport.send(spec.method, url, query=query, body=body, headers=headers)
+        if response.status >= 400:
+            errcode, errmsg = BAD_RESPONSE, f"HTTP {response.status}"
             raise WeChatError(errcode, errmsg, endpoint=spec.path, response=error_body(response))
         try:
             result = jsonlib.loads(response.content.decode("utf-8", "ignore"), strict=False)
@@ -118,13 +118,26 @@ def call(
             errcode, errmsg = code, str(result.get("errmsg") or "")
             raise WeChatError(errcode, errmsg, endpoint=spec.path, response=result)
         return result
-    # Transport errors are not chained: their text carries the request URL, access_token (or AppSecret)
-    # included, and a logged traceback would print it.
-    except requests.Timeout:
+    # Transport errors carry no URL (it holds the access_token, or the AppSecret) and are not chained.
+    except transport.TransportTimeout:
         errcode, errmsg = TIMEOUT, "timeout"
         raise WeChatTimeout("timeout", endpoint=spec.path) from None
-    except requests.RequestException as exc:
-        errcode, errmsg = CONNECTION_ERROR, type(exc).__name__
+    except transport.TransportError as exc:
+        errcode, errmsg = CONNECTION_ERROR, exc.kind
         raise WeChatError(errcode, errmsg, endpoint=spec.path) from None
     finally:
         log_call(account, spec.path, spec.method, errcode, errmsg, started)
+
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def _multipart(method: str, url: str, *, query, data, files) -> transport.Reply:
+    """A multipart upload (media files): through the thread's requests session, which builds the form."""
+    try:
+        response = transport.session().request(method, url, params=query, data=data, files=files, timeout=transport.timeout())
+    except requests.Timeout:
+        raise transport.TransportTimeout() from None
+    except requests.RequestException as exc:
+        raise transport.TransportError(type(exc).__name__) from None
+    return transport.Reply(response.status_code, response.content)

@@ -269,7 +269,9 @@ def template_send(call: Call) -> dict:
     if settings.SANDBOX_SERVER:
         from .. import server
 
-        server.push_later(settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY, template_job_finish, send_id)
+        # What the push says is known now: the pusher thread needs no database to send it.
+        status = JOB_STATUS.get(behaviour, "success")
+        server.push_later(settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY, _job_finish_push, app, openid, _msgid(send_id), status)
     else:
         template_job_finish.apply_async((send_id,), countdown=settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY)
     return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(send_id)}
@@ -279,6 +281,13 @@ JOB_STATUS = {
     SandboxTemplateReceiver.Behaviour.BLOCK: "failed:user block",
     SandboxTemplateReceiver.Behaviour.SYSTEM_FAIL: "failed: system failed",
 }
+
+
+def _job_finish_push(app: SandboxApp, openid: str, msgid: int, status: str) -> None:
+    from .. import phone
+
+    fields = {"FromUserName": openid, "MsgType": "event", "Event": "TEMPLATESENDJOBFINISH", "MsgID": msgid, "Status": status}
+    phone.push(app, fields)
 
 
 @shared_task

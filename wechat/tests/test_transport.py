@@ -1,0 +1,139 @@
+"""wechat.http over real sockets: the pooled client's answers, timeouts and broken connections, and what they log."""
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from accounts.models import OfficialAccount
+from wechat import http
+from wechat.api.endpoints import Endpoint
+from wechat.errors import CONNECTION_ERROR, TIMEOUT, WeChatError, WeChatTimeout
+from wechat.models import ApiCallLog
+
+TOKEN = "tok-" + "x" * 40
+
+
+class FakeWeChat(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as api.weixin.qq.com
+    seen: list = []
+    connections: set = set()
+    answer: bytes = b'{"errcode":0,"errmsg":"ok","msgid":7}'
+    delay = 0.0
+    hang_up = False  # close the kept-alive connection after answering, without saying so
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"] or 0))
+        self._answer(body)
+
+    def do_GET(self):
+        self._answer(b"")
+
+    def _answer(self, body: bytes):
+        type(self).seen.append((self.command, self.path, self.headers.get("Content-Type"), body))
+        type(self).connections.add(self.client_address)
+        time.sleep(type(self).delay)
+        answer = type(self).answer
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        try:
+            self.wfile.write(answer)
+        except BrokenPipeError:  # the client gave up waiting
+            pass
+        if type(self).hang_up:
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def wechat_server():
+    FakeWeChat.seen, FakeWeChat.connections, FakeWeChat.delay, FakeWeChat.hang_up = [], set(), 0.0, False
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeWeChat)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sandbox/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def served_account(account, settings):
+    settings.WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX = True
+
+    def at(base_url: str) -> OfficialAccount:
+        OfficialAccount.objects.filter(pk=account.pk).update(api_base_url=base_url)
+        account.refresh_from_db()
+        return account
+
+    return at
+
+
+def test_a_json_call_sends_utf8_with_the_token_in_the_query_and_reuses_its_connection(served_account, wechat_server):
+    account = served_account(wechat_server)
+    for n in range(3):
+        result = http.call(
+            account, Endpoint.TEMPLATE_SEND, json={"touser": f"o{n}", "data": {"k": {"value": "巧克力"}}}, access_token=TOKEN
+        )
+        assert result["msgid"] == 7
+    method, path, content_type, body = FakeWeChat.seen[0]
+    assert (method, content_type) == ("POST", "application/json; charset=utf-8")
+    assert path == f"/sandbox/{Endpoint.TEMPLATE_SEND.path}?access_token={TOKEN}"
+    assert json.loads(body.decode("utf-8"))["data"]["k"]["value"] == "巧克力"
+    assert "巧克力".encode() in body  # Chinese kept as is, not \\u escapes
+    assert len(FakeWeChat.connections) == 1  # kept alive across calls
+
+
+def test_an_errcode_is_raised_with_the_body_wechat_sent(served_account, wechat_server):
+    FakeWeChat.answer = b'{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":1000001}'
+    try:
+        account = served_account(wechat_server)
+        with pytest.raises(WeChatError) as refused:
+            http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)
+    finally:
+        FakeWeChat.answer = b'{"errcode":0,"errmsg":"ok","msgid":7}'
+    assert refused.value.errcode == 45065
+    assert refused.value.response["msg_id"] == 1000001
+
+
+def test_no_answer_in_time_is_a_timeout_that_may_have_taken_effect(served_account, wechat_server, settings, caplog):
+    settings.WECHAT_READ_TIMEOUT = 0.2
+    FakeWeChat.delay = 0.6
+    account = served_account(wechat_server)
+    with pytest.raises(WeChatTimeout) as slow:
+        http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)
+    assert slow.value.errcode == TIMEOUT
+    assert len(FakeWeChat.seen) == 1  # it reached the server: never retried here
+    log = ApiCallLog.objects.get()
+    assert log.errcode == TIMEOUT
+    assert TOKEN not in str(slow.value) and TOKEN not in caplog.text and slow.value.__cause__ is None
+
+
+def test_a_refused_connection_is_a_connection_error_without_the_url(served_account, caplog):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    account = served_account(f"http://127.0.0.1:{port}/sandbox/")
+    with pytest.raises(WeChatError) as broken:
+        http.call(account, Endpoint.CALLBACK_IP, access_token=TOKEN)
+    assert broken.value.errcode == CONNECTION_ERROR
+    assert not isinstance(broken.value, WeChatTimeout)
+    assert TOKEN not in str(broken.value) and TOKEN not in caplog.text and broken.value.__cause__ is None
+    assert ApiCallLog.objects.get().errcode == CONNECTION_ERROR
+
+
+def test_a_kept_connection_the_server_closed_meanwhile_is_replaced_not_failed(served_account, wechat_server):
+    FakeWeChat.hang_up = True
+    account = served_account(wechat_server)
+    for n in range(3):
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": f"o{n}"}, access_token=TOKEN)["msgid"] == 7
+        time.sleep(0.05)  # the server's close reaches the client before the next call
+    assert len(FakeWeChat.seen) == 3  # each sent exactly once
+    assert len(FakeWeChat.connections) == 3
