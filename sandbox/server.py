@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
