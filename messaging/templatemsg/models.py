@@ -163,6 +163,8 @@ class TemplateMessage(TemplateTarget):
             models.Index(fields=["account", "msgid"], name="template_msg_msgid_idx"),
             models.Index(fields=["push", "status"], name="template_msg_push_status_idx"),
             models.Index(fields=["account", "-created_at"], name="template_msg_recent_idx"),
+            # A follower's conversation page lists the template messages sent to them, newest first.
+            models.Index(fields=["account", "openid", "-created_at"], name="template_msg_thread_idx"),
         ]
 
     def __str__(self):
