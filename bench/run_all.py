@@ -20,9 +20,16 @@ BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 BENCHES = [
     ("callback.py", ["--threads", "8"], ["--threads", "8", "--requests", "600", "--rounds", "3"]),
     ("callback.py", ["--gunicorn", "--rate", "200"], ["--gunicorn", "--rate", "50", "--seconds", "2", "--workers", "2"]),
+    ("callback.py", ["--gunicorn", "--rate", "500"], ["--gunicorn", "--rate", "100", "--seconds", "2", "--workers", "2"]),
     ("token_race.py", [], []),
     ("follower_sync.py", ["--n", "1000000", "--latency-ms", "20"], ["--n", "5000"]),
     ("template_push.py", ["--messages", "20000", "--latency-ms", "20", "--workers", "2"], ["--messages", "500"]),
+    # The same push with the job-finish events held back until every message is sent: sending measured alone.
+    (
+        "template_push.py",
+        ["--messages", "20000", "--latency-ms", "20", "--workers", "2", "--job-finish-delay", "60"],
+        ["--messages", "500", "--job-finish-delay", "5"],
+    ),
 ]
 
 
