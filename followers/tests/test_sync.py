@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conftest import sample_json
 from followers.models import Follower, SyncJob, Tag
-from followers.services import sync
+from followers.services import sync, sync_rows
 from sandbox.generator import followers_generate, openid_for
 from sandbox.models import SandboxCall, SandboxFault, SandboxFollower
 from wechat.api.endpoints import Endpoint
@@ -302,17 +302,17 @@ def test_a_batch_with_an_openid_wechat_refuses_falls_back_to_single_lookups(acco
 
 
 def test_legacy_user_info_shapes_parse():
-    legacy = sync.user_info_parse(sample_json("api/user_info_response_legacy_pre2021.json"))
+    legacy = sync_rows.user_info_parse(sample_json("api/user_info_response_legacy_pre2021.json"))
     assert legacy["subscribed"] and legacy["language"] == "zh_CN"
     assert legacy["subscribe_time"] == datetime.fromtimestamp(1382694957, tz=UTC)
     assert legacy["unionid"] == "o6_bmasdasdsad6_2sgVt7hMZOPfL"
     assert (legacy["tagids"], legacy["subscribe_scene"], legacy["remark"]) == ([], "", "")
 
     entries = sample_json("api/user_info_batchget_response_legacy.json")["user_info_list"]
-    first, second = (sync.user_info_parse(e) for e in entries)
+    first, second = (sync_rows.user_info_parse(e) for e in entries)
     assert first["subscribed"] and first["unionid"] == "oR5GjjgEhCMJFyzaVZdrxZ2zRRF4"
     assert second == {"openid": "otvxTs_JZ6SEiP0imdhpi50fuSZg", "subscribed": False, "unionid": "oR5GjjjrbqBZbrnPwwmSxFukE41U"}
-    assert sync.user_info_parse(sample_json("api/user_info_unsubscribed.json"))["subscribed"] is False
+    assert sync_rows.user_info_parse(sample_json("api/user_info_unsubscribed.json"))["subscribed"] is False
 
 
 def test_batchget_answering_unsubscribed_marks_the_follower(account, sandbox_app):
