@@ -26,8 +26,10 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
 
 
 class CpuMeter:
-    def __init__(self, *, not_ours: list[int] | None = None):
+    def __init__(self, *, not_ours: list[int] | None = None, root: int | None = None):
+        """Our processes by default; ``root``: that process tree instead (the sandbox server's, to show its share)."""
         self.not_ours = set(not_ours or ())
+        self.root = root
         self.began = 0.0
 
     def sample(self) -> float:
@@ -40,7 +42,7 @@ class CpuMeter:
         children: dict[int, list[int]] = {}
         for pid, (ppid, _, _) in stats.items():
             children.setdefault(ppid, []).append(pid)
-        total, todo = 0.0, [os.getpid()]
+        total, todo = 0.0, [self.root or os.getpid()]
         while todo:
             pid = todo.pop()
             if pid in self.not_ours or pid not in stats:
