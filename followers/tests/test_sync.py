@@ -389,3 +389,58 @@ def test_a_sync_keeps_the_qr_scene_a_follow_recorded_when_wechat_gives_none(acco
     # WeChat without a scene keeps ours; another way in clears it; WeChat's own scene wins.
     assert scenes == {"oKeep": "store_1", "oOther": "", "oNew": "store_2"}
     assert Follower.objects.get(openid="oOther").subscribe_scene == "ADD_SCENE_SEARCH"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_parallel_a_busy_batch_is_retried_and_every_follower_stored(make_account, settings):
+    settings.FOLLOWER_SYNC_WORKERS = 4
+    account = make_account()
+    app = SandboxFollower._meta.get_field("app").related_model.objects.get(appid=account.appid)
+    followers_generate(app=app, n=SMALL)
+    SandboxFault.objects.create(app=app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=2)
+
+    job = sync.follower_sync_all(account=account)
+
+    assert (job.status, job.done, job.failed) == (SyncJob.Status.SUCCEEDED, SMALL, 0)
+    assert Follower.objects.filter(account=account, subscribed=True).count() == SMALL
+    assert calls("user/info/batchget", errcode=-1) == 2
+    assert calls("user/info/batchget", errcode=0) == SMALL // 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_parallel_the_daily_quota_stops_the_job_and_the_calls_not_yet_made(make_account, settings):
+    settings.FOLLOWER_SYNC_WORKERS = 4
+    account = make_account()
+    app = SandboxFollower._meta.get_field("app").related_model.objects.get(appid=account.appid)
+    followers_generate(app=app, n=N)
+    SandboxFault.objects.create(app=app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=45009)
+
+    job = sync.follower_sync_all(account=account)
+
+    assert (job.status, job.errcode, job.done) == (SyncJob.Status.FAILED, 45009, 0)
+    assert "接口调用超过每日限额" in job.error and "Daily API quota reached" in job.error
+    assert not Follower.objects.filter(account=account).exists()
+    # At most the chunks fetched ahead were asked for (no retries); the rest of the 250 calls were never made.
+    assert calls("user/info/batchget") <= 2 * sync.CHUNK_SIZE // 100
+
+
+def test_a_follower_who_unfollows_between_user_get_and_batchget_is_marked_unsubscribed(account, sandbox_app, monkeypatch):
+    followers_generate(app=sandbox_app, n=SMALL)
+    sync.follower_sync_all(account=account)
+    leaving = openid_for(sandbox_app.appid, 2_500)  # in the second chunk
+    real_page = sync.wechat_users.followers_page
+
+    def page_then_unfollow(**kwargs):
+        page = real_page(**kwargs)
+        SandboxFollower.objects.filter(app=sandbox_app, openid=leaving).update(subscribed=False)
+        return page
+
+    monkeypatch.setattr(sync.wechat_users, "followers_page", page_then_unfollow)
+
+    job = sync.follower_sync_all(account=account)
+
+    # Listed by user/get, answered as unfollowed by batchget: counted, and stored as unsubscribed.
+    assert (job.status, job.total, job.done) == (SyncJob.Status.SUCCEEDED, SMALL, SMALL)
+    gone = Follower.objects.get(account=account, openid=leaving)
+    assert not gone.subscribed and gone.unsubscribed_at is not None
+    assert Follower.objects.filter(account=account, subscribed=True).count() == SMALL - 1
