@@ -7,6 +7,7 @@ import time
 from json.encoder import encode_basestring as _quote
 
 from django.db import connection
+from django.db.models import Subquery
 from django.http import HttpResponse
 
 from ..core import Call, SandboxError, endpoint
@@ -90,12 +91,11 @@ def user_get(call: Call) -> dict:
     start = call.query.get("next_openid") or ""
     page = followers.filter(subscribed=True)
     if start:
-        # The anchor may have unfollowed since the previous page: look it up among all rows.
-        anchor = followers.filter(openid=start).values_list("id", flat=True).first()
-        if anchor is None:
-            raise SandboxError(40003, "invalid next_openid")
-        page = page.filter(id__gt=anchor)
+        # The anchor may have unfollowed since the previous page: look it up among all rows, in the same query.
+        page = page.filter(id__gt=Subquery(followers.filter(openid=start).values("id")[:1]))
     openids = list(page.order_by("id").values_list("openid", flat=True)[:PAGE_SIZE])
+    if start and not openids and not followers.filter(openid=start).exists():
+        raise SandboxError(40003, "invalid next_openid")
     body = {"total": _total(call.app, fresh=not start), "count": len(openids)}
     if openids:
         body["data"] = {"openid": openids}
