@@ -305,11 +305,6 @@ class _FollowerSync:
     def _commit_chunk(self, chunk: Chunk, *, total: int, cursor: tuple[str, int]) -> None:
         now = timezone.now()
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # A chunk need not wait for its commit to reach the disk: a database crash can only lose the last
-                # chunks together with the cursor that counts them, and the resumed job fetches them again.
-                with connection.cursor() as statement:
-                    statement.execute("SET LOCAL synchronous_commit TO OFF")
             # The cursor moves in the same transaction as the rows, and only while we still hold the job.
             held = SyncJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt, status=SyncJob.Status.RUNNING).update(
                 page_token=cursor[0],
@@ -329,6 +324,9 @@ class _FollowerSync:
                 tagids=chunk.tagids,
                 copy_text=chunk.copy_text,
                 now=now,
+                # A chunk need not wait for its commit to reach the disk: a database crash can only lose the last
+                # chunks together with the cursor that counts them, and the resumed job fetches them again.
+                wait_for_disk=False,
             )
 
     def run(self) -> None:

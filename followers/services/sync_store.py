@@ -64,12 +64,15 @@ def followers_store(
     tagids: set[int] | None = None,
     copy_text: str | None = None,
     now: datetime | None = None,
+    wait_for_disk: bool = True,
 ) -> int:
     """Upsert the subscribed followers of ``rows`` and mark the ``gone`` openids unsubscribed.
 
     WeChat-held tag memberships (tags with a WeChat id) are made equal to each follower's tag ids. ``tagids`` (every
     WeChat tag id in ``rows``) and ``copy_text`` (``rows`` as COPY lines) may be given when the caller already has
-    them. Returns the number of followers written.
+    them. ``wait_for_disk=False`` lets the enclosing transaction commit without waiting for PostgreSQL to flush it
+    (for a caller that can redo the work: a crash loses the transaction whole). Returns the number of followers
+    written.
     """
     now = now or timezone.now()
     if gone:
@@ -81,7 +84,7 @@ def followers_store(
         return len(gone)
     tag_map.resolve(tagids if tagids is not None else {t for row in rows for t in row[7]})
     if connection.vendor == "postgresql":
-        _store_by_copy(account, rows if copy_text is None else None, copy_text, now)
+        _store_by_copy(account, rows if copy_text is None else None, copy_text, now, wait_for_disk=wait_for_disk)
     else:
         _store_by_rows(account, rows, tag_map, now)
     return len(rows) + len(gone)
@@ -179,14 +182,16 @@ def _copy_statements() -> tuple[str, str, str]:
     return prepare, copy, store
 
 
-def _store_by_copy(account: OfficialAccount, rows: list[FollowerRow] | None, copy_text: str | None, now: datetime) -> None:
+def _store_by_copy(
+    account: OfficialAccount, rows: list[FollowerRow] | None, copy_text: str | None, now: datetime, *, wait_for_disk: bool
+) -> None:
     """PostgreSQL: COPY into the staging table, then one statement for the followers and their memberships."""
     if copy_text is None:
         copy_text = "".join(copy_lines(rows))
     prepare, copy, store = _copy_statements()
     _, constants = _columns(account, now)
     with connection.cursor() as cursor:
-        cursor.execute(prepare)
+        cursor.execute(prepare if wait_for_disk else f"SET LOCAL synchronous_commit TO OFF; {prepare}")
         cursor.cursor.copy_expert(copy, io.StringIO(copy_text), size=1 << 16)
         cursor.execute(store, [*constants.values(), account.pk, account.pk])
 
