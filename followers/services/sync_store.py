@@ -172,8 +172,9 @@ def _copy_statements() -> tuple[str, str, str]:
             WHERE stage.tagids <> '{{}}'
         ),
         stale AS (
-            DELETE FROM {memberships} m USING stored, {tags} tag
-            WHERE m.{follower_id} = stored.id AND NOT stored.inserted
+            -- The chunk's followers' memberships by the index on follower ids: a join would scan the whole table.
+            DELETE FROM {memberships} m USING {tags} tag
+            WHERE m.{follower_id} = ANY (ARRAY(SELECT id FROM stored WHERE NOT inserted))
             AND tag.id = m.{tag_id} AND tag.account_id = %s AND tag.wechat_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM wanted WHERE wanted.follower_id = m.{follower_id} AND wanted.tag_id = m.{tag_id})
         )
