@@ -52,7 +52,9 @@ class CpuMeter:
     server's pid) to report apart; the rest of ours is reported as "bench". The ``not_ours`` trees are measured too,
     for the record (``theirs``)."""
 
-    def __init__(self, *, not_ours: list[int] | None = None, parts: dict[str, list[int]] | None = None):
+    def __init__(self, *, not_ours: list[int] | None = None, parts: dict[str, list[int]] | None = None, root: int | None = None):
+        """``root``: measure that process tree instead of ours (the sandbox server's, the database's, to show their share)."""
+        self.root = root
         self.not_ours = set(not_ours or ())
         self.parts = parts or {}
         self.began: dict[str, float] = {}
@@ -62,7 +64,7 @@ class CpuMeter:
         children: dict[int, list[int]] = {}
         for pid, (ppid, _, _) in stats.items():
             children.setdefault(ppid, []).append(pid)
-        result = {"ours": _tree_seconds(stats, children, os.getpid(), self.not_ours)}
+        result = {"ours": _tree_seconds(stats, children, self.root or os.getpid(), self.not_ours)}
         for name, pids in self.parts.items():
             result[name] = sum(_tree_seconds(stats, children, pid, self.not_ours) for pid in pids)
         result["bench"] = result["ours"] - sum(result[name] for name in self.parts)

@@ -84,7 +84,13 @@ def main() -> None:
         with sandbox_server(latency_ms=args.latency_ms) as (base_url, sandbox):
             sandbox_point(account=account, base_url=base_url)
             cpu = CpuMeter(not_ours=[sandbox.pid])
+            wechat_cpu = CpuMeter(root=sandbox.pid)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                database_cpu = CpuMeter(root=cursor.fetchone()[0])  # the server process of the sync's connection
             cpu.start()
+            wechat_cpu.start()
+            database_cpu.start()
             began = time.perf_counter()
             if args.queries:
                 with connection.execute_wrapper(timings):
@@ -93,6 +99,8 @@ def main() -> None:
                 job = sync.follower_sync_all(account=account)
             sync_seconds = time.perf_counter() - began
             cpu_seconds = cpu.seconds()
+            sandbox_seconds = wechat_cpu.seconds()
+            database_seconds = database_cpu.seconds()
         # The server has stopped: its call records are all written.
         timings.report()
         peak = rss_mb()
@@ -107,6 +115,11 @@ def main() -> None:
         ratio = sync_seconds / copy_seconds
         print(
             f"sync: {sync_seconds:.1f} s for {stored:,} followers ({stored / sync_seconds:,.0f}/s), {calls:,} API calls, {memberships:,} tag memberships"
+        )
+        print(
+            f"CPU: ours {cpu_seconds:.1f} s, the sandbox server's (WeChat's side, not ours) {sandbox_seconds:.1f} s "
+            f"({1000 * sandbox_seconds / stored * 1000:.1f} cpu-ms per 1000 followers), PostgreSQL's for the sync's "
+            f"connection {database_seconds:.1f} s (0 if the server is on another host)"
         )
         print(f"peak RSS: {peak:.0f} MB (before the sync: {rss_before:.0f} MB)")
         print(f"bare COPY of the same {stored:,} rows: {copy_seconds:.1f} s")

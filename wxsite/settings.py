@@ -393,8 +393,8 @@ WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS = env.float("WECHAT_CALLBACK_ACCOUNT_MISS_S
 WECHAT_API_CALL_LOG_DAYS = env.int("WECHAT_API_CALL_LOG_DAYS", default=30)
 # Days an Idempotency-Key answer of the send APIs is kept (a retry with the key within them gets the first answer).
 API_IDEMPOTENCY_KEY_DAYS = env.int("API_IDEMPOTENCY_KEY_DAYS", default=7)
-# Parallel user/info calls of one follower sync.
-FOLLOWER_SYNC_WORKERS = env.int("FOLLOWER_SYNC_WORKERS", default=4)
+# Parallel user/info/batchget calls of one follower sync (a million followers are 10,000 calls of ~50 ms each).
+FOLLOWER_SYNC_WORKERS = env.int("FOLLOWER_SYNC_WORKERS", default=16)
 # Mass sends: a 'sending' claim older than this belongs to a dead worker; job results are polled after this.
 MASS_SEND_LEASE_SECONDS = env.int("MASS_SEND_LEASE_SECONDS", default=300)
 MASS_JOB_POLL_AFTER_MINUTES = env.int("MASS_JOB_POLL_AFTER_MINUTES", default=30)

@@ -8,12 +8,13 @@ job did not see are marked unsubscribed at the end with one UPDATE.
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
@@ -23,12 +24,14 @@ from django.utils import timezone
 
 import jobs
 from accounts.models import OfficialAccount
-from followers.models import Follower, SyncJob, Tag
+from followers.models import Follower, SyncJob
+from wechat import call_log
 from wechat.api import users as wechat_users
 from wechat.errors import Category, WeChatError, describe
-from wechat.models import SyncStatus
 from wechat.retry import IN_PROCESS, call_with_retry
 
+from .sync_rows import UserInfoRows, copy_lines, user_info_rows
+from .sync_store import TagMap, followers_store
 from .tags import tags_pull
 
 logger = logging.getLogger(__name__)
@@ -51,251 +54,6 @@ class SyncLeaseLost(Exception):
     """Another runner resumed this job (our lease ran out); stop without writing."""
 
 
-# Reading WeChat's answers
-
-
-def _timestamp(value) -> datetime | None:
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError):
-        return None
-    return datetime.fromtimestamp(seconds, tz=UTC) if seconds > 0 else None
-
-
-def user_info_parse(data: dict) -> dict:
-    """Follower field values from one user/info entry, current or legacy (pre-2021, with nickname) shape."""
-    openid = str(data.get("openid") or "")
-    if not int(data.get("subscribe") or 0):
-        return {"openid": openid, "subscribed": False, "unionid": str(data.get("unionid") or "").strip()[:64]}
-    qr_scene = str(data.get("qr_scene_str") or "")
-    if not qr_scene and data.get("qr_scene"):
-        qr_scene = str(data["qr_scene"])
-    tagids = []
-    for value in data.get("tagid_list") or []:
-        try:
-            tagids.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return {
-        "openid": openid,
-        "subscribed": True,
-        "unionid": str(data.get("unionid") or "").strip()[:64],
-        "subscribe_time": _timestamp(data.get("subscribe_time")),
-        "subscribe_scene": str(data.get("subscribe_scene") or "")[:32],
-        "qr_scene": qr_scene[:64],
-        "language": str(data.get("language") or "")[:16],
-        "remark": str(data.get("remark") or "")[:30],
-        "tagids": tagids,
-    }
-
-
-# Writing followers
-
-
-class TagMap:
-    """WeChat tag id → local Tag id for one account; unknown ids get a placeholder row named 'tag <id>'."""
-
-    def __init__(self, account: OfficialAccount):
-        self.account = account
-        self.ids = dict(Tag.objects.filter(account=account, wechat_id__isnull=False).values_list("wechat_id", "id"))
-        self.created = 0
-
-    def resolve(self, wechat_ids) -> dict[int, int]:
-        missing = {w for w in wechat_ids if w not in self.ids}
-        if missing:
-            self._create(missing)
-        return self.ids
-
-    def _create(self, wechat_ids: set[int]) -> None:
-        taken = set(Tag.objects.filter(account=self.account).values_list("name", flat=True))
-        rows = []
-        for wechat_id in sorted(wechat_ids):
-            name = f"tag {wechat_id}"
-            while name in taken:
-                name += "*"
-            taken.add(name)
-            # Synced, not pending: the name is WeChat's to give (the next tags pull renames it), not ours to push.
-            rows.append(Tag(account=self.account, wechat_id=wechat_id, name=name[:30], sync_status=SyncStatus.SYNCED))
-        # A concurrent tags pull may have created some of them: keep its rows.
-        Tag.objects.bulk_create(rows, ignore_conflicts=True)
-        self.ids = dict(Tag.objects.filter(account=self.account, wechat_id__isnull=False).values_list("wechat_id", "id"))
-        self.created += len(rows)
-
-
-def followers_store(*, account: OfficialAccount, users: list[dict], tag_map: TagMap, now: datetime | None = None) -> int:
-    """Upsert parsed user/info entries: one INSERT .. ON CONFLICT for the subscribed, one UPDATE for the gone.
-
-    WeChat-held tag memberships (tags with a WeChat id) are made equal to each follower's ``tagid_list``.
-    Returns the number of entries written.
-    """
-    now = now or timezone.now()
-    # One row per openid (a repeated openid would make the upsert touch a row twice).
-    present = list({u["openid"]: u for u in users if u["subscribed"]}.values())
-    gone = [u["openid"] for u in users if not u["subscribed"]]
-    if gone:
-        Follower.objects.filter(account=account, openid__in=gone, subscribed=True).update(
-            subscribed=False, unsubscribed_at=now, updated_at=now
-        )
-        Follower.objects.filter(account=account, openid__in=gone).update(synced_at=now)
-    if not present:
-        return len(gone)
-    columns = {
-        "openid": [u["openid"] for u in present],
-        "unionid": [u["unionid"] for u in present],
-        "subscribe_time": [u["subscribe_time"] for u in present],
-        "subscribe_scene": [u["subscribe_scene"] for u in present],
-        "qr_scene": [u["qr_scene"] for u in present],
-        "language": [u["language"] for u in present],
-        "remark": [u["remark"] for u in present],
-    }
-    # The same for every row: bound once as parameters instead of repeated in every row.
-    same = {"subscribed": True, "unsubscribed_at": None, "synced_at": now, "updated_at": now}
-    rows = _upsert(account, columns, same=same, now=now)
-    _memberships_set(
-        tag_map,
-        {rows[u["openid"]][0]: u["tagids"] for u in present},
-        new_followers={pk for pk, inserted in rows.values() if inserted},
-    )
-    return len(users)
-
-
-# What a sync must not erase: user/info without a subscribe_scene keeps the stored one, and without a QR scene
-# (while it still says, or does not say, ADD_SCENE_QR_CODE) keeps the scene the follow event recorded.
-_KEEP = {
-    "subscribe_scene": "CASE WHEN EXCLUDED.subscribe_scene = '' THEN {table}.subscribe_scene ELSE EXCLUDED.subscribe_scene END",
-    "qr_scene": "CASE WHEN EXCLUDED.qr_scene = '' AND EXCLUDED.subscribe_scene IN ('', 'ADD_SCENE_QR_CODE') "
-    "THEN {table}.qr_scene ELSE EXCLUDED.qr_scene END",
-}
-
-
-def _upsert(
-    account: OfficialAccount, columns: dict[str, list], *, same: dict[str, object], now: datetime
-) -> dict[str, tuple[int, bool]]:
-    """INSERT .. ON CONFLICT (account, openid) DO UPDATE of the given columns, one statement per chunk.
-
-    ``columns`` holds a value per row, ``same`` one value for every row; both are written on conflict.
-    Hand-written because the ORM's bulk_create spends ~30 µs a row preparing values, which is most of a
-    million-follower sync; columns not given take the model's default (timestamps: ``now``).
-    Returns {openid: (id, inserted)}; ``inserted`` is only known on PostgreSQL (elsewhere False).
-    """
-    fields = [f for f in Follower._meta.concrete_fields if not f.primary_key]
-    by_column = {f.column: f for f in fields}
-    constants = {}
-    for field in fields:
-        if field.attname in columns:
-            continue
-        if field.attname in same:
-            constants[field.column] = field.get_db_prep_save(same[field.attname], connection)
-        elif field.attname == "account_id":
-            constants[field.column] = account.pk
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            constants[field.column] = field.get_db_prep_save(now, connection)
-        else:
-            constants[field.column] = field.get_db_prep_save(field.get_default(), connection)
-    table = connection.ops.quote_name(Follower._meta.db_table)
-    quote = connection.ops.quote_name
-    names = [f.column for f in fields]
-    written = [c for c in names if (c in columns or c in same) and c != "openid"]
-    keep = {c: sql.format(table=table) for c, sql in _KEEP.items()}
-    updates = ", ".join(f"{quote(c)} = {keep.get(c) or f'EXCLUDED.{quote(c)}'}" for c in written)
-    conflict = f"ON CONFLICT ({quote('account_id')}, {quote('openid')}) DO UPDATE SET {updates}"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            given = [c for c in names if c in columns]
-            # COPY into a per-connection staging table, then one INSERT .. SELECT: ~1.5x a bare COPY.
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS follower_sync_stage AS SELECT {', '.join(map(quote, given))} "  # noqa: S608
-                f"FROM {table} WITH NO DATA"
-            )
-            cursor.execute("TRUNCATE follower_sync_stage")
-            cursor.cursor.copy_expert(
-                f"COPY follower_sync_stage ({', '.join(map(quote, given))}) FROM STDIN",
-                _copy_text([columns[c] for c in given], [by_column[c] for c in given]),
-            )
-            select = ", ".join(quote(c) if c in columns else "%s" for c in names)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(map(quote, names))}) SELECT {select} FROM follower_sync_stage "  # noqa: S608
-                # xmax = 0: the row was inserted, so it has no tag memberships to compare with.
-                f"{conflict} RETURNING id, openid, (xmax = 0)",
-                [constants[c] for c in names if c not in columns],
-            )
-            return {openid: (pk, inserted) for pk, openid, inserted in cursor.fetchall()}
-        adapt = {f.column for f in fields if f.get_internal_type() == "DateTimeField"}
-        params = []
-        for i in range(len(columns["openid"])):
-            row = []
-            for c in names:
-                value = columns[c][i] if c in columns else constants[c]
-                if c in adapt and c in columns:
-                    value = connection.ops.adapt_datetimefield_value(value)
-                row.append(value)
-            params.append(row)
-        placeholders = ", ".join(["%s"] * len(names))
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(map(quote, names))}) VALUES ({placeholders}) {conflict}", params)  # noqa: S608
-    openids = columns["openid"]
-    return {o: (pk, False) for o, pk in Follower.objects.filter(account=account, openid__in=openids).values_list("openid", "id")}
-
-
-def _memberships_set(tag_map: TagMap, wanted_by_follower: dict[int, list[int]], *, new_followers: set[int]) -> None:
-    through = Follower.tags.through
-    ids = tag_map.resolve({w for tagids in wanted_by_follower.values() for w in tagids})
-    wanted = {(fid, ids[w]) for fid, tagids in wanted_by_follower.items() for w in tagids}
-    known = [fid for fid in wanted_by_follower if fid not in new_followers]
-    existing = {}
-    if known:
-        # Only tags WeChat knows (a local tag not yet created there is ours to keep).
-        existing = {
-            (fid, tid): pk
-            for pk, fid, tid in through.objects.filter(follower_id__in=known, tag_id__in=list(ids.values())).values_list(
-                "id", "follower_id", "tag_id"
-            )
-        }
-    stale = [pk for pair, pk in existing.items() if pair not in wanted]
-    if stale:
-        through.objects.filter(pk__in=stale).delete()
-    new = [pair for pair in wanted if pair not in existing]
-    if not new:
-        return
-    if connection.vendor == "postgresql":
-        # Two arrays in one statement: no model instance per membership.
-        quote = connection.ops.quote_name
-        table, follower, tag = (
-            quote(through._meta.db_table),
-            quote(through._meta.get_field("follower").column),
-            quote(through._meta.get_field("tag").column),
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({follower}, {tag}) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "  # noqa: S608
-                "ON CONFLICT DO NOTHING",
-                [[fid for fid, _ in new], [tid for _, tid in new]],
-            )
-        return
-    through.objects.bulk_create([through(follower_id=fid, tag_id=tid) for fid, tid in new], ignore_conflicts=True)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_column(values: list, field) -> list[str]:
-    """One column in PostgreSQL's COPY text format (None → \\N), converted by the field's type, not per value."""
-    kind = field.get_internal_type()
-    if kind == "DateTimeField":
-        return ["\\N" if v is None else v.isoformat() for v in values]
-    if kind == "BooleanField":
-        return ["\\N" if v is None else ("t" if v else "f") for v in values]
-    return ["\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in values]
-
-
-def _copy_text(columns: list[list], fields: list) -> io.StringIO:
-    """Rows in PostgreSQL's COPY text format from column lists."""
-    converted = [_copy_column(values, field) for values, field in zip(columns, fields, strict=True)]
-    buf = io.StringIO()
-    buf.writelines(f"{line}\n" for line in map("\t".join, zip(*converted, strict=True)))
-    buf.seek(0)
-    return buf
-
-
 # Calling WeChat
 
 
@@ -305,63 +63,117 @@ def _with_retries(fn, **kwargs):
 
 
 def _batch_info(account: OfficialAccount, batch: list[str]) -> tuple[list[dict], int]:
-    """user/info/batchget for ≤ 100 openids. Returns (parsed users, openids WeChat refused)."""
+    """user/info/batchget for ≤ 100 openids. Returns (WeChat's entries, openids WeChat refused)."""
     try:
-        entries = _with_retries(wechat_users.user_info_batch, account=account, openids=batch)
+        return _with_retries(wechat_users.user_info_batch, account=account, openids=batch), 0
     except WeChatError as exc:
         if exc.errcode != 40003:
             raise
-        # One bad openid fails the whole batch: ask for each one alone and skip the refused.
-        entries, failed = [], 0
-        for openid in batch:
-            try:
-                entries.append(_with_retries(wechat_users.user_info, account=account, openid=openid))
-            except WeChatError as single:
-                if single.errcode != 40003:
-                    raise
-                failed += 1
-        return [user_info_parse(e) for e in entries if e.get("openid")], failed
-    return [user_info_parse(e) for e in entries if e.get("openid")], 0
+    # One bad openid fails the whole batch: ask for each one alone and skip the refused.
+    entries, failed = [], 0
+    for openid in batch:
+        try:
+            entries.append(_with_retries(wechat_users.user_info, account=account, openid=openid))
+        except WeChatError as single:
+            if single.errcode != 40003:
+                raise
+            failed += 1
+    return entries, failed
+
+
+class Chunk(NamedTuple):
+    """The followers of one chunk of openids, ready to store: rows, unfollowed openids, WeChat tag ids, the rows as
+    COPY text on PostgreSQL (else None), and how many openids WeChat refused."""
+
+    rows: list
+    gone: list[str]
+    tagids: set[int]
+    copy_text: str | None
+    failed: int
 
 
 class InfoFetcher:
-    """user/info for a chunk of openids, 100 per batchget call, on ``workers`` threads.
+    """user/info for chunks of openids, 100 per batchget call, on ``workers`` threads, and the next user/get page.
 
-    Against WeChat each call waits ~50 ms on the network, so a million followers (10,000 calls) need
-    calls in parallel. Each thread has its own HTTP session and database connection (for the call log),
-    closed when the fetcher closes. SQLite, which serialises writers anyway, fetches in this thread,
-    and so does a caller inside a transaction.
+    Against WeChat each call waits ~50 ms on the network, so a million followers (10,000 calls) need calls in
+    parallel. The threads turn WeChat's answers into rows (and COPY text) as they come, and touch no database: the
+    call log is buffered for this thread to write (``call_log.deferred``), and the access token is read here before
+    each chunk so that they find it in the process's token cache. SQLite, which serialises writers anyway, fetches
+    in this thread when a result is asked for, and so does a caller inside a transaction.
     """
 
     def __init__(self, account: OfficialAccount, *, workers: int = 1):
         self.account = account
+        self.copy = connection.vendor == "postgresql"
         # Other connections cannot see this one's uncommitted rows: inside a transaction, fetch here.
         parallel = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.workers = workers if parallel else 1
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="follower-sync") if self.workers > 1 else None
+        self._pending: set[Future] = set()
+        # Chunks fetched ahead of the one being stored: enough to keep every thread busy meanwhile.
+        self.ahead = -(-2 * self.workers * BATCHGET_SIZE // CHUNK_SIZE) if self._pool is not None else 0
 
-    def _fetch(self, batch: list[str]) -> tuple[list[dict], int]:
-        return _batch_info(self.account, batch)
+    def _start(self, fn, *args):
+        if self._pool is None:
+            return partial(fn, *args)
+        future = self._pool.submit(self._deferred, fn, *args)
+        self._pending.add(future)
+        return future
 
-    def submit(self, openids: list[str]):
+    @staticmethod
+    def _deferred(fn, *args):
+        with call_log.deferred():
+            return fn(*args)
+
+    def _wait(self, pending):
+        if self._pool is None:
+            return pending()
+        self._pending.discard(pending)
+        return pending.result()
+
+    def _batch(self, batch: list[str]) -> tuple[UserInfoRows, list[str] | None, int]:
+        entries, failed = _batch_info(self.account, batch)
+        rows = user_info_rows(entries)
+        return rows, copy_lines(rows.rows) if self.copy else None, failed
+
+    def _page(self, next_openid: str) -> wechat_users.OpenidPage:
+        return _with_retries(wechat_users.followers_page, account=self.account, next_openid=next_openid)
+
+    def page(self, next_openid: str):
+        """Start fetching the user/get page after ``next_openid`` (in sequence: when ``page_result`` is called)."""
+        return self._start(self._page, next_openid)
+
+    def page_result(self, pending) -> wechat_users.OpenidPage:
+        return self._wait(pending)
+
+    def submit(self, openids: list[str]) -> list:
         """Start fetching ``openids`` (on the threads; in sequence: when ``result`` is called)."""
-        batches = [openids[i : i + BATCHGET_SIZE] for i in range(0, len(openids), BATCHGET_SIZE)]
-        if self._pool is None:
-            return batches
-        return [self._pool.submit(self._fetch, batch) for batch in batches]
+        if self._pool is not None:
+            wechat_users.access_token_cache(account=self.account)
+        return [self._start(self._batch, openids[i : i + BATCHGET_SIZE]) for i in range(0, len(openids), BATCHGET_SIZE)]
 
-    def result(self, pending) -> tuple[list[dict], int]:
-        """(parsed users in WeChat's order, openids WeChat refused) of a ``submit``; raises the first batch's error."""
-        if self._pool is None:
-            results = [_batch_info(self.account, batch) for batch in pending]
-        else:
-            results = [future.result() for future in pending]
-        return [u for users, _ in results for u in users], sum(failed for _, failed in results)
+    def result(self, pending: list) -> Chunk:
+        """The chunk of a ``submit``, in WeChat's order; raises the first batch's error."""
+        rows, gone, tagids, lines, failed = [], [], set(), [], 0
+        for batch in pending:
+            users, copy, refused = self._wait(batch)
+            rows += users.rows
+            gone += users.gone
+            tagids |= users.tagids
+            if copy is not None:
+                lines += copy
+            failed += refused
+        call_log.flush_due()
+        return Chunk(rows, gone, tagids, "".join(lines) if self.copy else None, failed)
 
     def close(self) -> None:
         if self._pool is None:
             return
-        # One task per thread (the barrier holds each until all have one): each closes its own connection.
+        # Calls not started yet are not made (the job stopped on an error); those under way finish.
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        # One task per thread (the barrier holds each until all have one): each closes its connection, if it opened one.
         barrier = threading.Barrier(self.workers)
 
         def close_connection():
@@ -371,6 +183,7 @@ class InfoFetcher:
         for future in [self._pool.submit(close_connection) for _ in range(self.workers)]:
             future.result()
         self._pool.shutdown()
+        call_log.flush()
 
 
 # The full sync
@@ -489,7 +302,7 @@ class _FollowerSync:
         self.tag_map = TagMap(job.account)
         self.fetcher = InfoFetcher(job.account, workers=settings.FOLLOWER_SYNC_WORKERS)
 
-    def _commit_chunk(self, users: list[dict], failed: int, *, total: int, cursor: tuple[str, int]) -> None:
+    def _commit_chunk(self, chunk: Chunk, *, total: int, cursor: tuple[str, int]) -> None:
         now = timezone.now()
         with transaction.atomic():
             # The cursor moves in the same transaction as the rows, and only while we still hold the job.
@@ -497,13 +310,24 @@ class _FollowerSync:
                 page_token=cursor[0],
                 page_offset=cursor[1],
                 total=total,
-                done=F("done") + len(users),
-                failed=F("failed") + failed,
+                done=F("done") + len(chunk.rows) + len(chunk.gone),
+                failed=F("failed") + chunk.failed,
                 lease_until=now + LEASE,
             )
             if not held:
                 raise SyncLeaseLost()
-            followers_store(account=self.account, users=users, tag_map=self.tag_map, now=now)
+            followers_store(
+                account=self.account,
+                rows=chunk.rows,
+                gone=chunk.gone,
+                tag_map=self.tag_map,
+                tagids=chunk.tagids,
+                copy_text=chunk.copy_text,
+                now=now,
+                # A chunk need not wait for its commit to reach the disk: a database crash can only lose the last
+                # chunks together with the cursor that counts them, and the resumed job fetches them again.
+                wait_for_disk=False,
+            )
 
     def run(self) -> None:
         try:
@@ -512,29 +336,39 @@ class _FollowerSync:
             self.fetcher.close()
         self._finish()
 
-    def _pages(self) -> None:
+    def _chunks(self):
+        """(openids, cursor after them, total) of each chunk from the job's cursor on. The next user/get page is asked
+        for as soon as a page arrives, so that chunks flow on across pages."""
         token, offset = self.job.page_token, self.job.page_offset
+        pending = self.fetcher.page(token)
         while True:
-            page = _with_retries(wechat_users.followers_page, account=self.account, next_openid=token)
-            openids = list(page.openids)
-            following = page.next_openid
-            total = page.total or 0
+            page = self.fetcher.page_result(pending)
+            openids, following, total = page.openids, page.next_openid, page.total or 0
             if not openids:
-                break
+                return
             last_page = not following or following == token
-            starts = list(range(offset, len(openids), CHUNK_SIZE))
-            pending = self.fetcher.submit(openids[offset : offset + CHUNK_SIZE]) if starts else None
-            for i, start in enumerate(starts):
-                users, failed = self.fetcher.result(pending)
-                if i + 1 < len(starts):
-                    # The next chunk is fetched while this one is stored.
-                    pending = self.fetcher.submit(openids[starts[i + 1] : starts[i + 1] + CHUNK_SIZE])
+            if not last_page:
+                pending = self.fetcher.page(following)
+            for start in range(offset, len(openids), CHUNK_SIZE):
                 end = min(start + CHUNK_SIZE, len(openids))
                 cursor = (following, 0) if end >= len(openids) and not last_page else (token, end)
-                self._commit_chunk(users, failed, total=total, cursor=cursor)
+                yield list(openids[start:end]), cursor, total
             if last_page:
-                break
+                return
             token, offset = following, 0
+
+    def _pages(self) -> None:
+        # Chunks are fetched ahead while the oldest one is stored, then committed in order (the cursor is a position).
+        window: deque = deque()
+        for openids, cursor, total in self._chunks():
+            window.append((self.fetcher.submit(openids), cursor, total))
+            if len(window) > self.fetcher.ahead:
+                self._commit_pending(*window.popleft())
+        while window:
+            self._commit_pending(*window.popleft())
+
+    def _commit_pending(self, pending, cursor: tuple[str, int], total: int) -> None:
+        self._commit_chunk(self.fetcher.result(pending), total=total, cursor=cursor)
 
     def _finish(self) -> None:
         now = timezone.now()
@@ -575,6 +409,7 @@ def follower_info_refresh(*, account: OfficialAccount, openid: str) -> Follower 
         if exc.errcode == 40003:
             return None
         raise
+    users = user_info_rows([data])
     with transaction.atomic():
-        followers_store(account=account, users=[user_info_parse(data)], tag_map=TagMap(account))
+        followers_store(account=account, rows=users.rows, gone=users.gone, tag_map=TagMap(account), tagids=users.tagids)
     return Follower.objects.filter(account=account, openid=openid).first()

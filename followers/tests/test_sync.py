@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from conftest import sample_json
 from followers.models import Follower, SyncJob, Tag
-from followers.services import sync
+from followers.services import sync, sync_rows
 from followers.tests.factories import FollowerFactory, SyncJobFactory, TagFactory
 from sandbox.generator import followers_generate, openid_for
 from sandbox.models import SandboxCall, SandboxFollower
@@ -302,17 +302,17 @@ def test_a_batch_with_an_openid_wechat_refuses_falls_back_to_single_lookups(acco
 
 
 def test_legacy_user_info_shapes_parse():
-    legacy = sync.user_info_parse(sample_json("api/user_info_response_legacy_pre2021.json"))
+    legacy = sync_rows.user_info_parse(sample_json("api/user_info_response_legacy_pre2021.json"))
     assert legacy["subscribed"] and legacy["language"] == "zh_CN"
     assert legacy["subscribe_time"] == datetime.fromtimestamp(1382694957, tz=UTC)
     assert legacy["unionid"] == "o6_bmasdasdsad6_2sgVt7hMZOPfL"
     assert (legacy["tagids"], legacy["subscribe_scene"], legacy["remark"]) == ([], "", "")
 
     entries = sample_json("api/user_info_batchget_response_legacy.json")["user_info_list"]
-    first, second = (sync.user_info_parse(e) for e in entries)
+    first, second = (sync_rows.user_info_parse(e) for e in entries)
     assert first["subscribed"] and first["unionid"] == "oR5GjjgEhCMJFyzaVZdrxZ2zRRF4"
     assert second == {"openid": "otvxTs_JZ6SEiP0imdhpi50fuSZg", "subscribed": False, "unionid": "oR5GjjjrbqBZbrnPwwmSxFukE41U"}
-    assert sync.user_info_parse(sample_json("api/user_info_unsubscribed.json"))["subscribed"] is False
+    assert sync_rows.user_info_parse(sample_json("api/user_info_unsubscribed.json"))["subscribed"] is False
 
 
 def test_batchget_answering_unsubscribed_marks_the_follower(account, sandbox_app):
@@ -389,3 +389,58 @@ def test_a_sync_keeps_the_qr_scene_a_follow_recorded_when_wechat_gives_none(acco
     # WeChat without a scene keeps ours; another way in clears it; WeChat's own scene wins.
     assert scenes == {"oKeep": "store_1", "oOther": "", "oNew": "store_2"}
     assert Follower.objects.get(openid="oOther").subscribe_scene == "ADD_SCENE_SEARCH"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_parallel_a_busy_batch_is_retried_and_every_follower_stored(make_account, settings):
+    settings.FOLLOWER_SYNC_WORKERS = 4
+    account = make_account()
+    app = SandboxFollower._meta.get_field("app").related_model.objects.get(appid=account.appid)
+    followers_generate(app=app, n=SMALL)
+    SandboxFaultFactory(app=app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=-1, remaining=2)
+
+    job = sync.follower_sync_all(account=account)
+
+    assert (job.status, job.done, job.failed) == (SyncJob.Status.SUCCEEDED, SMALL, 0)
+    assert Follower.objects.filter(account=account, subscribed=True).count() == SMALL
+    assert calls("user/info/batchget", errcode=-1) == 2
+    assert calls("user/info/batchget", errcode=0) == SMALL // 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_parallel_the_daily_quota_stops_the_job_and_the_calls_not_yet_made(make_account, settings):
+    settings.FOLLOWER_SYNC_WORKERS = 4
+    account = make_account()
+    app = SandboxFollower._meta.get_field("app").related_model.objects.get(appid=account.appid)
+    followers_generate(app=app, n=N)
+    SandboxFaultFactory(app=app, api=Endpoint.USER_INFO_BATCHGET.path, kind="errcode", value=45009)
+
+    job = sync.follower_sync_all(account=account)
+
+    assert (job.status, job.errcode, job.done) == (SyncJob.Status.FAILED, 45009, 0)
+    assert "接口调用超过每日限额" in job.error and "Daily API quota reached" in job.error
+    assert not Follower.objects.filter(account=account).exists()
+    # At most the chunks fetched ahead were asked for (no retries); the rest of the 250 calls were never made.
+    assert calls("user/info/batchget") <= 2 * sync.CHUNK_SIZE // 100
+
+
+def test_a_follower_who_unfollows_between_user_get_and_batchget_is_marked_unsubscribed(account, sandbox_app, monkeypatch):
+    followers_generate(app=sandbox_app, n=SMALL)
+    sync.follower_sync_all(account=account)
+    leaving = openid_for(sandbox_app.appid, 2_500)  # in the second chunk
+    real_page = sync.wechat_users.followers_page
+
+    def page_then_unfollow(**kwargs):
+        page = real_page(**kwargs)
+        SandboxFollower.objects.filter(app=sandbox_app, openid=leaving).update(subscribed=False)
+        return page
+
+    monkeypatch.setattr(sync.wechat_users, "followers_page", page_then_unfollow)
+
+    job = sync.follower_sync_all(account=account)
+
+    # Listed by user/get, answered as unfollowed by batchget: counted, and stored as unsubscribed.
+    assert (job.status, job.total, job.done) == (SyncJob.Status.SUCCEEDED, SMALL, SMALL)
+    gone = Follower.objects.get(account=account, openid=leaving)
+    assert not gone.subscribed and gone.unsubscribed_at is not None
+    assert Follower.objects.filter(account=account, subscribed=True).count() == SMALL - 1

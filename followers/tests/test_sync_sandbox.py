@@ -94,6 +94,22 @@ def test_batchget_answers_in_the_order_asked(account, sandbox_app):
     assert set(sample_json("api/user_info_batchget_request.json")) == {"user_list"}
 
 
+def test_batchget_and_user_info_give_the_same_entry_whatever_the_remark(account, sandbox_app):
+    followers_generate(app=sandbox_app, n=5)
+    openids = [openid_for(account.appid, i) for i in (1, 2)]
+    remark = '引号"与\\反斜杠\n换行'
+    SandboxFollower.objects.filter(openid=openids[0]).update(remark=remark, tagids=[2, 100], unionid="oUnion")
+    SandboxFollower.objects.filter(openid=openids[1]).update(subscribed=False, unionid="")
+    client = client_for(account)
+
+    batch = client.user.get_batch([{"openid": o, "lang": "zh_CN"} for o in openids])
+
+    assert batch == [client.user.get(o) for o in openids]
+    assert (batch[0]["remark"], batch[0]["tagid_list"], batch[0]["unionid"]) == (remark, [2, 100], "oUnion")
+    assert set(batch[0]) == CURRENT_INFO_KEYS | {"unionid"}
+    assert batch[1] == {"subscribe": 0, "openid": openids[1]}
+
+
 @pytest.mark.parametrize("size", [0, 101])
 def test_batchget_size_outside_1_to_100_is_40032(account, sandbox_app, size):
     followers_generate(app=sandbox_app, n=101)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Max
 
 from ..core import Call, SandboxError, endpoint
@@ -62,11 +63,16 @@ def _name_taken(call: Call, name: str, *, exclude: int | None = None) -> bool:
 
 
 def tag_counts(app) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for tagids in SandboxFollower.objects.filter(app=app, subscribed=True).exclude(tagids=[]).values_list("tagids", flat=True):
-        for tagid in tagids:
-            counts[tagid] = counts.get(tagid, 0) + 1
-    return counts
+    """Followers per tag id, counted by the database (a million followers' tag lists never reach Python)."""
+    table = SandboxFollower._meta.db_table
+    elements = "jsonb_array_elements_text(f.tagids)" if connection.vendor == "postgresql" else "json_each(f.tagids)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT CAST(e.value AS integer), count(*) FROM {table} f, {elements} e "  # noqa: S608
+            "WHERE f.app_id = %s AND f.subscribed GROUP BY 1",
+            [app.pk],
+        )
+        return dict(cursor.fetchall())
 
 
 @endpoint("cgi-bin/tags/create", methods=("POST",))
