@@ -45,6 +45,9 @@ def child_env(**extra: str) -> dict:
         "WXSITE_VAR_DIR": str(settings.VAR_DIR),
         "WECHAT_API_BASE_URL_ALLOW_LOCAL_SANDBOX": "true",
         "SECURE_SSL_REDIRECT": "false",
+        # Production settings (no query log in DEBUG's cursor), with the sandbox there to serve.
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "false"),
+        "SANDBOX_ENABLED": os.environ.get("SANDBOX_ENABLED", "true"),
     }
     env.update(extra)
     return env
