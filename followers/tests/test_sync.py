@@ -403,8 +403,8 @@ def test_in_parallel_a_busy_batch_is_retried_and_every_follower_stored(make_acco
 
     assert (job.status, job.done, job.failed) == (SyncJob.Status.SUCCEEDED, SMALL, 0)
     assert Follower.objects.filter(account=account, subscribed=True).count() == SMALL
-    assert calls("user/info/batchget", errcode=-1) == 2
-    assert calls("user/info/batchget", errcode=0) == SMALL // 100
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=-1) == 2
+    assert calls(Endpoint.USER_INFO_BATCHGET, errcode=0) == SMALL // 100
 
 
 @pytest.mark.django_db(transaction=True)
@@ -421,7 +421,7 @@ def test_in_parallel_the_daily_quota_stops_the_job_and_the_calls_not_yet_made(ma
     assert "接口调用超过每日限额" in job.error and "Daily API quota reached" in job.error
     assert not Follower.objects.filter(account=account).exists()
     # At most the chunks fetched ahead were asked for (no retries); the rest of the 250 calls were never made.
-    assert calls("user/info/batchget") <= 2 * sync.CHUNK_SIZE // 100
+    assert calls(Endpoint.USER_INFO_BATCHGET) <= 2 * sync.CHUNK_SIZE // 100
 
 
 def test_a_follower_who_unfollows_between_user_get_and_batchget_is_marked_unsubscribed(account, sandbox_app, monkeypatch):
