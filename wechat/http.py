@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-
 from . import call_log, signals, transport
 from .api.endpoints import changes_state
 from .base_urls import api_base_allowed
@@ -95,14 +93,11 @@ def call(
     started = time.monotonic()
     errcode, errmsg = 0, ""
     try:
-        if files is not None:
-            response = _multipart(spec.method, url, query=query, data=data, files=files)
-        else:
-            body = headers = None
-            if json is not None:
-                body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
-                headers = JSON_HEADERS
-            response = transport.send(spec.method, url, query=query, body=body, headers=headers)
+        body = headers = None
+        if files is None and json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
+            headers = JSON_HEADERS
+        response = transport.send(spec.method, url, query=query, body=body, headers=headers, form=data, files=files)
         if response.status >= 400:
             errcode, errmsg = BAD_RESPONSE, f"HTTP {response.status}"
             raise WeChatError(errcode, errmsg, endpoint=spec.path, response=error_body(response))
@@ -130,14 +125,3 @@ def call(
 
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
-
-
-def _multipart(method: str, url: str, *, query, data, files) -> transport.Reply:
-    """A multipart upload (media files): through the thread's requests session, which builds the form."""
-    try:
-        response = transport.session().request(method, url, params=query, data=data, files=files, timeout=transport.timeout())
-    except requests.Timeout:
-        raise transport.TransportTimeout() from None
-    except requests.RequestException as exc:
-        raise transport.TransportError(type(exc).__name__) from None
-    return transport.Reply(response.status_code, response.content)

@@ -179,14 +179,26 @@ def _adapted(url: str) -> bool:
     return any(url.startswith(prefix) for prefix in session().adapters if prefix not in ("https://", "http://"))
 
 
-def send(method: str, url: str, *, query: list[tuple[str, str]], body: bytes | None = None, headers: dict | None = None) -> Reply:
-    """One request; raises ``TransportTimeout`` or ``TransportError`` when no HTTP answer came back."""
-    if _adapted(url):
-        try:
-            response = session().request(method, url, params=query, data=body, headers=headers, timeout=timeout())
-        except requests.Timeout:
-            raise TransportTimeout() from None
-        except requests.RequestException as exc:
-            raise TransportError(type(exc).__name__) from None
-        return Reply(response.status_code, response.content)
-    return _send_direct(method, url, query=query, body=body, headers=headers)
+def send(
+    method: str,
+    url: str,
+    *,
+    query: list[tuple[str, str]],
+    body: bytes | None = None,
+    headers: dict | None = None,
+    form: dict | None = None,
+    files: dict | None = None,
+) -> Reply:
+    """One request; raises ``TransportTimeout`` or ``TransportError`` when no HTTP answer came back. ``files`` (with
+    ``form`` fields) make a multipart upload, built by the thread's requests session; so is any URL with an adapter
+    of its own."""
+    if files is None and not _adapted(url):
+        return _send_direct(method, url, query=query, body=body, headers=headers)
+    kwargs = {"files": files, "data": form} if files is not None else {"data": body, "headers": headers}
+    try:
+        response = session().request(method, url, params=query, timeout=timeout(), **kwargs)
+    except requests.Timeout:
+        raise TransportTimeout() from None
+    except requests.RequestException as exc:
+        raise TransportError(type(exc).__name__) from None
+    return Reply(response.status_code, response.content)
