@@ -224,7 +224,7 @@ def _insert_sql(vendor: str) -> tuple[str, tuple]:
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  identifiers from the model, values bound
         quote(InboundMessage._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
-    columns = tuple((f.attname, None if isinstance(f, _PASSED_AS_IS) else f, f.get_default()) for f in fields)
+    columns = tuple((f.attname, None if isinstance(f, _PASSED_AS_IS) else f, f) for f in fields)
     return sql, columns
 
 
@@ -234,9 +234,10 @@ def _insert(row: dict) -> None:
     sql, columns = _insert_sql(connection.vendor)
     row["received_at"] = timezone.now()
     params = []
-    for attname, field, default in columns:
-        value = row.get(attname, default)
-        params.append(value if field is None else field.get_db_prep_save(value, connection))
+    for attname, prepared_by, field in columns:
+        # A missing column takes its default per row: a callable default (dict, now) is called each time.
+        value = row[attname] if attname in row else field.get_default()
+        params.append(value if prepared_by is None else prepared_by.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
