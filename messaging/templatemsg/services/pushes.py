@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import time
 import uuid
@@ -336,13 +337,8 @@ def template_push_expand(*, push: TemplatePush) -> int:
     followers builds no model instance per follower."""
     if not push.expanded:
         insert = _message_inserter(push)
-        chunk: list[str] = []
-        for openid in audience_openids(push):
-            chunk.append(openid)
-            if len(chunk) >= EXPAND_CHUNK:
-                insert(chunk)
-                chunk = []
-        if chunk:
+        openids = iter(audience_openids(push))
+        while chunk := list(itertools.islice(openids, EXPAND_CHUNK)):
             insert(chunk)
         total = TemplateMessage.objects.filter(push_id=push.pk).count()
         TemplatePush.objects.filter(pk=push.pk).update(expanded=True, total=total, heartbeat_at=timezone.now())
