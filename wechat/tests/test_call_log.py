@@ -54,3 +54,39 @@ def test_flush_due_leaves_a_young_small_buffer_alone(account, settings, buffer_e
     assert call_log.flush_due() == 0
     call_log._oldest = time.monotonic() - call_log.MAX_AGE_SECONDS - 0.1
     assert call_log.flush_due() == 2
+
+
+def test_a_call_record_is_stored_with_every_column_and_its_own_time(account, settings, buffer_empty):
+    settings.WECHAT_API_CALL_LOG_BATCH = 100
+    call_log.record(account=account, endpoint="cgi-bin/menu/get", method="GET", errcode=45009, errmsg="quota", duration_ms=7)
+    time.sleep(0.01)
+    call_log.record(account=None, endpoint="cgi-bin/token", method="GET", errcode=0, errmsg="", duration_ms=3)
+    assert call_log.flush() == 2
+    first, second = ApiCallLog.objects.order_by("created_at")
+    assert (first.account_id, first.endpoint, first.method, first.errcode, first.errmsg, first.duration_ms) == (
+        account.pk, "cgi-bin/menu/get", "GET", 45009, "quota", 7,
+    )  # fmt: skip
+    assert (second.account_id, second.endpoint, second.errcode) == (None, "cgi-bin/token", 0)
+    assert first.created_at < second.created_at
+    assert first.created_at.tzinfo is not None
+
+
+def test_model_rows_and_call_records_share_one_flush(account, settings, buffer_empty):
+    from accounts.audit import account_content_type
+    from accounts.models import AuditEntry
+
+    settings.WECHAT_API_CALL_LOG_BATCH = 100
+    before = AuditEntry.objects.count()
+    _record(account, 2)
+    call_log.record_row(
+        AuditEntry(
+            action=AuditEntry.Action.WECHAT_CALL,
+            content_type=account_content_type(),
+            object_pk=str(account.pk),
+            object_repr=str(account),
+            account=account,
+        )
+    )
+    assert call_log.flush() == 3
+    assert ApiCallLog.objects.count() == 2
+    assert AuditEntry.objects.count() == before + 1
