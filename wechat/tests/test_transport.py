@@ -137,3 +137,151 @@ def test_a_kept_connection_the_server_closed_meanwhile_is_replaced_not_failed(se
         time.sleep(0.05)  # the server's close reaches the client before the next call
     assert len(FakeWeChat.seen) == 3  # each sent exactly once
     assert len(FakeWeChat.connections) == 3
+
+
+CLOSE = b"<close>"  # an answer ending so is sent without it, then the server closes the connection
+
+
+class RawServer:
+    """A socket server answering each request with the next of ``answers`` (raw bytes), to test how answers are read."""
+
+    def __init__(self, answers: list[bytes]):
+        self.answers, self.requests, self.accepted = list(answers), [], 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sandbox/"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while self.answers:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn):
+        with conn:
+            while self.answers:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next(
+                    (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+                )
+                while len(body) < length:
+                    body += conn.recv(65536)
+                self.requests.append(head)
+                answer = self.answers.pop(0)
+                conn.sendall(answer.removesuffix(CLOSE))
+                if answer.endswith(CLOSE):
+                    return
+
+    def close(self):
+        self.sock.close()
+
+
+OK = b'{"errcode":0,"errmsg":"ok","msgid":7}'
+
+
+def _json(extra: bytes = b"", body: bytes = OK) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n"
+            + OK[:16]
+            + b"\r\n"
+            + b"%x;ext=1\r\n" % (len(OK) - 16)
+            + OK[16:]
+            + b"\r\n0\r\nX-Trailer: 1\r\n\r\n",
+            id="chunked",
+        ),
+        pytest.param(b"HTTP/1.1 100 Continue\r\n\r\n" + _json(), id="interim answer first"),
+        pytest.param(b"HTTP/1.1 200 OK\r\ncontent-length:  %d \r\n\r\n" % len(OK) + OK, id="header case and spaces"),
+    ],
+)
+def test_answers_in_each_framing_are_read_whole_and_the_connection_kept(served_account, answer):
+    server = RawServer([answer, _json()])
+    try:
+        account = served_account(server.url)
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+    finally:
+        server.close()
+    assert server.accepted == 1
+    request = server.requests[0].decode("latin-1") + "\r\n"
+    assert request.startswith(f"POST /sandbox/{Endpoint.TEMPLATE_SEND.path}?access_token={TOKEN} HTTP/1.1\r\n")
+    assert "\r\nHost: 127.0.0.1:" in request and "\r\nContent-Length: 15\r\n" in request
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(_json(b"Connection: close\r\n") + CLOSE, id="Connection: close"),
+        pytest.param(_json().replace(b"HTTP/1.1", b"HTTP/1.0") + CLOSE, id="HTTP/1.0"),
+        pytest.param(_json() + b"HTTP/1.1 200 OK\r\n", id="bytes past the answer"),
+    ],
+)
+def test_a_connection_that_cannot_carry_another_request_is_not_reused(served_account, answer):
+    server = RawServer([answer, _json()])
+    try:
+        account = served_account(server.url)
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+    finally:
+        server.close()
+    assert server.accepted == 2
+
+
+def test_an_answer_read_to_the_close_of_the_connection(served_account):
+    server = RawServer([b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + OK + CLOSE, _json()])
+    try:
+        account = served_account(server.url)
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+    finally:
+        server.close()
+    assert server.accepted == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(b"SSH-2.0-OpenSSH\r\n\r\n", id="not HTTP"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + OK + CLOSE, id="body cut short"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", id="two lengths"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", id="bad length"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", id="bad chunk size"),
+        pytest.param(b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n", id="endless header line"),
+        pytest.param(b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 101 + b"Content-Length: 0\r\n\r\n", id="too many headers"),
+    ],
+)
+def test_a_broken_answer_is_a_connection_error_and_the_connection_is_dropped(served_account, answer, caplog):
+    server = RawServer([answer, _json()])
+    try:
+        account = served_account(server.url)
+        with pytest.raises(WeChatError) as broken:
+            http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)
+        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
+    finally:
+        server.close()
+    assert broken.value.errcode == CONNECTION_ERROR
+    assert TOKEN not in str(broken.value) and TOKEN not in caplog.text
+    assert server.accepted == 2
+
+
+def test_a_header_value_with_a_line_break_is_never_sent():
+    from wechat import transport
+
+    with pytest.raises(ValueError):
+        transport._request_bytes("POST", "api.weixin.qq.com", "/cgi-bin/x", b"{}", {"X-Evil": "a\r\nX-Injected: 1"})
+    with pytest.raises(ValueError):
+        transport._request_bytes("GET", "api.weixin.qq.com", "/cgi-bin/x y", None, {})
