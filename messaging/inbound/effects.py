@@ -59,7 +59,8 @@ _bulk_effects: dict[str, BulkEffect] = {}
 
 
 def bulk_effect_register(*, name: str, event: str, run: Callable[[list[InboundMessage]], None]) -> None:
-    """Register ``run(messages)`` for every pending event ``event`` of an account, called once per sweep.
+    """Register ``run(messages)`` for every pending event ``event`` of an account, called once per sweep. The
+    messages carry only ``services.BULK_EFFECT_FIELDS`` (and their account), not their stored XML or reply.
 
     The per-message effect of the same event stays registered: it is what runs when the bulk effect fails.
     """

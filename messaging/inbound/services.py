@@ -22,8 +22,9 @@ from .models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
-# Sweep requests gathered in this process and sent together after this many seconds.
-DISPATCH_COALESCE_SECONDS = 0.05
+# Sweep requests gathered in this process and sent together after this many seconds: a burst of job-finish
+# events is swept in a few large batches, not one small sweep per event.
+DISPATCH_COALESCE_SECONDS = 0.2
 DISPATCH_TASK = "messaging.tasks.inbound_dispatch_pending"
 # A sweep enqueued and not yet started keeps other requests for the account out this long at most (a lost one).
 DISPATCH_FLAG_SECONDS = 10
@@ -357,6 +358,10 @@ def inbound_dispatch_pending(*, account_id: int, limit: int = 500) -> int:
     return handled
 
 
+# The columns a bulk effect is given (``effects.bulk_effect_register``).
+BULK_EFFECT_FIELDS = ("id", "account_id", "openid", "msg_type", "event", "msg_id", "payload", "create_time", "received_at")
+
+
 def inbound_dispatch_bulk(*, account_id: int, event: str, inbound_ids: list[int]) -> int:
     """Claim the still unhandled ``inbound_ids`` (all ``event``) at once and run their bulk effect. Returns how many.
 
@@ -364,9 +369,11 @@ def inbound_dispatch_bulk(*, account_id: int, event: str, inbound_ids: list[int]
     so a crash in between leaves the rows to the next sweep.
     """
     with transaction.atomic():
+        # A bulk effect reads what the event reported, not the stored XML: the other columns stay in the database.
         rows = list(
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(pk__in=inbound_ids, account_id=account_id, handled_at__isnull=True)
+            .only(*BULK_EFFECT_FIELDS)
             .order_by("id")
         )
         if not rows:
@@ -377,7 +384,7 @@ def inbound_dispatch_bulk(*, account_id: int, event: str, inbound_ids: list[int]
         InboundMessage.objects.filter(pk__in=[row.pk for row in rows]).update(handled_at=timezone.now())
         applied = effects.bulk_effect_run(event=event, inbounds=rows)
     if not applied:
-        for row in rows:
+        for row in InboundMessage.objects.filter(pk__in=[row.pk for row in rows]).select_related("account").order_by("id"):
             effects.effects_run(inbound=row)
     return len(rows)
 

@@ -85,3 +85,27 @@ def test_a_second_sweep_finds_nothing_left_to_apply(account, sent):
 
 def test_template_job_finish_events_have_a_bulk_effect():
     assert effects.bulk_events() == frozenset({"templatesendjobfinish"})
+
+
+def test_a_bulk_effect_gets_what_the_events_reported_without_their_stored_xml(account, sent, monkeypatch):
+    bulk = effects._bulk_effects["templatesendjobfinish"]
+    given = []
+
+    def seen(inbounds):
+        given.extend(inbounds)
+        bulk.run(inbounds)
+
+    monkeypatch.setitem(effects._bulk_effects, "templatesendjobfinish", effects.BulkEffect(bulk.name, bulk.event, seen))
+    _report(account, sent[0].msgid, "failed:user block")
+
+    assert inbound_dispatch_pending(account_id=account.pk) == 1
+
+    (row,) = given
+    assert {"raw_xml", "reply_xml", "content"} <= row.get_deferred_fields()
+    assert (row.account, row.msg_type, row.event, row.payload["MsgID"]) == (
+        account,
+        "event",
+        "TEMPLATESENDJOBFINISH",
+        sent[0].msgid,
+    )
+    assert TemplateMessage.objects.get(pk=sent[0].pk).status == Status.FAILED_USER_BLOCK
