@@ -289,8 +289,13 @@ DEFAULT_HEADERS = {"User-Agent": "wxsite/1.0"}
 
 
 def _adapted(url: str) -> bool:
-    """Whether ``url`` lies under a prefix with its own requests adapter (the in-process sandbox, a test's)."""
-    return any(url.startswith(prefix) for prefix in session().adapters if prefix not in ("https://", "http://"))
+    """Whether ``url`` lies under a prefix with its own requests adapter (the in-process sandbox, a test's).
+
+    A thread without a session yet would build one with the settings' adapters only: those are read directly, so
+    a push's new sending threads build no session just to learn that they need none."""
+    s = getattr(_local, "session", None)
+    prefixes = settings.WECHAT_TRANSPORT_ADAPTERS if s is None else s.adapters
+    return any(url.startswith(prefix) for prefix in prefixes if prefix not in ("https://", "http://"))
 
 
 def send(

@@ -285,3 +285,24 @@ def test_a_header_value_with_a_line_break_is_never_sent():
         transport._request_bytes("POST", "api.weixin.qq.com", "/cgi-bin/x", b"{}", {"X-Evil": "a\r\nX-Injected: 1"})
     with pytest.raises(ValueError):
         transport._request_bytes("GET", "api.weixin.qq.com", "/cgi-bin/x y", None, {})
+
+
+def test_a_new_thread_sending_directly_builds_no_requests_session(served_account, wechat_server):
+    from wechat import call_log, transport
+
+    account = served_account(wechat_server)
+    seen = {}
+
+    def in_a_new_thread():  # as a push's sending thread: its call record is written by the thread that started it
+        with call_log.deferred():
+            try:
+                http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)
+            except Exception as exc:
+                seen["error"] = exc
+        seen["session"] = getattr(transport._local, "session", None)
+
+    thread = threading.Thread(target=in_a_new_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"session": None}
+    assert len(FakeWeChat.seen) == 1
