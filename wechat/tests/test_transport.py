@@ -306,3 +306,4 @@ def test_a_new_thread_sending_directly_builds_no_requests_session(served_account
     thread.join()
     assert seen == {"session": None}
     assert len(FakeWeChat.seen) == 1
+    assert call_log.flush() == 1 and ApiCallLog.objects.get().endpoint == Endpoint.TEMPLATE_SEND.path
