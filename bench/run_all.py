@@ -23,6 +23,8 @@ BENCHES = [
     ("callback.py", ["--gunicorn", "--rate", "500"], ["--gunicorn", "--rate", "100", "--seconds", "2", "--workers", "2"]),
     ("token_race.py", [], []),
     ("follower_sync.py", ["--n", "1000000", "--latency-ms", "20"], ["--n", "5000"]),
+    # The floor of one call on this machine: our client and the barest stand-in served like the sandbox.
+    ("http_floor.py", ["--calls", "20000", "--latency-ms", "20"], ["--calls", "500"]),
     ("template_push.py", ["--messages", "20000", "--latency-ms", "20", "--workers", "2"], ["--messages", "500"]),
     # The same push with the job-finish events held back until every message is sent: sending measured alone.
     (
