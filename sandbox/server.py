@@ -11,8 +11,8 @@ TEMPLATESENDJOBFINISH pushes leave from this process on their own threads (``pus
 the account's callback URL.
 
 In fast mode on PostgreSQL, message/template/send (the hot path of the push bench) is answered here, before
-Django: the same token check (``core.authenticate``), the same checks and statements (``template.send_checked``,
-``template.send_store_at_once``) and the same batched call records, on the gthread worker's own thread with
+Django: the same token check (``core.authenticate``), the same checks and statements (``template.send_at_once``)
+and the same batched call records, on the gthread worker's own thread with
 a connection taken from a pool of at most ``SANDBOX_SERVER_DB_SLOTS``. Anything else, and any send while a
 fault is set, goes to Django.
 """
@@ -152,8 +152,6 @@ def _template_send_build(settings) -> Callable | None:
 
     if not (settings.SANDBOX_FAST and connection.vendor == "postgresql"):
         return None
-    from django.utils import timezone
-
     from . import core
     from .endpoints import template
     from .models import SandboxApp, SandboxCredential, SandboxFault
@@ -209,14 +207,7 @@ def _template_send_build(settings) -> Callable | None:
             errcode = 0
             try:
                 core.authenticate(call, credential)
-                send = template.send_checked(cursor, call.app, call)
-                if isinstance(send, int):
-                    body = {"errcode": 0, "errmsg": "ok", "msgid": send}
-                else:
-                    send_id, stored = template.send_store_at_once(cursor, send, timezone.now())
-                    if stored:
-                        template.job_finish_later(send, send_id)
-                    body = {"errcode": 0, "errmsg": "ok", "msgid": template.send_msgid(send_id)}
+                body = template.send_at_once(cursor, call)
             except core.SandboxError as exc:
                 errcode = exc.errcode
                 body = exc.body()
