@@ -161,16 +161,21 @@ FAST_CREDENTIAL_SECONDS = 1.0
 _fast_credentials: dict[str, tuple[float, SandboxCredential]] = {}
 
 
-def _credential(token: str) -> SandboxCredential | None:
-    if settings.SANDBOX_FAST:
-        kept = _fast_credentials.get(token)
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-    cred = (
+def credential_lookup(token: str) -> SandboxCredential | None:
+    """The access_token's row (a token or a stable token), its app loaded with it."""
+    return (
         SandboxCredential.objects.select_related("app")
         .filter(value=token, kind__in=[SandboxCredential.Kind.TOKEN, SandboxCredential.Kind.STABLE_TOKEN])
         .first()
     )
+
+
+def _credential(token: str, lookup: Callable[[str], SandboxCredential | None]) -> SandboxCredential | None:
+    if settings.SANDBOX_FAST:
+        kept = _fast_credentials.get(token)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+    cred = lookup(token)
     if settings.SANDBOX_FAST and cred is not None:
         if len(_fast_credentials) > 1000:
             _fast_credentials.clear()
@@ -178,11 +183,12 @@ def _credential(token: str) -> SandboxCredential | None:
     return cred
 
 
-def authenticate(call: Call) -> None:
+def authenticate(call: Call, lookup: Callable[[str], SandboxCredential | None] = credential_lookup) -> None:
+    """The call's token checked as WeChat does (41001, 40001, 42001); ``lookup`` reads a token's row."""
     token = call.query.get("access_token", "")
     if not token:
         raise SandboxError(41001)
-    cred = _credential(token)
+    cred = _credential(token, lookup)
     if cred is None or cred.revoked_at is not None:
         raise SandboxError(40001)
     call.app = cred.app
@@ -215,10 +221,15 @@ def faults_changed(**kwargs) -> None:
     _faults_seen["until"] = 0.0
 
 
-def take_fault(app: SandboxApp | None, api: str, *, besides_latency: bool = False) -> SandboxFault | None:
+def faults_any(exists: Callable[[], bool] = SandboxFault.objects.exists) -> bool:
+    """Whether any fault may apply (see FAULT_CHECK_SECONDS); ``exists`` reads whether a fault row exists."""
     if time.monotonic() >= _faults_seen["until"]:
-        _faults_seen.update(any=SandboxFault.objects.exists(), until=time.monotonic() + FAULT_CHECK_SECONDS)
-    if not _faults_seen["any"]:
+        _faults_seen.update(any=exists(), until=time.monotonic() + FAULT_CHECK_SECONDS)
+    return _faults_seen["any"]
+
+
+def take_fault(app: SandboxApp | None, api: str, *, besides_latency: bool = False) -> SandboxFault | None:
+    if not faults_any():
         return None
     faults = SandboxFault.objects.filter(Q(app__isnull=True) | Q(app=app), api__in=[api, "*"]).order_by("id")
     if besides_latency:
@@ -273,10 +284,15 @@ def handle(call: Call) -> tuple[int, dict]:
             raise Timeout() from exc  # the answer is lost whatever it said (45065 included)
         return 200, exc.body()
     finally:
-        if settings.SANDBOX_FAST:
-            fast.call_record(app=call.app, api=call.api, errcode=errcode, request_json=_request_record(call))
-        else:
-            SandboxCall.objects.create(app=call.app, api=call.api, errcode=errcode, request_json=_request_record(call))
+        call_record(call, errcode)
+
+
+def call_record(call: Call, errcode: int) -> None:
+    """The call as the sandbox's log keeps it (``SandboxCall``; in batches in fast mode)."""
+    if settings.SANDBOX_FAST:
+        fast.call_record(app=call.app, api=call.api, errcode=errcode, request_json=_request_record(call))
+    else:
+        SandboxCall.objects.create(app=call.app, api=call.api, errcode=errcode, request_json=_request_record(call))
 
 
 def _request_record(call: Call):

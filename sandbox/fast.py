@@ -2,14 +2,14 @@
 
 Calls are kept in memory and written as ``SandboxCall`` rows in batches (``SANDBOX_FAST_CALL_BATCH``, at least
 every half second, and when the process exits), instead of one INSERT per call; a reader sees them after
-the next flush, or at once after the sandbox server stopped. Quota counters are not kept (see core.handle).
+the next flush, or at once after the sandbox server stopped. A full batch wakes the flusher thread; the thread that
+recorded the call does not write it. Quota counters are not kept (see core.handle).
 """
 
 from __future__ import annotations
 
 import atexit
 import threading
-import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -19,6 +19,7 @@ FLUSH_SECONDS = 0.5
 _pending: list = []
 _lock = threading.Lock()
 _flusher: threading.Thread | None = None
+_full = threading.Event()
 
 
 def call_record(*, app, api: str, errcode: int, request_json) -> None:
@@ -30,7 +31,11 @@ def call_record(*, app, api: str, errcode: int, request_json) -> None:
         full = len(_pending) >= settings.SANDBOX_FAST_CALL_BATCH
     _flusher_start()
     if full:
-        calls_flush()
+        # The flusher writes them, so that a thread serving calls opens no database connection of its own for it.
+        if _flusher is not None:
+            _full.set()
+        else:
+            calls_flush()
 
 
 def calls_flush() -> int:
@@ -47,7 +52,8 @@ def calls_flush() -> int:
 
 def _flush_forever() -> None:
     while True:
-        time.sleep(FLUSH_SECONDS)
+        _full.wait(FLUSH_SECONDS)
+        _full.clear()
         try:
             calls_flush()
         finally:

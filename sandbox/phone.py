@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from wechat import crypto, transport
 from wechat.message_kinds import INTERACTION_EVENTS, is_follower_message
@@ -56,36 +57,40 @@ def push(app: SandboxApp, fields: dict, *, signature_ok: bool = True) -> PushRes
     # Signed with the real clock and a fresh nonce: the callback refuses timestamps outside its window and a
     # signature reused with another body. clock_offset moves only the sandbox's own clock (windows, expiries).
     timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
-    params = {
-        "signature": crypto.sha1_signature(app.callback_token, timestamp, nonce),
-        "timestamp": timestamp,
-        "nonce": nonce,
-        "openid": fields.get("FromUserName", ""),
-    }
-    if not signature_ok:
-        params["signature"] = "0" * 40
+    params = [
+        ("signature", crypto.sha1_signature(app.callback_token, timestamp, nonce) if signature_ok else "0" * 40),
+        ("timestamp", timestamp),
+        ("nonce", nonce),
+        ("openid", fields.get("FromUserName", "")),
+    ]
     body = plaintext
     encrypted = app.encoding_mode in ("compatible", "safe") and app.encoding_aes_key
     if encrypted:
         ciphertext = crypto.encrypt(plaintext, encoding_aes_key=app.encoding_aes_key, appid=app.appid)
-        params["encrypt_type"] = "aes"
-        params["msg_signature"] = crypto.sha1_signature(app.callback_token, timestamp, nonce, ciphertext)
+        params.append(("encrypt_type", "aes"))
+        params.append(("msg_signature", crypto.sha1_signature(app.callback_token, timestamp, nonce, ciphertext)))
         enc = f"<Encrypt>{crypto_cdata(ciphertext)}</Encrypt>"
         if app.encoding_mode == "safe":
             body = f"<xml><ToUserName>{crypto_cdata(app.original_id)}</ToUserName>{enc}</xml>"
         else:
             body = plaintext[: -len("</xml>")] + enc + "</xml>"
-    response = transport.session().post(
-        app.callback_url, params=params, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=5
+    # The process's pooled keep-alive connections (http.client), or the requests session for adapted URLs
+    # (the in-process sandbox's); a query in the callback URL goes first, as requests would put it.
+    url, _, query = app.callback_url.partition("?")
+    response = transport.send(
+        "POST", url, query=parse_qsl(query, keep_blank_values=True) + params, body=body.encode("utf-8"), headers=XML_HEADERS
     )
     text = response.content.decode("utf-8", "replace")
     reply_fields = None
-    if response.status_code == 200 and text.startswith("<xml>"):
+    if response.status == 200 and text.startswith("<xml>"):
         reply_fields = crypto.parse_xml(text, max_bytes=1 << 20)
         if encrypted and "Encrypt" in reply_fields:
             text = crypto.decrypt(reply_fields["Encrypt"], encoding_aes_key=app.encoding_aes_key, appid=app.appid)
             reply_fields = crypto.parse_xml(text, max_bytes=1 << 20)
-    return PushResult(response.status_code, text, reply_fields)
+    return PushResult(response.status, text, reply_fields)
+
+
+XML_HEADERS = {"Content-Type": "text/xml"}
 
 
 def _remember_interaction(app: SandboxApp, fields: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
@@ -198,24 +199,22 @@ _LOOKUP_SQL = (
 )
 
 
-def _tables() -> dict:
-    return {
-        "template": SandboxTemplate._meta.db_table,
-        "follower": SandboxFollower._meta.db_table,
-        "receiver": SandboxTemplateReceiver._meta.db_table,
-        "send": SandboxTemplateSend._meta.db_table,
-        "delivery": SandboxDelivery._meta.db_table,
-    }
+TABLES = {
+    "template": SandboxTemplate._meta.db_table,
+    "follower": SandboxFollower._meta.db_table,
+    "receiver": SandboxTemplateReceiver._meta.db_table,
+    "send": SandboxTemplateSend._meta.db_table,
+    "delivery": SandboxDelivery._meta.db_table,
+}
 
 
-def _msgid(send_id: int) -> int:
+def send_msgid(send_id: int) -> int:
     return SandboxTemplateSend.MSGID_BASE + send_id
 
 
-def _first_send(tables: dict, app: SandboxApp, client_msg_id: str) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {tables['send']} WHERE app_id = %s AND client_msg_id = %s", [app.pk, client_msg_id])  # noqa: S608  table names from model meta
-        return cursor.fetchone()[0]
+def _first_send(cursor, app: SandboxApp, client_msg_id: str) -> int:
+    cursor.execute(f"SELECT id FROM {TABLES['send']} WHERE app_id = %s AND client_msg_id = %s", [app.pk, client_msg_id])  # noqa: S608  table names from model meta
+    return cursor.fetchone()[0]
 
 
 # Fast mode on PostgreSQL (the served sandbox under a bench): the send and its delivery in one statement, one round
@@ -227,47 +226,49 @@ _AT_ONCE_SQL = (
     " SELECT %s, %s, 'template', 'template', %s::jsonb, (%s + s.id)::text, %s::timestamptz FROM s WHERE %s)"
     " SELECT id FROM s"
 )
+_LOOKUP = _LOOKUP_SQL.format(**TABLES)
+_AT_ONCE = _AT_ONCE_SQL.format(**TABLES)
 
 
-def _send_store_at_once(tables, app, openid, template_id, client_msg_id, now, payload_json) -> int | None:
-    """The new send's id, or None when the client_msg_id was sent already."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _AT_ONCE_SQL.format(**tables),
-            [app.pk, openid, template_id, client_msg_id, now, app.pk, openid, payload_json or "{}",
-             SandboxTemplateSend.MSGID_BASE, now, payload_json is not None],
-        )  # fmt: skip
-        row = cursor.fetchone()
-    return row[0] if row else None
+@dataclass(frozen=True)
+class Send:
+    """A send that passed WeChat's checks, ready to be stored."""
+
+    app: SandboxApp
+    openid: str
+    template_id: str
+    client_msg_id: str
+    behaviour: str | None  # the receiver's scripted behaviour (block, system_fail), None for a plain phone
+    payload_json: str | None  # the delivery's payload; None when the phone gets nothing (a blocking receiver)
 
 
-@endpoint("cgi-bin/message/template/send", methods=("POST",))
-def template_send(call: Call) -> dict:
-    app = call.app
+def send_checked(cursor, app: SandboxApp, call: Call) -> Send | int:
+    """WeChat's checks of one message/template/send, in its order, with one read through ``cursor`` (a DB-API cursor).
+
+    Raises the call's ``SandboxError``; returns the first msgid when the client_msg_id was sent already.
+    """
     if app.account_type != "service" or not app.verified:
         raise SandboxError(48001, "api unauthorized")
     data = call.json
     template_id = str(data.get("template_id") or "")
     openid = str(data.get("touser") or "")
     client_msg_id = str(data.get("client_msg_id") or "")[:64]
-    tables = _tables()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _LOOKUP_SQL.format(**tables),
-            [app.pk, template_id, app.pk, template_id, app.pk, openid, app.pk, openid, app.pk, client_msg_id],
-        )
-        title, content, subscribed, behaviour, first_send = cursor.fetchone()
-        if title is None:
-            raise SandboxError(40037, "invalid template_id")
-        if subscribed is None:
-            raise SandboxError(40003, "invalid openid")
-        if not subscribed:  # known to the account, but unfollowed since
-            raise SandboxError(43004, "require subscribe")
-        if first_send is not None:
-            return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(first_send)}
-        if behaviour == SandboxTemplateReceiver.Behaviour.REFUSE:
-            raise SandboxError(43101, "user refuse to accept the msg")
-        kept = _check_data(data.get("data"), content)
+    cursor.execute(
+        _LOOKUP,
+        [app.pk, template_id, app.pk, template_id, app.pk, openid, app.pk, openid, app.pk, client_msg_id],
+    )
+    title, content, subscribed, behaviour, first_send = cursor.fetchone()
+    if title is None:
+        raise SandboxError(40037, "invalid template_id")
+    if subscribed is None:
+        raise SandboxError(40003, "invalid openid")
+    if not subscribed:  # known to the account, but unfollowed since
+        raise SandboxError(43004, "require subscribe")
+    if first_send is not None:
+        return send_msgid(first_send)
+    if behaviour == SandboxTemplateReceiver.Behaviour.REFUSE:
+        raise SandboxError(43101, "user refuse to accept the msg")
+    kept = _check_data(data.get("data"), content)
     payload_json = None
     if not behaviour:
         payload = {"template_id": template_id, "title": title, "data": kept}
@@ -275,42 +276,90 @@ def template_send(call: Call) -> dict:
             if data.get(name):
                 payload[name] = data[name]
         payload_json = json.dumps(payload, ensure_ascii=False)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    if settings.SANDBOX_FAST and connection.vendor == "postgresql":
-        send_id = _send_store_at_once(tables, app, openid, template_id, client_msg_id, now, payload_json)
-        if send_id is None:
-            return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(_first_send(tables, app, client_msg_id))}
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")  # WeChat's side: its durability is not under test
-            cursor.execute(
-                f"INSERT INTO {tables['send']} (app_id, openid, template_id, client_msg_id, created_at) "  # noqa: S608  table names from model meta
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-                [app.pk, openid, template_id, client_msg_id, now],
-            )
-            row = cursor.fetchone()
-            if row is None:  # the same client_msg_id, sent concurrently
-                return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(_first_send(tables, app, client_msg_id))}
-            send_id = row[0]
-            if payload_json is not None:
-                cursor.execute(
-                    f"INSERT INTO {tables['delivery']} (app_id, openid, channel, msgtype, payload, msg_id, created_at) "  # noqa: S608  table names from model meta
-                    "VALUES (%s, %s, 'template', 'template', %s, %s, %s)",
-                    [app.pk, openid, payload_json, str(_msgid(send_id)), now],
-                )
-            # Last, so the app's counter row is locked only until the commit; 45011 rolls the send back.
-            if not settings.SANDBOX_FAST:
-                _count_minute(cursor, app, call.now())
+    return Send(app, openid, template_id, client_msg_id, behaviour, payload_json)
+
+
+def send_store_at_once(cursor, send: Send, now) -> tuple[int, bool]:
+    """Fast mode on PostgreSQL: (send id, whether this call stored it); a client_msg_id sent concurrently gives the first."""
+    app = send.app
+    cursor.execute(
+        _AT_ONCE,
+        [app.pk, send.openid, send.template_id, send.client_msg_id, now, app.pk, send.openid, send.payload_json or "{}",
+         SandboxTemplateSend.MSGID_BASE, now, send.payload_json is not None],
+    )  # fmt: skip
+    row = cursor.fetchone()
+    if row is None:
+        return _first_send(cursor, app, send.client_msg_id), False
+    return row[0], True
+
+
+def job_finish_later(send: Send, send_id: int) -> None:
+    """WeChat's TEMPLATESENDJOBFINISH for a stored send, SANDBOX_TEMPLATE_JOB_FINISH_DELAY seconds from now."""
     if settings.SANDBOX_SERVER:
         from .. import server
 
         # What the push says is known now: the pusher thread needs no database to send it.
-        status = JOB_STATUS.get(behaviour, "success")
-        server.push_later(settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY, _job_finish_push, app, openid, _msgid(send_id), status)
+        status = JOB_STATUS.get(send.behaviour, "success")
+        msgid = send_msgid(send_id)
+        server.push_later(settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY, _job_finish_push, send.app, send.openid, msgid, status)
     else:
         template_job_finish.apply_async((send_id,), countdown=settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY)
-    return {"errcode": 0, "errmsg": "ok", "msgid": _msgid(send_id)}
+
+
+@endpoint("cgi-bin/message/template/send", methods=("POST",))
+def template_send(call: Call) -> dict:
+    with connection.cursor() as cursor:
+        if settings.SANDBOX_FAST and connection.vendor == "postgresql":
+            return send_at_once(cursor, call)
+        send = send_checked(cursor, call.app, call)
+    if isinstance(send, int):
+        return _sent(send)
+    send_id, stored = _send_store(send, connection.ops.adapt_datetimefield_value(timezone.now()), call)
+    if stored:
+        job_finish_later(send, send_id)
+    return _sent(send_msgid(send_id))
+
+
+def send_at_once(cursor, call: Call) -> dict:
+    """message/template/send in fast mode on PostgreSQL, through ``cursor`` (Django's, or the served sandbox's own)."""
+    send = send_checked(cursor, call.app, call)
+    if isinstance(send, int):
+        return _sent(send)
+    send_id, stored = send_store_at_once(cursor, send, timezone.now())
+    if stored:
+        job_finish_later(send, send_id)
+    return _sent(send_msgid(send_id))
+
+
+def _sent(msgid: int) -> dict:
+    return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
+
+def _send_store(send: Send, now, call: Call) -> tuple[int, bool]:
+    """The send and its delivery in one transaction, with the per-minute counter, as ``send_store_at_once`` answers."""
+    app = send.app
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")  # WeChat's side: its durability is not under test
+        cursor.execute(
+            f"INSERT INTO {TABLES['send']} (app_id, openid, template_id, client_msg_id, created_at) "  # noqa: S608  table names from model meta
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [app.pk, send.openid, send.template_id, send.client_msg_id, now],
+        )
+        row = cursor.fetchone()
+        if row is None:  # the same client_msg_id, sent concurrently
+            return _first_send(cursor, app, send.client_msg_id), False
+        send_id = row[0]
+        if send.payload_json is not None:
+            cursor.execute(
+                f"INSERT INTO {TABLES['delivery']} (app_id, openid, channel, msgtype, payload, msg_id, created_at) "  # noqa: S608  table names from model meta
+                "VALUES (%s, %s, 'template', 'template', %s, %s, %s)",
+                [app.pk, send.openid, send.payload_json, str(send_msgid(send_id)), now],
+            )
+        # Last, so the app's counter row is locked only until the commit; 45011 rolls the send back.
+        if not settings.SANDBOX_FAST:
+            _count_minute(cursor, app, call.now())
+    return send_id, True
 
 
 JOB_STATUS = {

@@ -34,6 +34,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "sandbox_serve did not start"
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The sandbox on a free loopback port with LATENCY_MS per call, over a database of its own."""
@@ -66,14 +77,7 @@ def served(tmp_path_factory):
         stdout=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "sandbox_serve did not start"
-                time.sleep(0.2)
+        _wait_for(port, server)
         yield f"http://127.0.0.1:{port}/sandbox/"
     finally:
         server.terminate()
@@ -156,3 +160,77 @@ def test_sandbox_serve_refuses_an_address_that_is_not_loopback():
 
     with pytest.raises(CommandError, match="loopback"):
         call_command("sandbox_serve", "--host", "0.0.0.0")
+
+
+@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
+def test_a_job_finish_push_is_posted_signed_and_encrypted_as_wechat_posts_it(mode):
+    """The served sandbox's TEMPLATESENDJOBFINISH on the wire: the query WeChat signs, the XML it sends."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    from sandbox.endpoints.template import _job_finish_push
+    from sandbox.models import SandboxApp
+    from wechat import crypto
+
+    received = []
+
+    class Callback(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body.decode()))
+            self.send_response(200)
+            self.send_header("Content-Length", "7")
+            self.end_headers()
+            self.wfile.write(b"success")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Callback)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    app = SandboxApp(
+        appid=APPID,
+        original_id="gh_5e7e00000001",
+        callback_token="served",
+        encoding_mode=mode,
+        encoding_aes_key=key if mode != "plain" else "",
+        callback_url=f"http://127.0.0.1:{httpd.server_address[1]}/wechat/callback/abc/?from=sandbox",
+    )
+    try:
+        _job_finish_push(app, OPENID, 2_000_000_123, "failed:user block")
+        _job_finish_push(app, OPENID, 2_000_000_124, "success")  # the same kept-alive connection
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(received) == 2
+    target, content_type, body = received[0]
+    url = urlsplit(target)
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert url.path == "/wechat/callback/abc/" and content_type == "text/xml"
+    assert url.query.startswith("from=sandbox&signature=")
+    assert query["signature"] == crypto.sha1_signature("served", query["timestamp"], query["nonce"])
+    assert abs(int(query["timestamp"]) - time.time()) < 60 and query["openid"] == OPENID
+    if mode == "plain":
+        assert "encrypt_type" not in query
+        plaintext = body
+    else:
+        assert query["encrypt_type"] == "aes"
+        ciphertext = crypto.parse_xml(body, max_bytes=1 << 20)["Encrypt"]
+        assert query["msg_signature"] == crypto.sha1_signature("served", query["timestamp"], query["nonce"], ciphertext)
+        plaintext = crypto.decrypt(ciphertext, encoding_aes_key=key, appid=APPID)
+        assert ("<MsgType>" in body) is (mode == "compatible")
+    fields = crypto.parse_xml(plaintext, max_bytes=1 << 20)
+    assert plaintext.startswith("<xml><ToUserName><![CDATA[gh_5e7e00000001]]></ToUserName>")
+    assert {k: v for k, v in fields.items() if k != "CreateTime"} == {
+        "ToUserName": "gh_5e7e00000001",
+        "FromUserName": OPENID,
+        "MsgType": "event",
+        "Event": "TEMPLATESENDJOBFINISH",
+        "MsgID": "2000000123",
+        "Status": "failed:user block",
+    }
+    assert "<MsgID>2000000123</MsgID>" in plaintext
