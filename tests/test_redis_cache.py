@@ -35,3 +35,24 @@ def test_the_shared_client_serves_threads_at_once():
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_add_or_get_stores_once_and_returns_the_first_value():
+    key = "test:add-or-get:first"
+    cache.delete(key)
+    assert cache.add_or_get(key, "a" * 64, 30) == "a" * 64
+    assert cache.add_or_get(key, "b" * 64, 30) == "a" * 64
+    assert cache.get(key) == "a" * 64  # the key and value Django's own API uses
+    cache.delete(key)
+
+
+def test_add_or_get_reads_what_add_stored_and_sets_the_expiry():
+    key = "test:add-or-get:shared"
+    cache.delete(key)
+    assert cache.add(key, "from add", timeout=30)
+    assert cache.add_or_get(key, "other", 30) == "from add"
+    cache.delete(key)
+    assert cache.add_or_get(key, "mine", 7) == "mine"
+    client = cache._cache.get_client(write=True)
+    assert 0 < client.ttl(cache.make_key(key)) <= 7
+    cache.delete(key)

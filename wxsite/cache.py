@@ -1,4 +1,4 @@
-"""The Redis cache backend, keeping one client per connection pool.
+"""The Redis cache backend, keeping one client per connection pool, with ``add_or_get`` on its client.
 
 Django's backend builds a new ``redis.Redis`` for every cache call, and each one fills a table of about 170
 response callbacks: on the callback's signature claim that cost more than the round trip to Redis. A client over
@@ -28,3 +28,19 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def add_or_get(self, key: str, value, timeout: int):
+        """``add_or_get`` in one ``SET NX EX`` on the client (and a ``GET`` when the key is taken), for a key the
+        caller builds from fixed ASCII and a digest: Django's ``add`` validates each key character by character
+        and looks the client up again, which cost about as much as the round trip. The key and the stored value
+        are those ``add`` and ``get`` use, so either API reads what the other wrote."""
+        redis_cache = self._cache
+        client = redis_cache.get_client(key, write=True)
+        full_key = self.make_key(key)
+        for _ in range(2):
+            if client.set(full_key, redis_cache._serializer.dumps(value), nx=True, ex=timeout):
+                return value
+            seen = client.get(full_key)
+            if seen is not None:
+                return redis_cache._serializer.loads(seen)
+        return None
