@@ -56,3 +56,36 @@ def test_add_or_get_reads_what_add_stored_and_sets_the_expiry():
     client = cache._cache.get_client(write=True)
     assert 0 < client.ttl(cache.make_key(key)) <= 7
     cache.delete(key)
+
+
+def test_own_client_is_one_per_thread_and_made_again_after_a_fork():
+    redis_cache = cache._cache
+    mine = redis_cache.own_client()
+    assert redis_cache.own_client() is mine
+    assert mine is not redis_cache.get_client(write=True)
+    others = []
+    thread = threading.Thread(target=lambda: others.append(redis_cache.own_client()))
+    thread.start()
+    thread.join()
+    assert others[0] is not mine
+    redis_cache._own.pid = -1  # as in a child process: the parent's connection is not used there
+    assert redis_cache.own_client() is not mine
+    assert redis_cache.own_client().ping()
+
+
+def test_add_or_get_from_threads_at_once_stores_one_value():
+    key = "test:add-or-get:race"
+    cache.delete(key)
+    results, barrier = [], threading.Barrier(8)
+
+    def claim(n):
+        barrier.wait()
+        results.append(cache.add_or_get(key, f"value {n}", 30))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and results[0] == cache.get(key)
+    cache.delete(key)
