@@ -89,3 +89,13 @@ def test_add_or_get_from_threads_at_once_stores_one_value():
         thread.join()
     assert len(set(results)) == 1 and results[0] == cache.get(key)
     cache.delete(key)
+
+
+def test_add_or_get_reconnects_after_the_server_dropped_the_connection():
+    own = cache._cache.own_client()
+    own.ping()
+    cache._cache.get_client(write=True).client_kill_filter(_id=own.client_id())
+    key = "test:add-or-get:reconnect"
+    cache.delete(key)
+    assert cache.add_or_get(key, "after", 30) == "after"
+    cache.delete(key)

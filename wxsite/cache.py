@@ -51,8 +51,17 @@ class RedisCache(DjangoRedisCache):
         and looks the client up again, which cost about as much as the round trip. The key and the stored value
         are those ``add`` and ``get`` use, so either API reads what the other wrote."""
         redis_cache = self._cache
-        client = redis_cache.own_client()
         full_key = self.make_key(key)
+        try:
+            return self._add_or_get(redis_cache, full_key, value, timeout)
+        except redis_cache._lib.ConnectionError:
+            # A connection the server closed (a restart, an idle timeout) shows on use, where the pool would have
+            # checked it first: the client has dropped it, and connects again for the second try.
+            return self._add_or_get(redis_cache, full_key, value, timeout)
+
+    @staticmethod
+    def _add_or_get(redis_cache, full_key: str, value, timeout: int):
+        client = redis_cache.own_client()
         for _ in range(2):
             if client.set(full_key, redis_cache._serializer.dumps(value), nx=True, ex=timeout):
                 return value
