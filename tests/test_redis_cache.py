@@ -35,3 +35,67 @@ def test_the_shared_client_serves_threads_at_once():
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_add_or_get_stores_once_and_returns_the_first_value():
+    key = "test:add-or-get:first"
+    cache.delete(key)
+    assert cache.add_or_get(key, "a" * 64, 30) == "a" * 64
+    assert cache.add_or_get(key, "b" * 64, 30) == "a" * 64
+    assert cache.get(key) == "a" * 64  # the key and value Django's own API uses
+    cache.delete(key)
+
+
+def test_add_or_get_reads_what_add_stored_and_sets_the_expiry():
+    key = "test:add-or-get:shared"
+    cache.delete(key)
+    assert cache.add(key, "from add", timeout=30)
+    assert cache.add_or_get(key, "other", 30) == "from add"
+    cache.delete(key)
+    assert cache.add_or_get(key, "mine", 7) == "mine"
+    client = cache._cache.get_client(write=True)
+    assert 0 < client.ttl(cache.make_key(key)) <= 7
+    cache.delete(key)
+
+
+def test_own_client_is_one_per_thread_and_made_again_after_a_fork():
+    redis_cache = cache._cache
+    mine = redis_cache.own_client()
+    assert redis_cache.own_client() is mine
+    assert mine is not redis_cache.get_client(write=True)
+    others = []
+    thread = threading.Thread(target=lambda: others.append(redis_cache.own_client()))
+    thread.start()
+    thread.join()
+    assert others[0] is not mine
+    redis_cache._own.pid = -1  # as in a child process: the parent's connection is not used there
+    assert redis_cache.own_client() is not mine
+    assert redis_cache.own_client().ping()
+
+
+def test_add_or_get_from_threads_at_once_stores_one_value():
+    key = "test:add-or-get:race"
+    cache.delete(key)
+    results, barrier = [], threading.Barrier(8)
+
+    def claim(n):
+        barrier.wait()
+        results.append(cache.add_or_get(key, f"value {n}", 30))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and results[0] == cache.get(key)
+    cache.delete(key)
+
+
+def test_add_or_get_reconnects_after_the_server_dropped_the_connection():
+    own = cache._cache.own_client()
+    own.ping()
+    cache._cache.get_client(write=True).client_kill_filter(_id=own.client_id())
+    key = "test:add-or-get:reconnect"
+    cache.delete(key)
+    assert cache.add_or_get(key, "after", 30) == "after"
+    cache.delete(key)

@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from conftest import sample_json, sample_text
+from conftest import SAMPLES, sample_json, sample_text
 from wechat import crypto
 from wechat.crypto import CallbackError
 
@@ -120,3 +123,79 @@ def test_hostile_or_malformed_xml_is_refused(body):
 def test_oversized_xml_is_refused():
     with pytest.raises(CallbackError):
         crypto.parse_xml(b"<xml><Content>" + b"a" * 70000 + b"</Content></xml>", max_bytes=65536)
+
+
+# --- the flat fast path of parse_xml against expat + xmltodict ------------------------------------------------
+
+XML_SAMPLES = {p.name: p.read_bytes() for p in sorted(SAMPLES.glob("*/*.xml"))}
+
+
+@pytest.mark.parametrize("name", sorted(XML_SAMPLES))
+def test_every_sample_parses_as_expat_and_xmltodict_parse_it(name):
+    raw = XML_SAMPLES[name]
+    assert crypto.parse_xml(raw, max_bytes=65536) == crypto._expat_parse(raw)
+
+
+@pytest.mark.parametrize(
+    "name", ["event_templatesendjobfinish_success.xml", "msg_text.xml", "event_subscribe_qrscene.xml", "msg_location.xml"]
+)
+def test_flat_pushes_take_the_fast_path(name):
+    raw = XML_SAMPLES[name]
+    assert crypto._flat_parse(raw) == crypto._expat_parse(raw)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<xml><A><![CDATA[ x ]]></A><B>  </B><C></C><D>a > b</D>\n</xml>\n",
+        "<xml><Content><![CDATA[中文 & <b>]]></Content></xml>".encode(),
+    ],
+)
+def test_fast_path_strips_text_and_keeps_none_for_empty_elements_as_xmltodict(body):
+    assert crypto._flat_parse(body) is not None
+    assert crypto._flat_parse(body) == crypto._expat_parse(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<xml><A>1</A><A>2</A></xml>",  # repeated: a list
+        b"<xml><A>a&amp;b</A></xml>",  # entity
+        b"<xml><A>a\r\nb</A></xml>",  # CR, which expat rewrites
+        b'<xml><A x="1">a</A></xml>',  # attribute
+        b"<xml><A><![CDATA[x]]>y]]></A></xml>",  # ]]> after the CDATA: malformed
+        b"<xml><A><![CDATA[x]]></B><B>y]]></A></xml>",
+        b"<xml><A>\x01</A></xml>",  # not an XML character
+        b"<xml><A>\xff</A></xml>",  # not UTF-8
+        b"<xml><A>1</A></xml><B>2</B>",  # a second root
+        b"<xml><A><B>1</B></A></xml>",  # nested
+        b"<xml></xml>",
+        b" <xml><A>1</A></xml>",
+    ],
+)
+def test_fast_path_leaves_every_other_shape_to_expat(body):
+    assert crypto._flat_parse(body) is None
+
+
+_FRAGMENTS = [
+    b"\r", b"\r\n", b"&amp;", b"&#65;", b"&lol;", b"]]>", b"<![CDATA[", b"<", b">", b"</xml>", b"<xml>", b"<A>", b"</A>",
+    b"<B/>", b"\x00", b"\x01", b"\x0b", b"\x7f", b"\xff", b"\xc3", "中".encode(), "\u3000".encode(), "\ufffe".encode(),
+    b"<!-- c -->", b"<?pi x?>", b' a="1"', b"\t", b" ", b"\n", b"<A>1</A>", b"<xml:a>", b"&",
+]  # fmt: skip
+
+
+@given(
+    name=st.sampled_from(sorted(XML_SAMPLES)),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_FRAGMENTS), st.integers(0, 12)), min_size=1, max_size=4),
+)
+@hypothesis_settings(max_examples=1500, deadline=None)
+def test_fast_path_never_disagrees_with_expat_on_mutated_samples(name, edits):
+    raw = XML_SAMPLES[name]
+    for where, fragment, cut in edits:
+        at = int(where * len(raw))
+        raw = raw[:at] + fragment + raw[at + cut % 3 :]  # insert, sometimes over a character or two
+    fast = crypto._flat_parse(raw)
+    if fast is None:
+        return
+    # What the fast path accepts, expat accepts too, and reads the same.
+    assert fast == crypto._expat_parse(raw)

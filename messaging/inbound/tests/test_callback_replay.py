@@ -115,6 +115,41 @@ def test_same_signature_with_the_same_body_is_answered_from_the_log(client, make
     assert retry_callbacks == []
 
 
+@pytest.fixture(params=["default", "locmem"])
+def claim_cache(request, settings):
+    """The signature claim on the configured cache (Redis's own SET NX when REDIS_URL is set) and on a backend
+    without ``add_or_get`` (add, then get), as an installation without Redis has."""
+    if request.param == "locmem":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "claims"}}
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    return request.param
+
+
+def test_signature_claim_on_either_cache_refuses_another_body_and_allows_the_same(client, account, claim_cache):
+    query = signed_query(account.token)
+    xml = sample_text("inbound/msg_text.xml")
+    assert post_callback(client, account, xml, query=query).status_code == 200
+    assert post_callback(client, account, xml, query=query).status_code == 200
+    forged = post_callback(client, account, sample_text("inbound/event_unsubscribe.xml"), query=query)
+    assert forged.status_code == 403
+    assert InboundMessage.objects.count() == 1
+
+
+def test_a_claim_that_vanishes_between_add_and_get_is_refused():
+    from messaging.inbound import services
+
+    class Vanishing:  # the key is taken on every add and gone on every get
+        def add(self, key, value, timeout):
+            return False
+
+        def get(self, key):
+            return None
+
+    assert services._cache_add_or_get(Vanishing(), "k", "v", 5) is None
+
+
 def test_encrypted_push_signature_cannot_carry_a_plaintext_body(client, make_account):
     # Compatible mode also takes plaintext: the leaked query of an encrypted push, stripped of
     # encrypt_type, must not sign a forged plaintext body.
