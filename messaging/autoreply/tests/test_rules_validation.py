@@ -157,6 +157,30 @@ def test_a_regex_timing_out_is_skipped_and_the_default_reply_goes_out_in_time(cl
     assert InboundMessage.objects.get().matched_rule.name == "default"
 
 
+def test_time_the_thread_spends_waiting_does_not_spend_the_regex_budget(client, account, monkeypatch):
+    """On a busy machine a thread waits for a core between two patterns; the budget counts its own CPU time."""
+    from types import SimpleNamespace
+
+    from messaging.autoreply import matching
+
+    default_rule(account)
+    for n in range(3):
+        stored_without_validation(account, rf"^item-{n}\s+\d+$", priority=10 + n)
+    stored_without_validation(account, r"^order\s+(\d+)\s+status$", priority=1)
+    late = AutoReplyRule.objects.get(keywords=r"^order\s+(\d+)\s+status$")
+    AutoReplyContent.objects.filter(rule=late).update(text="late rule")
+    rules_changed(account_id=account.pk)
+    clock = [time.monotonic()]
+
+    def waiting_monotonic():  # each reading finds a second gone by, as after a wait for a core
+        clock[0] += 1.0
+        return clock[0]
+
+    monkeypatch.setattr(matching, "time", SimpleNamespace(monotonic=waiting_monotonic, thread_time=time.thread_time))
+    response = post_callback(client, account, text_xml("order 8812345 status"))
+    assert "<Content><![CDATA[late rule]]></Content>" in response.content.decode()
+
+
 def test_a_later_rule_still_answers_after_a_failing_one(client, account):
     stored_without_validation(account, "(a|aa)+$", priority=10)
     create(account, name="later", keywords="a", match_type="contains")
