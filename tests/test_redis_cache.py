@@ -37,6 +37,30 @@ def test_the_shared_client_serves_threads_at_once():
     assert errors == []
 
 
+def test_threads_backends_share_the_pool_and_reuse_its_connections():
+    from django.core.cache import caches
+
+    pools, clients = [], []
+    created = cache._cache._get_connection_pool(True)._created_connections
+
+    def work():
+        backend = caches["default"]  # Django's backend of this thread
+        backend.set("test:shared-pool", 1, timeout=30)
+        pools.append(backend._cache._get_connection_pool(True))
+        clients.append(backend._cache.get_client(write=True))
+
+    for _round in range(3):
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len({id(pool) for pool in pools}) == 1 and len({id(client) for client in clients}) == 1
+    assert pools[0] is cache._cache._get_connection_pool(True)
+    assert pools[0]._created_connections <= created + 4  # the later threads took the first ones' idle connections
+    cache.delete("test:shared-pool")
+
+
 def test_add_or_get_stores_once_and_returns_the_first_value():
     key = "test:add-or-get:first"
     cache.delete(key)
