@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,43 +47,32 @@ def _wait_for(port: int, server: subprocess.Popen) -> None:
             time.sleep(0.2)
 
 
+@contextmanager
+def sandbox_serving(database_url: str, *options: str) -> Iterator[str]:
+    """``manage.py sandbox_serve`` on a free loopback port over ``database_url``; yields its API base URL."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SANDBOX_TEMPLATE_JOB_FINISH_DELAY": "3600"}  # no push leaves
+    port = _free_port()
+    command = [sys.executable, str(ROOT / "manage.py"), "sandbox_serve", "--port", str(port), *options]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        _wait_for(port, process)
+        yield f"http://127.0.0.1:{port}/sandbox/"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The sandbox on a free loopback port with LATENCY_MS per call, over a database of its own."""
-    database = tmp_path_factory.mktemp("sandbox_server") / "sandbox.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "SANDBOX_TEMPLATE_JOB_FINISH_DELAY": "3600",  # no push leaves during the test
-    }
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('sandbox_server') / 'sandbox.sqlite3'}"
     manage = [sys.executable, str(ROOT / "manage.py")]
+    env = {**os.environ, "DATABASE_URL": database_url}
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     subprocess.run([*manage, "shell", "-c", SETUP], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            *manage,
-            "sandbox_serve",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(LATENCY_MS),
-            "--workers",
-            "1",
-            "--threads",
-            "32",
-            "--fast",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, server)
-        yield f"http://127.0.0.1:{port}/sandbox/"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    options = ("--latency-ms", str(LATENCY_MS), "--workers", "1", "--threads", "32", "--fast")
+    with sandbox_serving(database_url, *options) as base:
+        yield base
 
 
 def _token(base: str, session: requests.Session) -> str:

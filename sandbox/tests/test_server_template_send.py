@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from urllib.parse import urlencode
@@ -34,7 +31,7 @@ from sandbox.models import (
     SandboxTemplateReceiver,
     SandboxTemplateSend,
 )
-from sandbox.tests.test_server import ROOT, _free_port, _wait_for
+from sandbox.tests.test_server import sandbox_serving
 
 pytestmark = [
     pytest.mark.postgres,
@@ -257,20 +254,8 @@ def test_the_pool_holds_at_most_its_size_of_connections(settings):
 
 @pytest.fixture
 def served(app, token):
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "SANDBOX_TEMPLATE_JOB_FINISH_DELAY": "3600",  # no push leaves during the test
-    }
-    port = _free_port()
-    command = [sys.executable, str(ROOT / "manage.py"), "sandbox_serve", "--port", str(port), "--workers", "1", "--fast"]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    try:
-        _wait_for(port, process)
-        yield f"http://127.0.0.1:{port}/sandbox/"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with sandbox_serving(_database_url(), "--workers", "1", "--fast") as base:
+        yield base
 
 
 def _database_url() -> str:

@@ -193,7 +193,7 @@ def _json(extra: bytes = b"", body: bytes = OK) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "answer",
+    ("answer", "connections"),
     [
         pytest.param(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n"
@@ -202,13 +202,18 @@ def _json(extra: bytes = b"", body: bytes = OK) -> bytes:
             + b"%x;ext=1\r\n" % (len(OK) - 16)
             + OK[16:]
             + b"\r\n0\r\nX-Trailer: 1\r\n\r\n",
+            1,
             id="chunked",
         ),
-        pytest.param(b"HTTP/1.1 100 Continue\r\n\r\n" + _json(), id="interim answer first"),
-        pytest.param(b"HTTP/1.1 200 OK\r\ncontent-length:  %d \r\n\r\n" % len(OK) + OK, id="header case and spaces"),
+        pytest.param(b"HTTP/1.1 100 Continue\r\n\r\n" + _json(), 1, id="interim answer first"),
+        pytest.param(b"HTTP/1.1 200 OK\r\ncontent-length:  %d \r\n\r\n" % len(OK) + OK, 1, id="header case and spaces"),
+        pytest.param(_json(b"Connection: close\r\n") + CLOSE, 2, id="Connection: close"),
+        pytest.param(_json().replace(b"HTTP/1.1", b"HTTP/1.0") + CLOSE, 2, id="HTTP/1.0"),
+        pytest.param(_json() + b"HTTP/1.1 200 OK\r\n", 2, id="bytes past the answer"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + OK + CLOSE, 2, id="read to the close"),
     ],
 )
-def test_answers_in_each_framing_are_read_whole_and_the_connection_kept(served_account, answer):
+def test_an_answer_is_read_whole_and_its_connection_kept_only_if_it_can_carry_another(served_account, answer, connections):
     server = RawServer([answer, _json()])
     try:
         account = served_account(server.url)
@@ -216,40 +221,10 @@ def test_answers_in_each_framing_are_read_whole_and_the_connection_kept(served_a
         assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
     finally:
         server.close()
-    assert server.accepted == 1
+    assert server.accepted == connections
     request = server.requests[0].decode("latin-1") + "\r\n"
     assert request.startswith(f"POST /sandbox/{Endpoint.TEMPLATE_SEND.path}?access_token={TOKEN} HTTP/1.1\r\n")
     assert "\r\nHost: 127.0.0.1:" in request and "\r\nContent-Length: 15\r\n" in request
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        pytest.param(_json(b"Connection: close\r\n") + CLOSE, id="Connection: close"),
-        pytest.param(_json().replace(b"HTTP/1.1", b"HTTP/1.0") + CLOSE, id="HTTP/1.0"),
-        pytest.param(_json() + b"HTTP/1.1 200 OK\r\n", id="bytes past the answer"),
-    ],
-)
-def test_a_connection_that_cannot_carry_another_request_is_not_reused(served_account, answer):
-    server = RawServer([answer, _json()])
-    try:
-        account = served_account(server.url)
-        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
-        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
-    finally:
-        server.close()
-    assert server.accepted == 2
-
-
-def test_an_answer_read_to_the_close_of_the_connection(served_account):
-    server = RawServer([b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + OK + CLOSE, _json()])
-    try:
-        account = served_account(server.url)
-        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
-        assert http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)["msgid"] == 7
-    finally:
-        server.close()
-    assert server.accepted == 2
 
 
 @pytest.mark.parametrize(
