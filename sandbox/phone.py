@@ -74,7 +74,7 @@ def push(app: SandboxApp, fields: dict, *, signature_ok: bool = True) -> PushRes
             body = f"<xml><ToUserName>{crypto_cdata(app.original_id)}</ToUserName>{enc}</xml>"
         else:
             body = plaintext[: -len("</xml>")] + enc + "</xml>"
-    # The process's pooled keep-alive connections (http.client), or the requests session for adapted URLs
+    # The process's pooled keep-alive connections (``wechat.transport``), or the requests session for adapted URLs
     # (the in-process sandbox's); a query in the callback URL goes first, as requests would put it.
     url, _, query = app.callback_url.partition("?")
     response = transport.send(

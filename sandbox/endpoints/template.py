@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -242,11 +243,12 @@ class Send:
     payload_json: str | None  # the delivery's payload; None when the phone gets nothing (a blocking receiver)
 
 
-def send_checked(cursor, app: SandboxApp, call: Call) -> Send | int:
+def send_checked(cursor, call: Call) -> Send | int:
     """WeChat's checks of one message/template/send, in its order, with one read through ``cursor`` (a DB-API cursor).
 
     Raises the call's ``SandboxError``; returns the first msgid when the client_msg_id was sent already.
     """
+    app = call.app
     if app.account_type != "service" or not app.verified:
         raise SandboxError(48001, "api unauthorized")
     data = call.json
@@ -311,21 +313,21 @@ def template_send(call: Call) -> dict:
     with connection.cursor() as cursor:
         if settings.SANDBOX_FAST and connection.vendor == "postgresql":
             return send_at_once(cursor, call)
-        send = send_checked(cursor, call.app, call)
-    if isinstance(send, int):
-        return _sent(send)
-    send_id, stored = _send_store(send, connection.ops.adapt_datetimefield_value(timezone.now()), call)
-    if stored:
-        job_finish_later(send, send_id)
-    return _sent(send_msgid(send_id))
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        return _send(cursor, call, lambda send: _send_store(send, now, call))
 
 
 def send_at_once(cursor, call: Call) -> dict:
     """message/template/send in fast mode on PostgreSQL, through ``cursor`` (Django's, or the served sandbox's own)."""
-    send = send_checked(cursor, call.app, call)
+    return _send(cursor, call, lambda send: send_store_at_once(cursor, send, timezone.now()))
+
+
+def _send(cursor, call: Call, store: Callable[[Send], tuple[int, bool]]) -> dict:
+    """The checks, then ``store(send)`` → (send id, whether this call stored it), then the job-finish push."""
+    send = send_checked(cursor, call)
     if isinstance(send, int):
         return _sent(send)
-    send_id, stored = send_store_at_once(cursor, send, timezone.now())
+    send_id, stored = store(send)
     if stored:
         job_finish_later(send, send_id)
     return _sent(send_msgid(send_id))
