@@ -4,10 +4,10 @@
 process and shared by its threads, with no automatic retries (a retried POST could send a message twice: retry
 policy lives in the tasks) and no redirects. ``http.client`` opens the connections (proxy tunnel, TLS); the request
 is written as bytes and the answer read by ``_exchange`` (status line, headers, a Content-Length, chunked or
-read-to-close body), which costs a third of ``http.client``'s exchange and a tenth of a ``requests`` call: that
-matters when a push sends many messages a second. URLs under a prefix with an adapter of its own (``WECHAT_TRANSPORT_ADAPTERS``: the
-in-process sandbox; tests mount more) go through the thread's ``requests`` session, which also serves multipart
-uploads and wechatpy.
+read-to-close body). A call costs about half of what ``http.client``'s exchange did (0.23 against 0.40 cpu-ms in a
+loop of template sends, JSON included), which matters when a push sends many messages a second. URLs under a prefix
+with an adapter of its own (``WECHAT_TRANSPORT_ADAPTERS``: the in-process sandbox; tests mount more) go through the
+thread's ``requests`` session, which also serves multipart uploads and wechatpy.
 """
 
 import functools

@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db import IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
@@ -103,15 +103,16 @@ def callback_signature_claim(
     key = "callback:signature:" + hashlib.sha256("|".join((appid, timestamp, nonce, signature.lower())).encode()).hexdigest()
     digest = hashlib.sha256(body).hexdigest()
     ttl = max(1, int(int(timestamp) + window - now) + 1)
-    return _cache_add_or_get(caches["default"], key, digest, ttl) == digest
+    return _cache_add_or_get(cache, key, digest, ttl) == digest
 
 
 def _cache_add_or_get(backend, key: str, value, timeout: int):
     """Store ``value`` under ``key`` unless it holds one; return what the key holds then: ``value`` if this call
     stored it, the earlier value if not, None if the key kept vanishing between the two (expired twice in a row).
 
-    ``timeout`` is in seconds, at least 1. The project's Redis backend does it on its client (``wxsite.cache.RedisCache.add_or_get``); the
-    others (the database cache of an installation without Redis) with ``add`` and ``get``.
+    ``timeout`` is in seconds, at least 1. The project's Redis backend does it on its client
+    (``wxsite.cache.RedisCache.add_or_get``); the others (the database cache of an installation without Redis) with
+    ``add`` and ``get``.
     """
     own = getattr(backend, "add_or_get", None)
     if own is not None:
