@@ -97,13 +97,13 @@ def send_all(
             limiter.acquire()
         return item
 
-    send = templates_api.template_sender(account=account)
+    send = templates_api.template_sender(account=account, template_id=template_id, **content)
 
     def work(*, check: bool = False):
         while (item := next_item(check=check)) is not None:
             key, openid, client_msg_id = item
             try:
-                msgid = send(openid=openid, template_id=template_id, client_msg_id=client_msg_id, **content)
+                msgid = send(openid=openid, client_msg_id=client_msg_id)
             except WeChatError as exc:
                 results[key] = exc
                 if stops_push(exc):
