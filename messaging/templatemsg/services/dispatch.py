@@ -1,9 +1,9 @@
 """Many message/template/send calls at once: a pool of threads, each with its own HTTP session, under a rate limit
 shared by every worker through the cache.
 
-The sending threads never touch the database: the token comes from the process's token cache, their call records
-are flushed by the calling thread, and only the calling thread asks whether to keep going. So a worker holds one
-database connection however many calls it has in flight.
+The sending threads never touch the database: the token comes from the process's token cache (which the calling
+thread renews), their call records are flushed by the calling thread, and only the calling thread asks whether to keep
+going. So a worker holds one database connection however many calls it has in flight.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from django.core.cache import cache
 from django.db import connections
 
-from wechat import call_log
+from wechat import call_log, tokens
 from wechat.api import templates as templates_api
 from wechat.errors import Category, WeChatError
 
@@ -60,6 +60,13 @@ class RateLimiter:
             return granted
         time.sleep(max(0.0, window + 1 - time.time()))
         return 0
+
+
+def _token_renew(account) -> None:
+    try:
+        tokens.access_token_get(account=account)
+    except WeChatError:
+        pass  # the sends meet the same error and report it for their own messages
 
 
 def send_all(
@@ -117,7 +124,7 @@ def send_all(
 
     def threaded():
         try:
-            with call_log.deferred():
+            with call_log.deferred(), tokens.from_process_cache():
                 work()
         finally:
             connections.close_all()  # only if something unexpected opened one
@@ -125,10 +132,12 @@ def send_all(
     threads = [threading.Thread(target=threaded, name=f"tpl-send-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
-    # This thread alone uses the database: it asks whether to keep going and flushes the pool's call records.
+    # This thread alone uses the database: it asks whether to keep going, flushes the pool's call records and reads
+    # the token again once the process's read has aged out (the pool's threads keep using that read meanwhile).
     while alive := [thread for thread in threads if thread.is_alive()]:
         alive[0].join(timeout=0.2)
         call_log.flush_due()
         still_going()
+        _token_renew(account)
     call_log.flush_due()
     return results
