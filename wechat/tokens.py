@@ -112,15 +112,18 @@ def access_token_info(*, account) -> AccessToken:
     return AccessToken.objects.get(account=account, kind=Kind.ACCESS_TOKEN)
 
 
-# This process's last reads: (account id, kind) -> (value, expires_at, trusted until [monotonic]).
+# This process's last reads: (account id, kind) -> (value, usable until, trusted until), on the monotonic clock. A read
+# is usable while its value has more than WECHAT_TOKEN_MIN_REMAINING left, and trusted for WECHAT_TOKEN_LOCAL_CACHE_SECONDS.
 # It only saves reads of the row; every refresh and invalidation still goes through the database.
-_recent: dict[tuple[int, str], tuple[str, datetime, float]] = {}
+_recent: dict[tuple[int, str], tuple[str, float, float]] = {}
 
 
 def _remember(account_id: int, kind: str, value: str, expires_at: datetime) -> None:
     ttl = settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS
     if ttl > 0:
-        _recent[(account_id, kind)] = (value, expires_at, time.monotonic() + ttl)
+        now = time.monotonic()
+        usable = (expires_at - timezone.now()).total_seconds() - settings.WECHAT_TOKEN_MIN_REMAINING
+        _recent[(account_id, kind)] = (value, now + usable, now + ttl)
 
 
 def _forget(account_id: int, kind: str) -> None:
@@ -155,11 +158,7 @@ _READ_FIELDS = ("account", "kind", "value", "expires_at", "retry_at", "last_errc
 
 def _get(account, kind) -> str:
     hit = _recent.get((account.pk, kind))
-    if (
-        hit
-        and (hit[2] > time.monotonic() or getattr(_thread, "cache_only", False))
-        and (hit[1] - timezone.now()).total_seconds() > settings.WECHAT_TOKEN_MIN_REMAINING
-    ):
+    if hit and hit[1] > (now := time.monotonic()) and (hit[2] > now or getattr(_thread, "cache_only", False)):
         return hit[0]
     row = AccessToken.objects.filter(account=account, kind=kind).only(*_READ_FIELDS).first()
     if row and row.seconds_left() > settings.WECHAT_TOKEN_MIN_REMAINING:

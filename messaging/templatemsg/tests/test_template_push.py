@@ -273,8 +273,8 @@ def test_sending_threads_open_no_database_connection_when_the_token_read_ages_ou
     settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 30
     value = tokens.access_token_get(account=account)
     key = (account.pk, AccessToken.Kind.ACCESS_TOKEN)
-    read, expires_at, _trusted_until = tokens._recent[key]
-    tokens._recent[key] = (read, expires_at, 0.0)  # every thread of the pool finds the read aged out at once
+    read, usable_until, _trusted_until = tokens._recent[key]
+    tokens._recent[key] = (read, usable_until, 0.0)  # every thread of the pool finds the read aged out at once
     opened, used = [], []
     connect = BaseDatabaseWrapper.connect
 
