@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
-from wechat import gateway, tokens
-from wechat.errors import WeChatError
+from wechat import gateway
 
+from . import pool
 from .endpoints import Endpoint
 
 
@@ -69,10 +69,7 @@ def template_sender(
     The content is encoded once: each call only adds its receiver and client_msg_id to the body. The token is read
     here, in the calling thread, so the pool's threads find it in the process's token cache instead of each opening
     a database connection to read it."""
-    try:
-        tokens.access_token_get(account=account)
-    except WeChatError:
-        pass  # every send meets the same error and reports it for its own message
+    pool.token_read(account=account)
     shared: dict = {"template_id": template_id, "data": data}
     if url:
         shared["url"] = url

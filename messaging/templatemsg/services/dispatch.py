@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from django.core.cache import cache
 from django.db import connections
 
-from wechat import call_log, tokens
+from wechat import call_log
+from wechat.api import pool
 from wechat.api import templates as templates_api
 from wechat.errors import Category, WeChatError
 
@@ -60,13 +61,6 @@ class RateLimiter:
             return granted
         time.sleep(max(0.0, window + 1 - time.time()))
         return 0
-
-
-def _token_renew(account) -> None:
-    try:
-        tokens.access_token_get(account=account)
-    except WeChatError:
-        pass  # the sends meet the same error and report it for their own messages
 
 
 def send_all(
@@ -124,7 +118,7 @@ def send_all(
 
     def threaded():
         try:
-            with call_log.deferred(), tokens.from_process_cache():
+            with pool.pool_thread():
                 work()
         finally:
             connections.close_all()  # only if something unexpected opened one
@@ -138,6 +132,6 @@ def send_all(
         alive[0].join(timeout=0.2)
         call_log.flush_due()
         still_going()
-        _token_renew(account)
+        pool.token_read(account=account)
     call_log.flush_due()
     return results
