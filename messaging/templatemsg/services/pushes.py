@@ -501,9 +501,10 @@ def template_push_send_batch(*, push_id: int, first_id: int, last_id: int) -> di
 
 def _push_status(push_id: int) -> str | None:
     """The push's status, read about once a second by each running batch: one plain SELECT, no queryset to compile."""
-    table = connection.ops.quote_name(TemplatePush._meta.db_table)
+    quote = connection.ops.quote_name
+    table, pk = quote(TemplatePush._meta.db_table), quote(TemplatePush._meta.pk.column)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status FROM {table} WHERE id = %s", [push_id])  # noqa: S608  table name from the model
+        cursor.execute(f"SELECT status FROM {table} WHERE {pk} = %s", [push_id])  # noqa: S608  identifiers from the model
         row = cursor.fetchone()
     return row[0] if row else None
 
