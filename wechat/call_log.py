@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import io
 import logging
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -113,7 +114,7 @@ def _insert_calls(rows: list[tuple]) -> None:
     with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY's text format: a tenth of the client's CPU of a multi-row INSERT, whose values are quoted in Python.
-            lines = "".join("\t".join(map(_copy_text, row[:-1])) + f"\t{row[-1].isoformat()}\n" for row in rows)
+            lines = "".join(map(_copy_line, rows))
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(lines))
         else:
             adapt = connection.ops.adapt_datetimefield_value
@@ -123,11 +124,17 @@ def _insert_calls(rows: list[tuple]) -> None:
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
-def _copy_text(value) -> str:
-    """One field of COPY's text format: None is NULL; backslash, tab and line breaks are escaped."""
-    return "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
+def _copy_line(row: tuple) -> str:
+    """A call record as a line of COPY's text format (``_CALL_COLUMNS``): NULL is ``\\N``, and backslashes, tabs and
+    line breaks in its texts are escaped (rare: only WeChat's errmsg might hold one)."""
+    account_id, endpoint, method, errcode, errmsg, duration_ms, created_at = row
+    if _COPY_SPECIAL.search(f"{endpoint}{method}{errmsg}"):
+        endpoint, method, errmsg = (text.translate(_COPY_ESCAPES) for text in (endpoint, method, errmsg))
+    account = "\\N" if account_id is None else account_id
+    return f"{account}\t{endpoint}\t{method}\t{errcode}\t{errmsg}\t{duration_ms}\t{created_at.isoformat()}\n"
 
 
 request_finished.connect(flush, dispatch_uid="wechat.call_log.request_finished")
