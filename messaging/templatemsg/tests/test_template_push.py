@@ -262,8 +262,6 @@ def test_rate_limiter_holds_the_rate(db):
     assert time.monotonic() - started >= 1.0
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locking")
 def test_sending_threads_open_no_database_connection_when_the_token_read_ages_out(account, settings, monkeypatch):
     from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -304,6 +302,8 @@ def test_sending_threads_open_no_database_connection_when_the_token_read_ages_ou
     assert len(results) == 40 and set(used) == {value}
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locking")
 def test_two_dispatchers_claim_a_due_push_once(transactional_db, make_account, settings):
     from sandbox.models import SandboxApp
 
