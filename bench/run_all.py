@@ -1,6 +1,7 @@
 """Run every bench and rewrite the table of latest figures in bench/README.md (``make bench``).
 
-Each bench's last line is its figure; the table between the markers of the README is replaced with them.
+Each bench's last line is its figure; the table between the markers of the README is replaced with them. The whole
+output of each bench (where the time and the CPU went) is kept in ``var/bench/<n>-<script>.txt``.
 Extra arguments are passed to every bench as given in BENCHES (sizes for a quick check: ``--quick``).
 """
 
@@ -38,10 +39,13 @@ BENCHES = [
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     rows, failed = [], 0
-    for script, args, quick_args in BENCHES:
+    logs = HERE.parent / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    for n, (script, args, quick_args) in enumerate(BENCHES, 1):
         command = [sys.executable, str(HERE / script), *(quick_args if quick else args)]
         print("$", " ".join(command[1:]), flush=True)
         result = subprocess.run(command, cwd=HERE, capture_output=True, text=True, env=os.environ)
+        (logs / f"{n}-{script.removesuffix('.py')}.txt").write_text(result.stdout + result.stderr)
         lines = [line for line in result.stdout.splitlines() if line.strip()]
         last = lines[-1] if result.returncode == 0 and lines else f"failed (exit {result.returncode})"
         failed += result.returncode != 0

@@ -8,14 +8,17 @@ Rows of other models written per call (the audit trail's WeChat calls) share the
 Threads of a sending pool record inside ``deferred()``: they never flush, so they never open a database
 connection of their own; the thread that runs the pool flushes (``flush_due``) while it waits for them.
 
-A call record is kept as a tuple of column values and written by one multi-row INSERT: a push records thousands a
-second, and a model instance per call (with ``bulk_create`` compiling it) would cost more than the call's own HTTP.
+A call record is kept as a tuple of column values and written by one COPY (PostgreSQL) or one multi-row INSERT: a
+push records thousands a second, and a model instance per call (with ``bulk_create`` compiling it) would cost more
+than the call's own HTTP.
 """
 
 from __future__ import annotations
 
 import atexit
+import io
 import logging
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -25,7 +28,6 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.db import DatabaseError, connection
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from .models import ApiCallLog
 
@@ -57,7 +59,9 @@ _CALL_COLUMNS = ("account_id", "endpoint", "method", "errcode", "errmsg", "durat
 
 
 def record(*, account, endpoint: str, method: str, errcode: int, errmsg: str, duration_ms: int) -> None:
-    """Buffer one call record (``ApiCallLog``)."""
+    """Buffer one call record (``ApiCallLog``). A NUL in WeChat's errmsg is dropped: no database text holds one."""
+    if "\x00" in errmsg:
+        errmsg = errmsg.replace("\x00", "")
     record_row((getattr(account, "pk", None), endpoint, method, errcode, errmsg, duration_ms, timezone.now()))
 
 
@@ -107,15 +111,30 @@ def _insert_calls(rows: list[tuple]) -> None:
     quote = connection.ops.quote_name
     table = quote(ApiCallLog._meta.db_table)
     columns = ", ".join(quote(ApiCallLog._meta.get_field(name.removesuffix("_id")).column) for name in _CALL_COLUMNS)
-    with connection.cursor() as cursor:
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = f"INSERT INTO {table} ({columns}) VALUES %s"  # noqa: S608  identifiers from the model, values bound
-            execute_values(cursor.cursor, sql, rows, page_size=500)
+            # COPY's text format: a tenth of the client's CPU of a multi-row INSERT, whose values are quoted in Python.
+            lines = "".join(map(_copy_line, rows))
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(lines))
         else:
             adapt = connection.ops.adapt_datetimefield_value
             placeholders = ", ".join(["%s"] * len(_CALL_COLUMNS))
             sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608  identifiers from the model, values bound
             cursor.executemany(sql, [(*row[:-1], adapt(row[-1])) for row in rows])
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_line(row: tuple) -> str:
+    """A call record as a line of COPY's text format (``_CALL_COLUMNS``): NULL is ``\\N``, and backslashes, tabs and
+    line breaks in its texts are escaped (rare: only WeChat's errmsg might hold one)."""
+    account_id, endpoint, method, errcode, errmsg, duration_ms, created_at = row
+    if _COPY_SPECIAL.search(f"{endpoint}{method}{errmsg}"):
+        endpoint, method, errmsg = (text.translate(_COPY_ESCAPES) for text in (endpoint, method, errmsg))
+    account = "\\N" if account_id is None else account_id
+    return f"{account}\t{endpoint}\t{method}\t{errcode}\t{errmsg}\t{duration_ms}\t{created_at.isoformat()}\n"
 
 
 request_finished.connect(flush, dispatch_uid="wechat.call_log.request_finished")

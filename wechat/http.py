@@ -77,13 +77,14 @@ def call(
     *,
     params: Mapping[str, Any] | None = None,
     json: Any = None,
+    encoded_json: bytes | None = None,
     data: Mapping[str, Any] | None = None,
     files: Mapping[str, Any] | None = None,
     access_token: str | None = None,
 ) -> dict | bytes:
-    """One request. ``json`` is sent UTF-8 encoded with Chinese kept as is (WeChat requires it); ``files`` and ``data``
-    make a multipart form. Returns the decoded JSON object, or the bytes of a body that is not JSON (a media file).
-    ``access_token`` is added to the query string; it is never logged."""
+    """One request. ``json`` is sent UTF-8 encoded with Chinese kept as is (WeChat requires it), ``encoded_json`` is
+    a body already encoded so; ``files`` and ``data`` make a multipart form. Returns the decoded JSON object, or the
+    bytes of a body that is not JSON (a media file). ``access_token`` is added to the query string; it is never logged."""
     spec = endpoint.value
     url = account.api_base + spec.path
     query = [(key, value) for key, value in (params or {}).items() if value is not None]
@@ -94,7 +95,9 @@ def call(
     errcode, errmsg = 0, ""
     try:
         body = headers = None
-        if files is None and json is not None:
+        if files is None and encoded_json is not None:
+            body, headers = encoded_json, JSON_HEADERS
+        elif files is None and json is not None:
             body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
             headers = JSON_HEADERS
         response = transport.send(spec.method, url, query=query, body=body, headers=headers, form=data, files=files)

@@ -4,4 +4,5 @@ from django.dispatch import Signal
 
 # After every call that may change WeChat state (``wechat.api.endpoints.changes_state``), whatever its outcome:
 # account, endpoint (path), method, errcode (0: accepted; negative: no answer, see wechat.errors), errmsg.
-wechat_state_changing_call = Signal()
+# Sent for every message a push delivers: its receivers are looked up once per sender class, not at each send.
+wechat_state_changing_call = Signal(use_caching=True)

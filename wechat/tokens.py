@@ -13,7 +13,9 @@ if ``stable_token`` hands the rejected value back, it is force-refreshed once.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -110,15 +112,18 @@ def access_token_info(*, account) -> AccessToken:
     return AccessToken.objects.get(account=account, kind=Kind.ACCESS_TOKEN)
 
 
-# This process's last reads: (account id, kind) -> (value, expires_at, trusted until [monotonic]).
+# This process's last reads: (account id, kind) -> (value, usable until, trusted until), on the monotonic clock. A read
+# is usable while its value has more than WECHAT_TOKEN_MIN_REMAINING left, and trusted for WECHAT_TOKEN_LOCAL_CACHE_SECONDS.
 # It only saves reads of the row; every refresh and invalidation still goes through the database.
-_recent: dict[tuple[int, str], tuple[str, datetime, float]] = {}
+_recent: dict[tuple[int, str], tuple[str, float, float]] = {}
 
 
 def _remember(account_id: int, kind: str, value: str, expires_at: datetime) -> None:
     ttl = settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS
     if ttl > 0:
-        _recent[(account_id, kind)] = (value, expires_at, time.monotonic() + ttl)
+        now = time.monotonic()
+        usable = (expires_at - timezone.now()).total_seconds() - settings.WECHAT_TOKEN_MIN_REMAINING
+        _recent[(account_id, kind)] = (value, now + usable, now + ttl)
 
 
 def _forget(account_id: int, kind: str) -> None:
@@ -129,12 +134,31 @@ def local_cache_clear() -> None:
     _recent.clear()
 
 
+_thread = threading.local()
+
+
+@contextmanager
+def from_process_cache():
+    """Reads in this block (by this thread) take the process's last read of a value for as long as the value itself
+    has more than ``WECHAT_TOKEN_MIN_REMAINING`` left, however old that read is: the threads of a sending pool open no
+    database connection for the token (dozens of threads would each open one when the read ages out together).
+
+    A value another process has replaced meanwhile still works, as WeChat keeps the old token valid for a while; one
+    that WeChat rejects goes through ``access_token_reject`` as usual. The thread that runs the pool reads the token
+    again from time to time (``access_token_get``), which renews the process's read."""
+    _thread.cache_only = True
+    try:
+        yield
+    finally:
+        _thread.cache_only = False
+
+
 _READ_FIELDS = ("account", "kind", "value", "expires_at", "retry_at", "last_errcode", "last_errmsg")
 
 
 def _get(account, kind) -> str:
     hit = _recent.get((account.pk, kind))
-    if hit and hit[2] > time.monotonic() and (hit[1] - timezone.now()).total_seconds() > settings.WECHAT_TOKEN_MIN_REMAINING:
+    if hit and hit[1] > (now := time.monotonic()) and (hit[2] > now or getattr(_thread, "cache_only", False)):
         return hit[0]
     row = AccessToken.objects.filter(account=account, kind=kind).only(*_READ_FIELDS).first()
     if row and row.seconds_left() > settings.WECHAT_TOKEN_MIN_REMAINING:

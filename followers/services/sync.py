@@ -26,6 +26,7 @@ import jobs
 from accounts.models import OfficialAccount
 from followers.models import Follower, SyncJob
 from wechat import call_log
+from wechat.api import pool
 from wechat.api import users as wechat_users
 from wechat.errors import Category, WeChatError, describe
 from wechat.retry import IN_PROCESS, call_with_retry
@@ -97,8 +98,8 @@ class InfoFetcher:
 
     Against WeChat each call waits ~50 ms on the network, so a million followers (10,000 calls) need calls in
     parallel. The threads turn WeChat's answers into rows (and COPY text) as they come, and touch no database: the
-    call log is buffered for this thread to write (``call_log.deferred``), and the access token is read here before
-    each chunk so that they find it in the process's token cache. SQLite, which serialises writers anyway, fetches
+    call log is buffered for this thread to write, and the access token is read here before each chunk so that they
+    find it in the process's token cache (``wechat.api.pool``). SQLite, which serialises writers anyway, fetches
     in this thread when a result is asked for, and so does a caller inside a transaction.
     """
 
@@ -122,7 +123,7 @@ class InfoFetcher:
 
     @staticmethod
     def _deferred(fn, *args):
-        with call_log.deferred():
+        with pool.pool_thread():
             return fn(*args)
 
     def _wait(self, pending):
@@ -149,7 +150,7 @@ class InfoFetcher:
     def submit(self, openids: list[str]) -> list:
         """Start fetching ``openids`` (on the threads; in sequence: when ``result`` is called)."""
         if self._pool is not None:
-            wechat_users.access_token_cache(account=self.account)
+            pool.token_read(account=self.account)
         return [self._start(self._batch, openids[i : i + BATCHGET_SIZE]) for i in range(0, len(openids), BATCHGET_SIZE)]
 
     def result(self, pending: list) -> Chunk:

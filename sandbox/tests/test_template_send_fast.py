@@ -31,9 +31,11 @@ def _follower(sandbox_app, n: int) -> str:
 
 def test_a_send_is_stored_once_with_its_delivery_and_a_resend_answers_the_first_msgid(fast, account, sandbox_app, template_id):
     openid = _follower(sandbox_app, 1)
-    send = templates.template_sender(account=account)
-    first = send(openid=openid, template_id=template_id, data=DATA, client_msg_id="order-42", url="https://example.com/o/42")
-    again = send(openid=openid, template_id=template_id, data=DATA, client_msg_id="order-42")
+    send = templates.template_sender(account=account, template_id=template_id, data=DATA, url="https://example.com/o/42")
+    first = send(openid=openid, client_msg_id="order-42")
+    again = templates.template_sender(account=account, template_id=template_id, data=DATA)(
+        openid=openid, client_msg_id="order-42"
+    )
     assert first == again
     (stored,) = SandboxTemplateSend.objects.filter(app=sandbox_app)
     assert str(stored.msgid) == first
@@ -47,10 +49,10 @@ def test_a_blocking_phone_gets_the_send_but_no_delivery_and_a_refusing_one_gets_
     blocking, refusing = _follower(sandbox_app, 2), _follower(sandbox_app, 3)
     SandboxTemplateReceiver.objects.create(app=sandbox_app, openid=blocking, behaviour="block")
     SandboxTemplateReceiver.objects.create(app=sandbox_app, openid=refusing, behaviour="refuse")
-    send = templates.template_sender(account=account)
-    assert send(openid=blocking, template_id=template_id, data=DATA, client_msg_id="b-1").isdigit()
+    send = templates.template_sender(account=account, template_id=template_id, data=DATA)
+    assert send(openid=blocking, client_msg_id="b-1").isdigit()
     with pytest.raises(WeChatError) as refused:
-        send(openid=refusing, template_id=template_id, data=DATA, client_msg_id="r-1")
+        send(openid=refusing, client_msg_id="r-1")
     assert refused.value.errcode == 43101
     assert list(SandboxTemplateSend.objects.filter(app=sandbox_app).values_list("openid", flat=True)) == [blocking]
     assert not SandboxDelivery.objects.filter(app=sandbox_app, channel="template").exists()

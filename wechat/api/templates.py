@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TypedDict
 
-from wechat import gateway, tokens
-from wechat.errors import WeChatError
+from wechat import gateway
 
+from . import pool
 from .endpoints import Endpoint
 
 
@@ -55,16 +55,36 @@ def template_send(
     return str(gateway.call(account, Endpoint.TEMPLATE_SEND, json=body).get("msgid", ""))
 
 
-def template_sender(*, account) -> Callable[..., str]:
-    """``template_send`` bound to one account, for a pool of pushing threads (each thread keeps its own session).
+def template_sender(
+    *,
+    account,
+    template_id: str,
+    data: Mapping[str, Mapping[str, str]],
+    url: str = "",
+    miniprogram: MiniProgram | None = None,
+) -> Callable[..., str]:
+    """``template_send`` of one content to many receivers, for a pool of pushing threads: ``send(openid=...,
+    client_msg_id=...)`` returns the msgid.
 
-    The token is read here, in the calling thread, so the pool's threads find it in the process's token cache
-    instead of each opening a database connection to read it."""
-    try:
-        tokens.access_token_get(account=account)
-    except WeChatError:
-        pass  # every send meets the same error and reports it for its own message
-    return partial(template_send, account=account)
+    The content is encoded once: each call only adds its receiver and client_msg_id to the body. The token is read
+    here, in the calling thread, so the pool's threads find it in the process's token cache instead of each opening
+    a database connection to read it."""
+    pool.token_read(account=account)
+    shared: dict = {"template_id": template_id, "data": data}
+    if url:
+        shared["url"] = url
+    if miniprogram:
+        shared["miniprogram"] = {"appid": miniprogram["appid"], "pagepath": miniprogram["pagepath"]}
+    content = jsonlib.dumps(shared, ensure_ascii=False).encode("utf-8")[1:]  # without its opening brace
+
+    def send(*, openid: str, client_msg_id: str = "") -> str:
+        receiver: dict = {"touser": openid}
+        if client_msg_id:
+            receiver["client_msg_id"] = client_msg_id
+        body = jsonlib.dumps(receiver, ensure_ascii=False).encode("utf-8")[:-1] + b", " + content
+        return str(gateway.call(account, Endpoint.TEMPLATE_SEND, encoded_json=body).get("msgid", ""))
+
+    return send
 
 
 def templates_list(*, account) -> list[RemoteTemplate]:

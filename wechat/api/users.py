@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
-from wechat import gateway, tokens
+from wechat import gateway
 from wechat.errors import WeChatError
 
 from .endpoints import Endpoint
@@ -54,16 +54,6 @@ def user_info_batch(*, account, openids: Sequence[str], lang: str = "zh_CN") -> 
         raise ValueError(f"user/info/batchget takes at most {limit} openids, got {len(openids)}")
     body = {"user_list": [{"openid": openid, "lang": lang} for openid in openids]}
     return list(gateway.call(account, Endpoint.USER_INFO_BATCHGET, json=body).get("user_info_list") or [])
-
-
-def access_token_cache(*, account) -> None:
-    """Read the account's access_token in this thread, so that a pool's threads calling these endpoints find it in
-    the process's token cache instead of each opening a database connection. An error is left to the calls, which
-    meet and report it."""
-    try:
-        tokens.access_token_get(account=account)
-    except WeChatError:
-        pass
 
 
 def followers_page(*, account, next_openid: str = "") -> OpenidPage:

@@ -71,6 +71,16 @@ def test_a_call_record_is_stored_with_every_column_and_its_own_time(account, set
     assert first.created_at.tzinfo is not None
 
 
+def test_an_errmsg_with_tabs_line_breaks_backslashes_and_nul_is_stored_as_text(account, settings, buffer_empty):
+    settings.WECHAT_API_CALL_LOG_BATCH = 100
+    errmsg = "invalid\tparam\nline\r\\N \\ hint: [x\x00y] 无效"
+    call_log.record(account=account, endpoint="cgi-bin/menu/create", method="POST", errcode=40016, errmsg=errmsg, duration_ms=5)
+    call_log.record(account=account, endpoint="cgi-bin/menu/get", method="GET", errcode=0, errmsg="\\N", duration_ms=1)
+    assert call_log.flush() == 2
+    stored = dict(ApiCallLog.objects.values_list("endpoint", "errmsg"))
+    assert stored == {"cgi-bin/menu/create": errmsg.replace("\x00", ""), "cgi-bin/menu/get": "\\N"}
+
+
 def test_model_rows_and_call_records_share_one_flush(account, settings, buffer_empty):
     from accounts.audit import account_content_type
     from accounts.models import AuditEntry

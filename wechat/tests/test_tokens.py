@@ -1,4 +1,5 @@
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -262,6 +263,24 @@ def test_a_process_reuses_its_last_read_but_never_a_token_it_invalidated(make_ac
         assert tokens.access_token_get(account=account) == value
     tokens.access_token_invalidate(account=account, value=value)
     assert tokens.access_token_get(account=account) != value
+
+
+def test_a_pool_thread_keeps_an_aged_read_while_its_value_has_time_left(account, settings, django_assert_num_queries):
+    settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 30
+    value = tokens.access_token_get(account=account)
+    key = (account.pk, AccessToken.Kind.ACCESS_TOKEN)
+    read, usable_until, _trusted_until = tokens._recent[key]
+    assert 7100 - 300 < usable_until - time.monotonic() <= 7200 - 300
+    tokens._recent[key] = (read, usable_until, time.monotonic() - 1)  # the process's read has aged out
+    with django_assert_num_queries(0), tokens.from_process_cache():
+        assert tokens.access_token_get(account=account) == value
+    with django_assert_num_queries(1):  # any other thread checks the row again, which renews the read
+        assert tokens.access_token_get(account=account) == value
+    assert tokens._recent[key][2] > time.monotonic()
+    # A read whose value has too little time left is no use even to a pool thread: the row decides.
+    tokens._recent[key] = (read, time.monotonic() - 1, time.monotonic() + 30)
+    with django_assert_num_queries(1), tokens.from_process_cache():
+        assert tokens.access_token_get(account=account) == value
 
 
 def test_call_log_rows_are_written_in_batches_and_flushed_at_the_end(account, settings):

@@ -1,9 +1,9 @@
 """Many message/template/send calls at once: a pool of threads, each with its own HTTP session, under a rate limit
 shared by every worker through the cache.
 
-The sending threads never touch the database: the token comes from the process's token cache, their call records
-are flushed by the calling thread, and only the calling thread asks whether to keep going. So a worker holds one
-database connection however many calls it has in flight.
+The sending threads never touch the database: the token comes from the process's token cache (which the calling
+thread renews), their call records are flushed by the calling thread, and only the calling thread asks whether to keep
+going. So a worker holds one database connection however many calls it has in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import connections
 
 from wechat import call_log
+from wechat.api import pool
 from wechat.api import templates as templates_api
 from wechat.errors import Category, WeChatError
 
@@ -97,13 +98,13 @@ def send_all(
             limiter.acquire()
         return item
 
-    send = templates_api.template_sender(account=account)
+    send = templates_api.template_sender(account=account, template_id=template_id, **content)
 
     def work(*, check: bool = False):
         while (item := next_item(check=check)) is not None:
             key, openid, client_msg_id = item
             try:
-                msgid = send(openid=openid, template_id=template_id, client_msg_id=client_msg_id, **content)
+                msgid = send(openid=openid, client_msg_id=client_msg_id)
             except WeChatError as exc:
                 results[key] = exc
                 if stops_push(exc):
@@ -117,7 +118,7 @@ def send_all(
 
     def threaded():
         try:
-            with call_log.deferred():
+            with pool.pool_thread():
                 work()
         finally:
             connections.close_all()  # only if something unexpected opened one
@@ -125,10 +126,12 @@ def send_all(
     threads = [threading.Thread(target=threaded, name=f"tpl-send-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
         thread.start()
-    # This thread alone uses the database: it asks whether to keep going and flushes the pool's call records.
+    # This thread alone uses the database: it asks whether to keep going, flushes the pool's call records and reads
+    # the token again once the process's read has aged out (the pool's threads keep using that read meanwhile).
     while alive := [thread for thread in threads if thread.is_alive()]:
         alive[0].join(timeout=0.2)
         call_log.flush_due()
         still_going()
+        pool.token_read(account=account)
     call_log.flush_due()
     return results

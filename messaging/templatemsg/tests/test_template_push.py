@@ -264,6 +264,46 @@ def test_rate_limiter_holds_the_rate(db):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locking")
+def test_sending_threads_open_no_database_connection_when_the_token_read_ages_out(account, settings, monkeypatch):
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from wechat import tokens
+    from wechat.models import AccessToken
+
+    settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 30
+    value = tokens.access_token_get(account=account)
+    key = (account.pk, AccessToken.Kind.ACCESS_TOKEN)
+    read, usable_until, _trusted_until = tokens._recent[key]
+    tokens._recent[key] = (read, usable_until, 0.0)  # every thread of the pool finds the read aged out at once
+    opened, used = [], []
+    connect = BaseDatabaseWrapper.connect
+
+    def refuse_in_pool_threads(self):
+        if threading.current_thread().name.startswith("tpl-send"):
+            opened.append(threading.current_thread().name)
+            raise RuntimeError("a sending thread opened a database connection")
+        return connect(self)
+
+    def sender(*, account, template_id, **content):
+        def send(*, openid, client_msg_id=""):
+            used.append(tokens.access_token_get(account=account))  # as the gateway does before each call
+            return f"m-{openid}"
+
+        return send
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "connect", refuse_in_pool_threads)
+    monkeypatch.setattr(sending.templates_api, "template_sender", sender)
+    results = sending.send_all(
+        account=account,
+        template_id="tpl",
+        content={"data": {}, "url": "", "miniprogram": None},
+        items=[(n, f"o{n}", f"c{n}") for n in range(40)],
+        concurrency=8,
+    )
+    assert opened == []
+    assert len(results) == 40 and set(used) == {value}
+
+
 def test_two_dispatchers_claim_a_due_push_once(transactional_db, make_account, settings):
     from sandbox.models import SandboxApp
 

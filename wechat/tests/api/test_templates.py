@@ -46,12 +46,25 @@ def test_template_send_sends_the_samples_body(account, template_id, followers, r
     assert received(Endpoint.TEMPLATE_SEND) == [{**SAMPLE, "touser": openid, "template_id": template_id}]
 
 
+def test_a_sender_sends_the_samples_body_as_template_send_does(account, template_id, followers, received):
+    (openid,) = followers(1)
+    send = templates.template_sender(
+        account=account, template_id=template_id, data=SAMPLE["data"], url=SAMPLE["url"], miniprogram=SAMPLE["miniprogram"]
+    )
+    assert send(openid=openid, client_msg_id="tp7-0a1b").isdigit()
+    assert send(openid=openid).isdigit()
+    assert received(Endpoint.TEMPLATE_SEND) == [
+        {**SAMPLE, "touser": openid, "template_id": template_id, "client_msg_id": "tp7-0a1b"},
+        {**SAMPLE, "touser": openid, "template_id": template_id},
+    ]
+
+
 def test_the_same_client_msg_id_returns_the_first_msgid(account, template_id, followers, received):
     (openid,) = followers(1)
     data = {key: {"value": "x"} for key in ("keyword1", "keyword2", "keyword3")}
-    send = templates.template_sender(account=account)
-    first = send(openid=openid, template_id=template_id, data=data, client_msg_id="order-42")
-    again = send(openid=openid, template_id=template_id, data=data, client_msg_id="order-42")
+    send = templates.template_sender(account=account, template_id=template_id, data=data)
+    first = send(openid=openid, client_msg_id="order-42")
+    again = send(openid=openid, client_msg_id="order-42")
     assert first == again
     assert received(Endpoint.TEMPLATE_SEND)[0] == {
         "touser": openid,
