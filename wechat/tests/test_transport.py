@@ -110,6 +110,11 @@ def test_no_answer_in_time_is_a_timeout_that_may_have_taken_effect(served_accoun
     with pytest.raises(WeChatTimeout) as slow:
         http.call(account, Endpoint.TEMPLATE_SEND, json={"touser": "o"}, access_token=TOKEN)
     assert slow.value.errcode == TIMEOUT
+    # The server notes the request when its thread gets to it, which a busy machine may put off past the timeout.
+    deadline = time.monotonic() + 10
+    while not FakeWeChat.seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(FakeWeChat.delay)  # a retry, sent before the call gave up, would have been noted by now too
     assert len(FakeWeChat.seen) == 1  # it reached the server: never retried here
     log = ApiCallLog.objects.get()
     assert log.errcode == TIMEOUT

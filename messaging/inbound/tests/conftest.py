@@ -1,7 +1,6 @@
-"""Hypothesis profiles for the callback fuzz tests, and their example count in the terminal summary."""
+"""Hypothesis profiles for the callback fuzz tests (the root conftest prints how many requests they sent)."""
 
 import os
-import sys
 from datetime import timedelta
 
 from hypothesis import HealthCheck, settings
@@ -20,14 +19,3 @@ settings.register_profile(
 )
 settings.register_profile("explore", parent=settings.get_profile("ci"), max_examples=2000, derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-def pytest_terminal_summary(terminalreporter):
-    fuzz = sys.modules.get("messaging.inbound.tests.test_callback_fuzz")
-    cases = getattr(fuzz, "FUZZ_CASES", None)
-    if not cases:
-        return
-    terminalreporter.section("callback fuzz")
-    terminalreporter.write_line(f"{sum(cases.values())} requests sent to the callback")
-    for label, count in sorted(cases.items()):
-        terminalreporter.write_line(f"  {label}: {count}")

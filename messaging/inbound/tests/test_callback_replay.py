@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import sample_text
+from conftest import cache_clear, sample_text
 from followers.models import Follower
 from followers.tests.factories import FollowerFactory
 from messaging.inbound.models import InboundMessage
@@ -123,7 +123,7 @@ def claim_cache(request, settings):
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "claims"}}
     from django.core.cache import caches
 
-    caches["default"].clear()
+    cache_clear(caches["default"])
     return request.param
 
 
