@@ -44,15 +44,26 @@ def template_send(
     client_msg_id: str = "",
 ) -> str:
     """``message/template/send``: the msgid. The same ``client_msg_id`` makes a repeat after a timeout safe."""
-    body: dict = {"touser": openid, "template_id": template_id}
-    if client_msg_id:
-        body["client_msg_id"] = client_msg_id
-    body["data"] = data
-    if url:
-        body["url"] = url
-    if miniprogram:
-        body["miniprogram"] = {"appid": miniprogram["appid"], "pagepath": miniprogram["pagepath"]}
+    body = {**_receiver(openid, client_msg_id), **_content(template_id, data, url, miniprogram)}
     return str(gateway.call(account, Endpoint.TEMPLATE_SEND, json=body).get("msgid", ""))
+
+
+def _receiver(openid: str, client_msg_id: str) -> dict:
+    """The fields of a template send's body that name its receiver (and its client_msg_id, when it has one)."""
+    fields = {"touser": openid}
+    if client_msg_id:
+        fields["client_msg_id"] = client_msg_id
+    return fields
+
+
+def _content(template_id: str, data, url: str, miniprogram: MiniProgram | None) -> dict:
+    """The fields of a template send's body that every receiver of the same message gets."""
+    fields: dict = {"template_id": template_id, "data": data}
+    if url:
+        fields["url"] = url
+    if miniprogram:
+        fields["miniprogram"] = {"appid": miniprogram["appid"], "pagepath": miniprogram["pagepath"]}
+    return fields
 
 
 def template_sender(
@@ -70,18 +81,12 @@ def template_sender(
     here, in the calling thread, so the pool's threads find it in the process's token cache instead of each opening
     a database connection to read it."""
     pool.token_read(account=account)
-    shared: dict = {"template_id": template_id, "data": data}
-    if url:
-        shared["url"] = url
-    if miniprogram:
-        shared["miniprogram"] = {"appid": miniprogram["appid"], "pagepath": miniprogram["pagepath"]}
-    content = jsonlib.dumps(shared, ensure_ascii=False).encode("utf-8")[1:]  # without its opening brace
+    content = jsonlib.dumps(_content(template_id, data, url, miniprogram), ensure_ascii=False).encode("utf-8")
+    content = content[1:]  # without its opening brace: it follows the receiver's fields
 
     def send(*, openid: str, client_msg_id: str = "") -> str:
-        receiver: dict = {"touser": openid}
-        if client_msg_id:
-            receiver["client_msg_id"] = client_msg_id
-        body = jsonlib.dumps(receiver, ensure_ascii=False).encode("utf-8")[:-1] + b", " + content
+        receiver = jsonlib.dumps(_receiver(openid, client_msg_id), ensure_ascii=False).encode("utf-8")
+        body = receiver[:-1] + b", " + content
         return str(gateway.call(account, Endpoint.TEMPLATE_SEND, encoded_json=body).get("msgid", ""))
 
     return send
