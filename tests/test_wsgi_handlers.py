@@ -1,15 +1,17 @@
 """The callback goes through its short middleware list; every other path through the whole one."""
 
+import gc
 import io
 import time
 
 import pytest
+from celery.signals import worker_process_init, worker_ready
 from django.urls import reverse
 
 from conftest import sample_text
 from messaging.inbound.models import InboundMessage
 from messaging.inbound.tests.callback_client import signed_query
-from wxsite.handlers import CALLBACK_PATH, WxsiteWSGIHandler
+from wxsite.handlers import CALLBACK_PATH, WxsiteWSGIHandler, wsgi_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,3 +93,30 @@ def test_building_the_callback_chain_leaves_the_middleware_setting_as_it_was(set
     before = list(settings.MIDDLEWARE)
     WxsiteWSGIHandler()
     assert list(settings.MIDDLEWARE) == before
+
+
+@pytest.fixture
+def unfrozen():
+    """The test process's heap as it was: whatever a test froze goes back to the collector."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_web_process_freezes_what_it_loaded_at_startup(unfrozen):
+    assert gc.get_freeze_count() == 0
+    application = wsgi_application()
+    assert isinstance(application, WxsiteWSGIHandler)
+    # The handlers, Django's app registry and the settings are out of every later collection.
+    assert gc.get_freeze_count() > 10_000
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("signal", [worker_ready, worker_process_init], ids=["worker ready", "prefork child started"])
+def test_a_celery_worker_freezes_what_it_loaded_at_startup(unfrozen, signal):
+    import wxsite.celery  # noqa: F401  connects the receivers, as the worker does
+
+    assert gc.get_freeze_count() == 0
+    signal.send(sender=None)
+    assert gc.get_freeze_count() > 10_000

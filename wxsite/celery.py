@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
@@ -23,3 +23,15 @@ def _close_old_connections(sender=None, **kwargs) -> None:
 
 task_prerun.connect(_close_old_connections, weak=False, dispatch_uid="wxsite.celery.close_old_connections_prerun")
 task_postrun.connect(_close_old_connections, weak=False, dispatch_uid="wxsite.celery.close_old_connections_postrun")
+
+
+def _heap_freeze(**kwargs) -> None:
+    from wxsite.handlers import heap_freeze
+
+    heap_freeze()
+
+
+# A worker freezes what it loaded at startup as a web process does (``wxsite.handlers.heap_freeze``): the main process
+# once it is ready (the thread and solo pools run tasks there), each prefork child as it starts.
+worker_ready.connect(_heap_freeze, weak=False, dispatch_uid="wxsite.celery.heap_freeze_ready")
+worker_process_init.connect(_heap_freeze, weak=False, dispatch_uid="wxsite.celery.heap_freeze_child")

@@ -7,6 +7,7 @@ transport (``SecurityMiddleware``: HTTPS redirect, HSTS, nosniff) and URL normal
 
 from __future__ import annotations
 
+import gc
 import re
 
 import django
@@ -38,6 +39,19 @@ class WxsiteWSGIHandler:
 
 
 def wsgi_application() -> WxsiteWSGIHandler:
-    """What ``django.core.wsgi.get_wsgi_application`` does, with this handler."""
+    """What ``django.core.wsgi.get_wsgi_application`` does, with this handler, then ``heap_freeze``."""
     django.setup(set_prefix=False)
-    return WxsiteWSGIHandler()
+    handler = WxsiteWSGIHandler()
+    heap_freeze()
+    return handler
+
+
+def heap_freeze() -> None:
+    """Keep what the process built at startup (modules, models, URLconf, settings) out of every later collection.
+
+    A full collection walks every tracked object: in a process that has set up Django, about 120,000 of them, which
+    takes tens of milliseconds and stalls the request being served (those tails showed in a load test at
+    500 requests/s). Objects made at startup live as long as the process, so they are frozen once.
+    """
+    gc.collect()
+    gc.freeze()
