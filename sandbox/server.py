@@ -19,6 +19,7 @@ fault is set, goes to Django.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import json
@@ -66,6 +67,9 @@ def application_build():
     latency = settings.SANDBOX_LATENCY_MS / 1000
     django_threads = ThreadPoolExecutor(max_workers=settings.SANDBOX_SERVER_DB_SLOTS, thread_name_prefix="sandbox-django")
     template_send = _template_send_build(settings)
+    # What is loaded by now lives as long as the process: kept out of every later collection, as our web does.
+    gc.collect()
+    gc.freeze()
 
     def respond(environ):
         answered = []
