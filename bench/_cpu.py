@@ -25,6 +25,14 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
     return ppid, (utime + stime) / TICK, (cutime + cstime) / TICK
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (user, nice, system, interrupts, steal): every
+    process, PostgreSQL and Redis included, and the kernel's own work (the loopback network)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
 def _all_stats() -> dict[int, tuple[int, float, float]]:
     stats = {}
     for entry in Path("/proc").iterdir():
@@ -69,6 +77,7 @@ class CpuMeter:
             result[name] = sum(_tree_seconds(stats, children, pid, self.not_ours) for pid in pids)
         result["bench"] = result["ours"] - sum(result[name] for name in self.parts)
         result["theirs"] = sum(_tree_seconds(stats, children, pid, set()) for pid in self.not_ours)
+        result["machine"] = machine_busy_seconds()
         return result
 
     def sample(self) -> float:
@@ -82,6 +91,7 @@ class CpuMeter:
         return self.sample() - self.began["ours"]
 
     def breakdown(self) -> dict[str, float]:
-        """CPU seconds since start(): "ours", each named part, "bench" (the rest of ours) and "theirs"."""
+        """CPU seconds since start(): "ours", each named part, "bench" (the rest of ours), "theirs" and "machine" (every
+        core's busy time, whoever spent it)."""
         now = self.sample_parts()
         return {name: now[name] - self.began.get(name, 0.0) for name in now}

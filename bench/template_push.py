@@ -185,6 +185,19 @@ def run(args, db) -> int:
         "cpu-ms/msg over the whole run, job-finish events included: "
         + ", ".join(f"{name} {1000 * cpu_total[name] / args.messages:.2f}" for name in parts)
     )
+    cores = os.cpu_count() or 1
+    for label, moment, seconds in (
+        ("until every message was sent", cpu_at_sent, t_sent - t0),
+        ("over the whole run", cpu_total, t_all_final - t0),
+    ):
+        machine = moment["machine"]
+        rest = machine - moment["ours"] - moment["theirs"]
+        print(
+            f"the machine {label}: {1000 * machine / args.messages:.2f} cpu-ms/msg busy on {cores} cores"
+            f" ({100 * machine / (cores * seconds):.0f}% of them), of which neither ours nor theirs"
+            f" (PostgreSQL, Redis, the kernel) {1000 * rest / args.messages:.2f}; {cores} cores give {cores:.2f}"
+            f" cpu-ms per message at 1,000 msg/s"
+        )
     print(
         f"template_push: {rate:.0f} msg/s, {1000 * cpu_seconds / max(push.sent_count, 1):.2f} cpu-ms/msg ours,"
         f" {duplicates} duplicates, {events_per_second:.0f} job-finish events/s"
