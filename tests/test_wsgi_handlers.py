@@ -2,10 +2,14 @@
 
 import gc
 import io
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 from celery.signals import worker_process_init, worker_ready
+from django.conf import settings
 from django.urls import reverse
 
 from conftest import sample_text
@@ -120,3 +124,16 @@ def test_a_celery_worker_freezes_what_it_loaded_at_startup(unfrozen, signal):
     assert gc.get_freeze_count() == 0
     signal.send(sender=None)
     assert gc.get_freeze_count() > 10_000
+
+
+def test_a_web_process_loads_the_task_modules_before_its_first_request():
+    probe = (
+        "import sys; from wxsite.wsgi import application; "
+        "print(sorted(m for m in ('messaging.inbound.tasks', 'followers.tasks', 'wechat.tasks') if m not in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=settings.BASE_DIR, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

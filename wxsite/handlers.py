@@ -11,6 +11,7 @@ import gc
 import re
 
 import django
+from celery import current_app as current_celery_app
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
@@ -39,9 +40,12 @@ class WxsiteWSGIHandler:
 
 
 def wsgi_application() -> WxsiteWSGIHandler:
-    """What ``django.core.wsgi.get_wsgi_application`` does, with this handler, then ``heap_freeze``."""
+    """What ``django.core.wsgi.get_wsgi_application`` does, with this handler; the task modules loaded, then
+    ``heap_freeze``."""
     django.setup(set_prefix=False)
     handler = WxsiteWSGIHandler()
+    # The first callback would otherwise import every app's Celery tasks module (``jobs.task``) while WeChat waits.
+    current_celery_app.loader.import_default_modules()
     heap_freeze()
     return handler
 
