@@ -41,6 +41,12 @@ VERSION_CHECK_INTERVAL = 1.0
 REGEX_TIMEOUT = 0.02
 
 
+# A chunk's combined searches keep the GIL (``concurrent=False``), for at most HELD_TIMEOUT each: by default ``regex``
+# releases it around every search of a str, and taking it back among a web process's busy threads cost five times
+# the search itself. A chunk that needs longer is searched again pattern by pattern, with the GIL released.
+HELD_TIMEOUT = 0.002
+
+
 REGEX_BUDGET = 0.3
 
 
@@ -163,9 +169,11 @@ class CompiledRules:
             if chunk.combined is not None:
                 try:
                     # A plain alternation answers "any of them?" fast; only then find which one ranks best.
-                    found = chunk.any_of.search(text, timeout=min(REGEX_TIMEOUT, deadline - now))
+                    found = chunk.any_of.search(text, timeout=min(HELD_TIMEOUT, deadline - now), concurrent=False)
                     if found is not None:
-                        found = chunk.combined.match(text, timeout=min(REGEX_TIMEOUT, max(deadline - time.thread_time(), 0.001)))
+                        found = chunk.combined.match(
+                            text, timeout=min(HELD_TIMEOUT, max(deadline - time.thread_time(), 0.001)), concurrent=False
+                        )
                 except TimeoutError:
                     found = False  # find the slow pattern one by one below
                 if found is None:

@@ -441,6 +441,39 @@ def test_contains_automaton_agrees_with_a_plain_search():
         assert _Automaton(keywords).best(text, inactive, 99) == expected, (keywords, text, inactive)
 
 
+def test_combined_regex_searches_keep_the_gil_for_at_most_the_held_timeout():
+    """``regex`` releases the GIL around a search by default; among a web process's threads, taking it back costs more
+    than a short search. A chunk's combined searches keep it, each for at most HELD_TIMEOUT."""
+    import regex
+
+    from messaging.autoreply import matching
+    from messaging.autoreply.matching import CompiledRule, CompiledRules, _regex_chunks
+
+    class Recording:
+        def __init__(self, pattern):
+            self.pattern, self.calls = pattern, []
+
+        def search(self, text, **kwargs):
+            self.calls.append(kwargs)
+            return self.pattern.search(text, **kwargs)
+
+        def match(self, text, **kwargs):
+            self.calls.append(kwargs)
+            return self.pattern.match(text, **kwargs)
+
+    sources = [r"^item-1\s+\d+$", r"^order\s+(\d+)\s+status$"]
+    items = [(rank, source, regex.compile(source, regex.IGNORECASE)) for rank, source in enumerate(sources)]
+    compiled = CompiledRules(
+        version="t", rules=[CompiledRule(i, str(i), "all", (), None) for i in range(2)], regexes=_regex_chunks(items)
+    )
+    (chunk,) = compiled.regexes
+    chunk.any_of, chunk.combined = Recording(chunk.any_of), Recording(chunk.combined)
+    assert compiled._match_regexes("order 8812345 status", frozenset(), 99, 0) == 1
+    calls = chunk.any_of.calls + chunk.combined.calls
+    assert len(calls) == 2
+    assert all(call["concurrent"] is False and call["timeout"] <= matching.HELD_TIMEOUT for call in calls)
+
+
 def test_combined_regexes_pick_the_same_rule_as_trying_each_in_order():
     import random as rnd
 

@@ -157,6 +157,22 @@ def test_a_regex_timing_out_is_skipped_and_the_default_reply_goes_out_in_time(cl
     assert InboundMessage.objects.get().matched_rule.name == "default"
 
 
+def test_a_chunk_slower_than_the_held_timeout_is_searched_pattern_by_pattern(client, account, caplog):
+    """The combined search of a chunk holding a catastrophic pattern gives up after HELD_TIMEOUT; the patterns are
+    then tried one by one (the GIL released), the slow one is skipped and the next rule answers."""
+    default_rule(account)
+    stored_without_validation(account, "(a|aa)+$", priority=20)  # tried first
+    later = stored_without_validation(account, r"^a{40}!$", priority=10)
+    AutoReplyContent.objects.filter(rule=later).update(text="later regex")
+    rules_changed(account_id=account.pk)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        response = post_callback(client, account, text_xml("a" * 40 + "!"))
+    assert time.monotonic() - started < 1.5
+    assert "<Content><![CDATA[later regex]]></Content>" in response.content.decode()
+    assert any(r.getMessage() == "autoreply.regex_failed" for r in caplog.records)
+
+
 def test_time_the_thread_spends_waiting_does_not_spend_the_regex_budget(client, account, monkeypatch):
     """On a busy machine a thread waits for a core between two patterns; the budget counts its own CPU time."""
     from types import SimpleNamespace
