@@ -4,15 +4,18 @@ In-process, through Django's WSGI handler with the project's middleware, each me
   (a) a bare Django view: signature check + wechatpy parse_message + a fixed reply
   (b) the real callback, account with 0 rules
   (c) the real callback, account with 1,000 keyword rules (exact/contains/regex mixed), text matching a late rule
+  (e) the bare view + one durable INSERT of the row the callback stores, as cheap as it can be written (one
+      statement prepared once, autocommit)
 The real callback stores each row (committed before the reply) and enqueues the Celery dispatch after commit,
-on whatever broker the settings give. Targets: (b)/(a) and (c)/(a) >= 0.5.
+on whatever broker the settings give. Targets: (c)/(a) >= 0.5, (c)/(e) >= 0.8.
 
     .venv/bin/python bench/callback.py [--requests 3000] [--rounds 15] [--breakdown] [--profile]
     .venv/bin/python bench/callback.py --gunicorn [--rate 200] [--seconds 10] [--workers 2*cores+1]
 
 The cases run in many short interleaved rounds and the medians are printed, so load from other
 processes on the machine shifts all cases alike. --breakdown adds a diagnostic (d), the 0-rule callback
-with the after-commit Celery enqueue skipped, to show what the enqueue costs; it is not the real path.
+with the after-commit Celery enqueue skipped, to show what the enqueue costs; it is not the real path. It also
+serves the floors through the callback's own short middleware list, (f) and (g), the strictest comparison.
 
 --gunicorn starts gunicorn on a free port with the real app and fires --rate requests/s (open loop, one
 connection per request, like WeChat) at the 1,000-rule account; latency counts from each request's
@@ -215,33 +218,65 @@ def bare_view(request):
     return HttpResponse(BARE_REPLY, content_type="application/xml; charset=utf-8")
 
 
-_insert_account: list = []
+_insert_statement: list = []
 
 
-def bare_insert_view(request):
-    """(e) the bare view plus one durable INSERT of the row the callback stores (autocommit: its own commit)."""
+def _insert_prepare() -> tuple[str, list, int, int, int]:
+    """The INSERT of an inbound row written once with every value bound: (statement, values, index of msg_id, index of
+    dedupe_key). Only the message id changes per request; the row's other values are those the callback stores."""
+    import json
+
+    from django.db import connection
     from django.utils import timezone
 
     from accounts.models import OfficialAccount
     from messaging.inbound.models import InboundMessage
 
-    response = bare_view(request)
-    if not _insert_account:
-        _insert_account.append(OfficialAccount.objects.get(appid=ZERO_APPID))
-    message_id = request.body.split(b"<MsgId>", 1)[1].split(b"<", 1)[0].decode()
-    InboundMessage.objects.create(
-        account=_insert_account[0],
-        openid="oBenchFollower",
-        msg_type="text",
-        content="hello",
-        msg_id=message_id,
-        dedupe_key=f"floor:{message_id}",
-        payload={"MsgId": message_id},
-        raw_xml=request.body.decode(),
-        create_time=timezone.now(),
-        reply_xml=BARE_REPLY,
-        reply_sent=True,
+    account = OfficialAccount.objects.get(appid=ZERO_APPID)
+    row = {
+        "account_id": account.pk,
+        "openid": "oBenchFollower",
+        "msg_type": "text",
+        "content": "hello",
+        "reply_xml": BARE_REPLY,
+        "reply_sent": True,
+    }
+    fields = [f for f in InboundMessage._meta.concrete_fields if not f.primary_key]
+    values = []
+    for field in fields:
+        if field.attname in row:
+            value = row[field.attname]
+        elif field.attname in ("create_time", "received_at"):
+            value = field.get_db_prep_save(timezone.now(), connection)
+        elif field.attname == "payload":
+            value = json.dumps({"MsgType": "text", "Content": "hello"})
+        else:
+            value = field.get_db_prep_save(field.get_default(), connection)
+        values.append(value)
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(InboundMessage._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
+    names = [f.attname for f in fields]
+    return sql, values, names.index("msg_id"), names.index("dedupe_key"), names.index("raw_xml")
+
+
+def bare_insert_view(request):
+    """(e) the bare view plus one durable INSERT of the row the callback stores (autocommit: its own commit), as
+    cheap as it can be written: one statement prepared once, only the message's id and body bound per request."""
+    from django.db import connection
+
+    response = bare_view(request)
+    if not _insert_statement:
+        _insert_statement.append(_insert_prepare())
+    sql, values, msg_id_at, dedupe_at, raw_at = _insert_statement[0]
+    message_id = request.body.split(b"<MsgId>", 1)[1].split(b"<", 1)[0].decode()
+    values = list(values)
+    values[msg_id_at] = message_id
+    values[dedupe_at] = f"floor:{message_id}"
+    values[raw_at] = request.body.decode()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
     return response
 
 
@@ -423,7 +458,9 @@ def in_process(args) -> None:
     print(f"ratio (c)/(a) = {ratio['c']:.2f}   (target >= 0.5)")
     print(f"ratio (c)/(e) = {of_insert:.2f}   (target >= 0.8)")
     # What the stored-before-the-reply contract alone allows: the floor with its one INSERT, against the bare view.
-    print(f"ratio (e)/(a) = {ratio['e']:.2f}   (the most (c)/(a) can be while each message is committed before the reply)")
+    print(
+        f"ratio (e)/(a) = {ratio['e']:.2f}   (the floor of (c)/(a): what storing each message before the reply leaves of the bare view)"
+    )
     if args.breakdown:
         print(
             f"diagnostic: the after-commit enqueue costs {median['b'] - median['d']:.3f} ms per message; (d)/(a) = {ratio['d']:.2f}"
