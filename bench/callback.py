@@ -352,12 +352,11 @@ def in_process(args) -> None:
     from django.conf import settings
 
     from messaging.inbound.models import InboundMessage
-    from wxsite.handlers import WxsiteWSGIHandler, heap_freeze
+    from wxsite.handlers import wsgi_application
 
     _create_accounts(args.rules)
     settings.ROOT_URLCONF = _bare_urlconf()
-    handler = WxsiteWSGIHandler()
-    heap_freeze()  # as the WSGI application does in a web process
+    handler = wsgi_application()  # as a web process builds it
     pool = None
     if args.threads > 1:
         from concurrent.futures import ThreadPoolExecutor

@@ -19,7 +19,6 @@ fault is set, goes to Django.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import itertools
 import json
@@ -34,6 +33,8 @@ from urllib.parse import parse_qsl
 
 from django.db import close_old_connections
 from django.db.backends.signals import connection_created
+
+from wxsite.heap import heap_freeze
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,7 @@ def application_build():
     latency = settings.SANDBOX_LATENCY_MS / 1000
     django_threads = ThreadPoolExecutor(max_workers=settings.SANDBOX_SERVER_DB_SLOTS, thread_name_prefix="sandbox-django")
     template_send = _template_send_build(settings)
-    # What is loaded by now lives as long as the process: kept out of every later collection, as our web does.
-    gc.collect()
-    gc.freeze()
+    heap_freeze()  # what is loaded by now lives as long as the process, as in our web
 
     def respond(environ):
         answered = []

@@ -4,6 +4,8 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.db import close_old_connections
 
+from wxsite.heap import heap_freeze
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
 
 app = Celery("wxsite")
@@ -26,12 +28,10 @@ task_postrun.connect(_close_old_connections, weak=False, dispatch_uid="wxsite.ce
 
 
 def _heap_freeze(**kwargs) -> None:
-    from wxsite.handlers import heap_freeze
-
     heap_freeze()
 
 
-# A worker freezes what it loaded at startup as a web process does (``wxsite.handlers.heap_freeze``): the main process
+# A worker freezes what it loaded at startup as a web process does (``wxsite.heap.heap_freeze``): the main process
 # once it is ready (the thread and solo pools run tasks there), each prefork child as it starts.
 worker_ready.connect(_heap_freeze, weak=False, dispatch_uid="wxsite.celery.heap_freeze_ready")
 worker_process_init.connect(_heap_freeze, weak=False, dispatch_uid="wxsite.celery.heap_freeze_child")

@@ -7,13 +7,14 @@ transport (``SecurityMiddleware``: HTTPS redirect, HSTS, nosniff) and URL normal
 
 from __future__ import annotations
 
-import gc
 import re
 
 import django
 from celery import current_app as current_celery_app
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+
+from wxsite.heap import heap_freeze
 
 # messaging.inbound.urls' "callback" route; a test holds the two together.
 CALLBACK_PATH = re.compile(r"/wechat/[^/]+/callback/")
@@ -48,14 +49,3 @@ def wsgi_application() -> WxsiteWSGIHandler:
     current_celery_app.loader.import_default_modules()
     heap_freeze()
     return handler
-
-
-def heap_freeze() -> None:
-    """Keep what the process built at startup (modules, models, URLconf, settings) out of every later collection.
-
-    A full collection walks every tracked object: in a process that has set up Django, about 120,000 of them, which
-    takes tens of milliseconds and stalls the request being served (those tails showed in a load test at
-    500 requests/s). Objects made at startup live as long as the process, so they are frozen once.
-    """
-    gc.collect()
-    gc.freeze()
