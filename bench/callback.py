@@ -222,14 +222,14 @@ _insert_statement: list = []
 
 
 def _insert_prepare() -> tuple[str, list, int, int, int, int]:
-    """The INSERT of an inbound row written once, with the values every row shares bound: (statement, values, and
-    where in them the message id, dedupe key, payload and XML go). The row's values are those the callback stores."""
-
+    """The callback's own INSERT of an inbound row (``messaging.inbound.services._insert_sql``) with the values every
+    row shares bound once: (statement, values, and where in them the message id, dedupe key, payload and XML go). The
+    row's values are those the callback stores."""
     from django.db import connection
     from django.utils import timezone
 
     from accounts.models import OfficialAccount
-    from messaging.inbound.models import InboundMessage
+    from messaging.inbound.services import _insert_sql
 
     account = OfficialAccount.objects.get(appid=ZERO_APPID)
     row = {
@@ -240,21 +240,17 @@ def _insert_prepare() -> tuple[str, list, int, int, int, int]:
         "reply_xml": BARE_REPLY,
         "reply_sent": True,
     }
-    fields = [f for f in InboundMessage._meta.concrete_fields if not f.primary_key]
+    sql, columns = _insert_sql(connection.vendor)
     values = []
-    for field in fields:
-        if field.attname in row:
-            value = row[field.attname]
-        elif field.attname in ("create_time", "received_at"):
+    for attname, _, field in columns:
+        if attname in row:
+            value = row[attname]
+        elif attname in ("create_time", "received_at"):
             value = field.get_db_prep_save(timezone.now(), connection)
         else:
             value = field.get_db_prep_save(field.get_default(), connection)
         values.append(value)
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(InboundMessage._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
-    names = [f.attname for f in fields]
+    names = [attname for attname, _, _ in columns]
     return sql, values, *(names.index(name) for name in ("msg_id", "dedupe_key", "payload", "raw_xml"))
 
 
