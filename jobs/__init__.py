@@ -17,7 +17,8 @@ def task(name: str) -> Task:
     """The registered task ``name``: call ``.delay(...)``, ``.si(...)`` or ``.apply_async(...)`` on it."""
     tasks = current_app.tasks
     if name not in tasks:
-        # A web process has not imported every app's tasks module: import the ones autodiscovery names. One thread
+        # A process that did not load every app's tasks module at start (web processes and workers do; a management
+        # command or a shell does not): import the ones autodiscovery names. One thread
         # at a time: another thread's import may be half done, its module in sys.modules but its tasks not yet
         # registered, and a second importer would find it and look too soon.
         with _importing:
