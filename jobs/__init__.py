@@ -18,9 +18,9 @@ def task(name: str) -> Task:
     tasks = current_app.tasks
     if name not in tasks:
         # A process that did not load every app's tasks module at start (web processes and workers do; a management
-        # command or a shell does not): import the ones autodiscovery names. One thread
-        # at a time: another thread's import may be half done, its module in sys.modules but its tasks not yet
-        # registered, and a second importer would find it and look too soon.
+        # command or a shell does not): import the ones autodiscovery names. One thread at a time: another thread's
+        # import may be half done, its module in sys.modules but its tasks not yet registered, and a second importer
+        # would find it and look too soon.
         with _importing:
             if name not in tasks:
                 current_app.loader.import_default_modules()
