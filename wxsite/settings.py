@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.inbound_dispatch_stale",
         "schedule": timedelta(minutes=1),
     },
+    "messaging.callback_signatures_prune": {
+        "task": "messaging.inbound.tasks.callback_signatures_prune",
+        "schedule": timedelta(minutes=10),
+    },
     "wechat.tokens_refresh_due": {
         "task": "wechat.tasks.tokens_refresh_due",
         "schedule": timedelta(minutes=1),

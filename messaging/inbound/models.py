@@ -67,6 +67,27 @@ class InboundMessage(models.Model):
         return f"{self.openid} {label} {self.content[:30]}"
 
 
+class CallbackSignature(models.Model):
+    """A signed callback's (timestamp, nonce, signature), tied to the body it first came with.
+
+    A plaintext signature covers the token, timestamp and nonce only, so the same query string would sign any body.
+    The row is written by the statement that stores the message (``services.inbound_receive``) and is of no use once
+    its timestamp is outside the accepted window (``expires_at``); beat prunes it then.
+    """
+
+    # sha256 of appid|timestamp|nonce|signature, and of the request body.
+    key = models.CharField(_("key"), max_length=64, primary_key=True)
+    body_digest = models.CharField(_("body digest"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("callback signature")
+        verbose_name_plural = _("callback signatures")
+
+    def __str__(self):
+        return self.key
+
+
 class InboundEffectFailure(models.Model):
     """A side effect of an inbound message that raised; retried by a beat task until it runs or attempts run out."""
 

@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
@@ -18,7 +19,7 @@ from accounts.models import OfficialAccount
 from wechat import outgoing
 
 from . import effects, replies
-from .models import InboundMessage
+from .models import CallbackSignature, InboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -91,39 +92,37 @@ def _contains_nul(value) -> bool:
     return False
 
 
+class SignatureReused(Exception):
+    """The callback's signature was already used with another body: the callback answers 403 and writes nothing."""
+
+
+@dataclass(frozen=True)
+class SignatureClaim:
+    """A signed callback's signature, to be tied to its body by the statement that stores the message."""
+
+    key: str
+    body_digest: str
+    expires_at: datetime
+
+
 def callback_signature_claim(
-    *, appid: str, timestamp: str, nonce: str, signature: str, body: bytes, window: int, now: float
-) -> bool:
-    """Tie a callback signature to the body it first came with, for as long as its timestamp is accepted.
+    *, appid: str, timestamp: str, nonce: str, signature: str, body: bytes, window: int
+) -> SignatureClaim:
+    """The claim ``inbound_receive`` stores with the message, for as long as ``timestamp`` is accepted (``window``).
 
-    A plaintext signature covers token, timestamp and nonce only, so the same query string would sign any
-    body. False when the signature was already used with another body; the same body again (WeChat's
-    retry) is allowed and answered from the log. The cache is shared by every process.
+    A plaintext signature covers token, timestamp and nonce only, so the same query string would sign any body. A
+    signature already used with another body is refused (``SignatureReused``); the same body again (WeChat's retry)
+    is answered from the log.
     """
-    key = "callback:signature:" + hashlib.sha256("|".join((appid, timestamp, nonce, signature.lower())).encode()).hexdigest()
-    digest = hashlib.sha256(body).hexdigest()
-    ttl = max(1, int(int(timestamp) + window - now) + 1)
-    return _cache_add_or_get(cache, key, digest, ttl) == digest
+    key = hashlib.sha256("|".join((appid, timestamp, nonce, signature.lower())).encode()).hexdigest()
+    expires_at = datetime.fromtimestamp(int(timestamp) + window + 1, tz=UTC)
+    return SignatureClaim(key=key, body_digest=hashlib.sha256(body).hexdigest(), expires_at=expires_at)
 
 
-def _cache_add_or_get(backend, key: str, value, timeout: int):
-    """Store ``value`` under ``key`` unless it holds one; return what the key holds then: ``value`` if this call
-    stored it, the earlier value if not, None if the key kept vanishing between the two (expired twice in a row).
-
-    ``timeout`` is in seconds, at least 1. The project's Redis backend does it on its client
-    (``wxsite.cache.RedisCache.add_or_get``); the others (the database cache of an installation without Redis) with
-    ``add`` and ``get``.
-    """
-    own = getattr(backend, "add_or_get", None)
-    if own is not None:
-        return own(key, value, timeout)
-    for _ in range(2):
-        if backend.add(key, value, timeout=timeout):
-            return value
-        seen = backend.get(key)
-        if seen is not None:
-            return seen
-    return None
+def callback_signatures_prune() -> int:
+    """Beat: delete the claims whose timestamp is no longer accepted; a signed callback that old is refused anyway."""
+    deleted, _ = CallbackSignature.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
 
 
 def _text(value) -> str:
@@ -163,13 +162,14 @@ def _create_time(data: dict) -> datetime:
         return timezone.now()
 
 
-def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
+def inbound_receive(*, account, data: dict, raw_xml: str, claim: SignatureClaim | None = None) -> str:
     """Store the message and return the plaintext reply ('' for 'success').
 
-    Raises ``InboundRejected`` (nothing written) for fields that cannot be stored as they are.
+    Raises ``InboundRejected`` (nothing written) for fields that cannot be stored as they are, and
+    ``SignatureReused`` (nothing written) when ``claim``'s signature was already used with another body.
 
-    The row and its reply are committed together before the reply leaves, so a retry of the same
-    message (same dedupe key) gets the first reply back and triggers no second side effect.
+    The row, its reply and the signature's claim are committed together before the reply leaves, so a retry of the
+    same message (same dedupe key) gets the first reply back and triggers no second side effect.
     """
     inbound_fields_check(data=data)
     if "\x00" in raw_xml:
@@ -205,9 +205,7 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
         "reply_sent": bool(reply_xml),
         "matched_rule_id": match.rule_id,
     }
-    try:
-        _insert_committed(row)
-    except IntegrityError:
+    if not _insert_committed(row, claim):
         first = InboundMessage.objects.filter(account=account, dedupe_key=key).values_list("reply_xml", flat=True).first()
         logger.info("messaging.duplicate", extra={"appid": account.appid, "dedupe_key": key})
         return first or ""
@@ -218,14 +216,30 @@ def inbound_receive(*, account, data: dict, raw_xml: str) -> str:
     return reply_xml
 
 
-def _insert_committed(row: dict) -> None:
-    """Insert and commit the row. Outside a transaction one INSERT is its own commit (one round trip);
-    inside one (tests, or a caller's transaction) a savepoint keeps a duplicate from breaking it."""
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            _insert(row)
-    else:
-        _insert(row)
+def _insert_committed(row: dict, claim: SignatureClaim | None) -> bool:
+    """Insert and commit the row with its claim; False when a row with its dedupe key is there already (WeChat's
+    retry), and then the claim is kept all the same, so that the retry's signature cannot sign another body.
+
+    On PostgreSQL the claim and the row go in one statement, outside a transaction its own commit (one round trip).
+    Inside a caller's transaction (tests) a savepoint keeps a refused claim from breaking it.
+    """
+    try:
+        if claim is not None and connection.vendor != "postgresql":
+            with transaction.atomic():  # the claim and the row, two statements here, commit together
+                return _insert(row, claim)
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                return _insert(row, claim)
+        return _insert(row, claim)
+    except IntegrityError:
+        seen = None
+        if claim is not None:
+            seen = CallbackSignature.objects.filter(key=claim.key).values_list("body_digest", flat=True).first()
+        if seen is None:
+            raise
+        if seen != claim.body_digest:
+            raise SignatureReused("this signature was already used with another body") from None
+        return False  # the same body with the same signature: answered from the log
 
 
 # Fields whose Python values (str, bool, int, None) go to the driver as they are; the others are prepared by the field.
@@ -234,6 +248,7 @@ _PASSED_AS_IS = (models.CharField, models.TextField, models.BooleanField, models
 
 @functools.cache
 def _insert_sql(vendor: str) -> tuple[str, tuple]:
+    """One inbound row's INSERT, and its columns as (attname, the field that prepares the value or None, field)."""
     fields = tuple(f for f in InboundMessage._meta.concrete_fields if not f.primary_key)
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608  identifiers from the model, values bound
@@ -243,10 +258,27 @@ def _insert_sql(vendor: str) -> tuple[str, tuple]:
     return sql, columns
 
 
-def _insert(row: dict) -> None:
+@functools.cache
+def _receive_sql(vendor: str) -> tuple[str, str, str | None]:
+    """The claim's INSERT, the row's INSERT that leaves out a duplicate of its dedupe key, and on PostgreSQL the two
+    as one statement (the claim in a data-modifying WITH, run whatever the row's INSERT does)."""
+    quote = connection.ops.quote_name
+    claim = "INSERT INTO {} ({}, {}, {}) VALUES (%s, %s, %s)".format(  # noqa: S608  identifiers from the model
+        quote(CallbackSignature._meta.db_table), quote("key"), quote("body_digest"), quote("expires_at")
+    )
+    row = "{} ON CONFLICT ({}, {}) DO NOTHING".format(
+        _insert_sql(vendor)[0],
+        quote(InboundMessage._meta.get_field("account").column),
+        quote(InboundMessage._meta.get_field("dedupe_key").column),
+    )
+    return claim, row, f"WITH claim AS ({claim}) {row}" if vendor == "postgresql" else None
+
+
+def _insert(row: dict, claim: SignatureClaim | None) -> bool:
     # The callback's hottest statement, written directly: the ORM's model instance and per-call SQL compilation
     # cost more than the rest of the matching. Dates and JSON still go through their field's database preparation.
-    sql, columns = _insert_sql(connection.vendor)
+    _, columns = _insert_sql(connection.vendor)
+    claim_sql, row_sql, both_sql = _receive_sql(connection.vendor)
     row["received_at"] = timezone.now()
     params = []
     for attname, prepared_by, field in columns:
@@ -254,7 +286,17 @@ def _insert(row: dict) -> None:
         value = row[attname] if attname in row else field.get_default()
         params.append(value if prepared_by is None else prepared_by.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if claim is not None:
+            claimed = [claim.key, claim.body_digest, _expires_field.get_db_prep_save(claim.expires_at, connection)]
+            if both_sql is not None:
+                row_sql, params = both_sql, claimed + params
+            else:
+                cursor.execute(claim_sql, claimed)
+        cursor.execute(row_sql, params)
+        return cursor.rowcount == 1
+
+
+_expires_field = CallbackSignature._meta.get_field("expires_at")
 
 
 class _SweepRequests:

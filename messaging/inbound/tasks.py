@@ -15,6 +15,11 @@ def inbound_dispatch_stale():
     return services.inbound_dispatch_stale()
 
 
+@shared_task(name="messaging.inbound.tasks.callback_signatures_prune")
+def callback_signatures_prune():
+    return services.callback_signatures_prune()
+
+
 @shared_task(name="messaging.inbound.tasks.inbound_effects_retry_due")
 def inbound_effects_retry_due():
 

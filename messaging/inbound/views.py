@@ -12,7 +12,7 @@ from accounts.selectors import account_for_callback
 from wechat import crypto
 from wechat.crypto import CallbackError
 
-from .services import InboundRejected, callback_signature_claim, inbound_fields_check, inbound_receive
+from .services import InboundRejected, SignatureReused, callback_signature_claim, inbound_receive
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,13 @@ def callback(request, appid):
             raise CallbackError(400, "this account is in safe mode and accepts only encrypted messages")
         else:
             raw_xml = body.decode("utf-8")
-        inbound_fields_check(data=data)
-        if not callback_signature_claim(
-            appid=account.appid, timestamp=timestamp, nonce=nonce, signature=signature, body=body, window=window, now=now
-        ):
-            logger.warning("callback.signature_reused", extra={"appid": appid, "timestamp": timestamp})
-            raise CallbackError(403, "this signature was already used with another body")
-        reply = inbound_receive(account=account, data=data, raw_xml=raw_xml)
+        claim = callback_signature_claim(
+            appid=account.appid, timestamp=timestamp, nonce=nonce, signature=signature, body=body, window=window
+        )
+        reply = inbound_receive(account=account, data=data, raw_xml=raw_xml, claim=claim)
+    except SignatureReused as exc:
+        logger.warning("callback.signature_reused", extra={"appid": appid, "timestamp": timestamp})
+        return HttpResponse(str(exc), status=403, content_type="text/plain")
     except InboundRejected as exc:
         logger.warning("callback.rejected", extra={"appid": appid, "reason": str(exc), "status": 400})
         return HttpResponse(str(exc), status=400, content_type="text/plain")
