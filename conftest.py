@@ -245,6 +245,14 @@ def _fuzz_cases() -> Counter[str]:
     return getattr(sys.modules.get("messaging.inbound.tests.test_callback_fuzz"), "FUZZ_CASES", Counter())
 
 
+def pytest_runtest_setup(item):
+    """A test marked ``postgres`` is skipped on any other database (the embedded default's SQLite)."""
+    from django.conf import settings
+
+    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+
+
 def pytest_sessionfinish(session):
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: the controller prints the summary

@@ -200,8 +200,6 @@ def test_simulator_signs_each_push_with_its_own_nonce(account, sandbox_app):
 
 @pytest.mark.postgres
 def test_a_new_message_and_its_claim_are_stored_by_one_statement_on_postgresql(client, account):
-    if connection.vendor != "postgresql":
-        pytest.skip("one statement on PostgreSQL; SQLite takes two in one transaction")
     with CaptureQueriesContext(connection) as queries:
         assert post_callback(client, account, sample_text("inbound/msg_text.xml")).status_code == 200
     writes = [q["sql"] for q in queries if CallbackSignature._meta.db_table in q["sql"]]

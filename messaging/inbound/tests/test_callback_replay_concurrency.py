@@ -3,7 +3,6 @@
 import queue
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from conftest import sample_text
@@ -14,12 +13,6 @@ from messaging.mass.tests.test_mass_concurrency import run_in_threads
 TEXT, UNSUBSCRIBE = "inbound/msg_text.xml", "inbound/event_unsubscribe.xml"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-level concurrency needs PostgreSQL (DATABASE_URL)")
 
 
 def test_one_signature_with_two_bodies_at_once_stores_one_body(make_account):

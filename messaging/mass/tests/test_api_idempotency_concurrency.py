@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,12 +12,6 @@ from messaging.mass.models import IdempotencyKey, MassMessage
 from messaging.mass.tests.test_mass_concurrency import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-level concurrency needs PostgreSQL (DATABASE_URL)")
 
 
 def test_concurrent_posts_with_one_key_create_one_mass_send_and_all_get_its_id(account):

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from messaging.mass import selectors as mass_selectors
@@ -17,12 +17,6 @@ from wechat.api import mass as mass_api
 from wechat.api.endpoints import Endpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-level concurrency needs PostgreSQL (DATABASE_URL)")
 
 
 def run_in_threads(n, fn):
