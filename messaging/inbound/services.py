@@ -303,7 +303,7 @@ class _SweepRequests:
     """Accounts whose sweep this process still has to request, and the one thread that requests them.
 
     The thread lives as long as the process (started on first use, again in a forked child), so a callback pays a
-    lock and, for the first message of a window, an event; not a thread start.
+    set lookup and, for the first message of its account in a window, a lock and an event; not a thread start.
     """
 
     def __init__(self):
@@ -313,6 +313,11 @@ class _SweepRequests:
         self.thread: threading.Thread | None = None
 
     def add(self, account_id: int) -> None:
+        if account_id in self.accounts:
+            # Asked for already in this window, and read without the lock, so that the callbacks of a burst do not
+            # queue on it. The thread takes the set's accounts and then empties it, under the lock: an account seen
+            # here before that is in what it takes, and its sweep reads the rows committed before this call.
+            return
         with self.lock:
             first = not self.accounts
             self.accounts.add(account_id)
@@ -354,7 +359,7 @@ def dispatch_request(*, account_id: int) -> None:
     Requests are gathered in this process for ``DISPATCH_COALESCE_SECONDS`` and sent by its sweep-request
     thread, which enqueues one Celery task per account unless a sweep is already waiting for it (enqueued by any
     process: the shared flag), so a burst of messages costs one enqueue instead of one each and the callback pays
-    only a lock. A request lost with its process is covered by the beat task's stale sweep.
+    a set lookup (a lock for the first message of a window). A request lost with its process is covered by the beat task's stale sweep.
     """
     inbound_dispatch_pending = jobs.task(DISPATCH_TASK)
     if inbound_dispatch_pending.app.conf.task_always_eager:

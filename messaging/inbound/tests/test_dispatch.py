@@ -124,3 +124,14 @@ def test_a_forked_child_requests_its_sweeps_with_a_thread_of_its_own(monkeypatch
     services._sweep_requests_after_fork()
     assert services._sweep_requests is not parent
     assert services._sweep_requests.thread is None
+
+
+def test_a_request_for_an_account_already_in_the_window_waits_for_no_lock():
+    requests = services._SweepRequests()
+    requests.accounts.add(7)  # asked for by an earlier message, not yet taken by the thread
+    added = threading.Event()
+    with requests.lock:  # held, as while the thread takes the window's accounts
+        threading.Thread(target=lambda: (requests.add(7), added.set()), daemon=True).start()
+        assert added.wait(2)
+    assert requests.accounts == {7}
+    assert requests.thread is None  # nothing else to do: the window's request will carry it
