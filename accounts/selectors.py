@@ -18,11 +18,15 @@ _callback_cache_lock = threading.Lock()
 
 def account_for_callback(appid: str) -> OfficialAccount | None:
     now = time.monotonic()
-    with _callback_cache_lock:
-        hit = _callback_cache.get(appid)
-        if hit and hit[0] > now:
+    # A hit takes no lock: with many callbacks in flight, one lock per request queued them behind each other. The
+    # dictionary's get and move_to_end are each atomic; the entry may be evicted between the two.
+    hit = _callback_cache.get(appid)
+    if hit and hit[0] > now:
+        try:
             _callback_cache.move_to_end(appid)
-            return hit[1]
+        except KeyError:
+            pass
+        return hit[1]
     account = _account_by_appid(appid)
     ttl = settings.WECHAT_CALLBACK_ACCOUNT_CACHE_SECONDS if account else settings.WECHAT_CALLBACK_ACCOUNT_MISS_SECONDS
     if ttl > 0:

@@ -1,6 +1,8 @@
 """The callback's per-process account cache: bounded whatever appids the URL carries, dropped when an account changes."""
 
 import secrets
+import threading
+from collections import OrderedDict
 
 from accounts import selectors
 from accounts.selectors import account_for_callback, callback_cache_size
@@ -103,3 +105,24 @@ def test_a_row_cached_while_a_change_commits_is_dropped_at_commit(account, djang
         stale.token = "test"
         selectors._callback_cache[account.appid] = (float("inf"), stale)
     assert account_for_callback(account.appid).token == "renewed"
+
+
+def test_a_hit_waits_for_no_lock(account):
+    account_for_callback(account.appid)
+    found = []
+    with selectors._callback_cache_lock:  # held, as by a miss being stored
+        thread = threading.Thread(target=lambda: found.append(account_for_callback(account.appid)), daemon=True)
+        thread.start()
+        thread.join(2)
+    assert [a.pk for a in found] == [account.pk]
+
+
+def test_a_hit_evicted_before_it_moves_to_the_end_is_still_answered(account, monkeypatch):
+    account_for_callback(account.appid)
+
+    class EvictedMeanwhile(OrderedDict):
+        def move_to_end(self, key, last=True):
+            raise KeyError(key)
+
+    monkeypatch.setattr(selectors, "_callback_cache", EvictedMeanwhile(selectors._callback_cache))
+    assert account_for_callback(account.appid).pk == account.pk
