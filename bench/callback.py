@@ -48,6 +48,8 @@ sys.path.insert(1, str(ROOT / "bench"))  # also when gunicorn imports this modul
 
 from _cpu import CpuMeter  # noqa: E402
 
+from wxsite.heap import heap_freeze  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wxsite.settings")
 
 TOKEN = "benchtoken"
@@ -229,7 +231,7 @@ def _insert_prepare() -> tuple[str, list, int, int, int, int]:
     from django.utils import timezone
 
     from accounts.models import OfficialAccount
-    from messaging.inbound.services import _insert_sql
+    from messaging.inbound.services import _insert_params, _insert_sql
 
     account = OfficialAccount.objects.get(appid=ZERO_APPID)
     row = {
@@ -237,19 +239,13 @@ def _insert_prepare() -> tuple[str, list, int, int, int, int]:
         "openid": "oBenchFollower",
         "msg_type": "text",
         "content": "hello",
+        "create_time": timezone.now(),
+        "received_at": timezone.now(),
         "reply_xml": BARE_REPLY,
         "reply_sent": True,
     }
     sql, columns = _insert_sql(connection.vendor)
-    values = []
-    for attname, _, field in columns:
-        if attname in row:
-            value = row[attname]
-        elif attname in ("create_time", "received_at"):
-            value = field.get_db_prep_save(timezone.now(), connection)
-        else:
-            value = field.get_db_prep_save(field.get_default(), connection)
-        values.append(value)
+    values = _insert_params(row)
     names = [attname for attname, _, _ in columns]
     return sql, values, *(names.index(name) for name in ("msg_id", "dedupe_key", "payload", "raw_xml"))
 
@@ -541,8 +537,7 @@ def _client_without_gc_pauses():
     request, so Python's full collections (tens of milliseconds each, a few times a run) stalled the event loop and
     every request in flight with it. The heap is frozen before the run and collection is off during it (the run
     makes little garbage that only a collection frees)."""
-    gc.collect()
-    gc.freeze()
+    heap_freeze()
     gc.disable()
     try:
         yield

@@ -258,6 +258,17 @@ def _insert_sql(vendor: str) -> tuple[str, tuple]:
     return sql, columns
 
 
+def _insert_params(row: dict) -> list:
+    """The values of ``_insert_sql``'s statement for ``row`` (attname → Python value), in its columns' order."""
+    _, columns = _insert_sql(connection.vendor)
+    params = []
+    for attname, prepared_by, field in columns:
+        # A missing column takes its default per row: a callable default (dict, now) is called each time.
+        value = row[attname] if attname in row else field.get_default()
+        params.append(value if prepared_by is None else prepared_by.get_db_prep_save(value, connection))
+    return params
+
+
 @functools.cache
 def _receive_sql(vendor: str) -> tuple[str, str, str | None]:
     """The claim's INSERT, the row's INSERT that leaves out a duplicate of its dedupe key, and on PostgreSQL the two
@@ -277,14 +288,9 @@ def _receive_sql(vendor: str) -> tuple[str, str, str | None]:
 def _insert(row: dict, claim: SignatureClaim | None) -> bool:
     # The callback's hottest statement, written directly: the ORM's model instance and per-call SQL compilation
     # cost more than the rest of the matching. Dates and JSON still go through their field's database preparation.
-    _, columns = _insert_sql(connection.vendor)
     claim_sql, row_sql, both_sql = _receive_sql(connection.vendor)
     row["received_at"] = timezone.now()
-    params = []
-    for attname, prepared_by, field in columns:
-        # A missing column takes its default per row: a callable default (dict, now) is called each time.
-        value = row[attname] if attname in row else field.get_default()
-        params.append(value if prepared_by is None else prepared_by.get_db_prep_save(value, connection))
+    params = _insert_params(row)
     with connection.cursor() as cursor:
         if claim is not None:
             claimed = [claim.key, claim.body_digest, _expires_field.get_db_prep_save(claim.expires_at, connection)]
