@@ -223,11 +223,10 @@ def _insert_committed(row: dict, claim: SignatureClaim | None) -> bool:
     On PostgreSQL the claim and the row go in one statement, outside a transaction its own commit (one round trip).
     Inside a caller's transaction (tests) a savepoint keeps a refused claim from breaking it.
     """
+    # Elsewhere than PostgreSQL the claim and the row are two statements, committed together.
+    two_statements = claim is not None and connection.vendor != "postgresql"
     try:
-        if claim is not None and connection.vendor != "postgresql":
-            with transaction.atomic():  # the claim and the row, two statements here, commit together
-                return _insert(row, claim)
-        if connection.in_atomic_block:
+        if two_statements or connection.in_atomic_block:
             with transaction.atomic():
                 return _insert(row, claim)
         return _insert(row, claim)
