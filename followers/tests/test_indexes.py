@@ -41,9 +41,7 @@ def test_the_rare_values_are_found_by_their_partial_indexes(account, sandbox_app
     followers_generate(app=sandbox_app, n=5_000)
     sync.follower_sync_all(account=account)
     followers = Follower.objects.filter(account=account)
-    followers.filter(openid__in=list(followers.order_by("id").values_list("openid", flat=True)[:3])).update(
-        blacklisted=True
-    )
+    followers.filter(openid__in=list(followers.order_by("id").values_list("openid", flat=True)[:3])).update(blacklisted=True)
     followers.filter(pk__in=list(followers.order_by("-id").values_list("pk", flat=True)[:5])).update(subscribed=False)
 
     assert "follower_blacklisted" in _plan(followers.filter(blacklisted=True))
