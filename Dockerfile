@@ -14,4 +14,4 @@ RUN SECRET_KEY=build-only SALT_KEY=build-only python manage.py collectstatic --n
 RUN useradd --create-home wxsite && mkdir -p /app/var && chown -R wxsite /app/var
 USER wxsite
 EXPOSE 8000
-CMD ["gunicorn", "wxsite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "30"]
+CMD ["gunicorn", "wxsite.wsgi:application", "--config", "python:wxsite.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "30"]

@@ -94,7 +94,8 @@ def sandbox_server(*, latency_ms: int = 0, workers: int = 2, threads: int = 128,
 def web_server(*, workers: int = 2, threads: int = 8, **env: str):
     """Our web under gunicorn (the real WSGI application) on a free port; yields (base URL, process)."""
     port = free_port()
-    command = [str(BIN / "gunicorn"), "wxsite.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    command = [str(BIN / "gunicorn"), "wxsite.wsgi:application", "--config", "python:wxsite.gunicorn_conf"]
+    command += ["--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]
     process = subprocess.Popen(command, env=child_env(ALLOWED_HOSTS="127.0.0.1,localhost", **env), cwd=ROOT)
     try:

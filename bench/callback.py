@@ -567,6 +567,8 @@ def under_gunicorn(args, db: dict, var_dir: str) -> None:
     command = [
         gunicorn,
         "bench.callback:bench_wsgi()",
+        "--config",
+        "python:wxsite.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
