@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "bench"))  # also when gunicorn imports this module as bench.callback
 
-from _cpu import CpuMeter  # noqa: E402
+from _cpu import CpuMeter, machine_busy_seconds  # noqa: E402
 
 from wxsite.heap import heap_freeze  # noqa: E402
 
@@ -599,10 +599,12 @@ def under_gunicorn(args, db: dict, var_dir: str) -> None:
         cpu = CpuMeter()
         cpu.start()
         client_began = time.process_time()
+        machine_began, wall_began = machine_busy_seconds(), time.perf_counter()
         with _client_without_gc_pauses():
             latencies, errors = asyncio.run(
                 _fire(port, path, rate=args.rate, seconds=args.seconds, msg_ids=msg_ids, expect=expect, text=text)
             )
+        machine_seconds, wall_seconds = machine_busy_seconds() - machine_began, time.perf_counter() - wall_began
         client_seconds = time.process_time() - client_began
         cpu_seconds = cpu.seconds()
     finally:
@@ -628,6 +630,12 @@ def under_gunicorn(args, db: dict, var_dir: str) -> None:
     print(
         f"our cpu (gunicorn and this client): {1000 * cpu_seconds / max(n, 1):.2f} cpu-ms per request,"
         f" of which the client (this process, standing for WeChat) {1000 * client_seconds / max(n, 1):.2f}"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"the machine: {1000 * machine_seconds / max(n, 1):.2f} cpu-ms per request busy on {cores} cores"
+        f" ({100 * machine_seconds / (cores * wall_seconds):.0f}% of them: gunicorn, the client, PostgreSQL, Redis,"
+        " the kernel)"
     )
     if args.timeline:
         per_second: dict[int, list[float]] = {}
