@@ -147,6 +147,23 @@ def test_otherwise_the_connection_is_left_to_gunicorn(connection, case, body, cl
     assert server.recv(64) == pending + b"x"
 
 
+def test_a_tls_socket_keeps_the_graceful_close(connection):
+    _, server = connection
+
+    class TLSLike(socket.socket):
+        def recv(self, size, flags=0):
+            if flags:
+                raise ValueError("non-zero flags not allowed in calls to recv() on <class 'ssl.SSLSocket'>")
+            return super().recv(size)
+
+    tls = TLSLike(fileno=server.detach())
+    req, resp = _exchange_state(tls, body=_read_body(0))
+    try:
+        assert gunicorn_conf.close_promptly(req, resp) is False
+    finally:
+        tls.close()
+
+
 def test_the_web_image_serves_with_these_settings():
     command = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
     assert '"gunicorn", "wxsite.wsgi:application", "--config", "python:wxsite.gunicorn_conf"' in command

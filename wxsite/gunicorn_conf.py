@@ -23,12 +23,13 @@ def read_whole(req) -> bool:
 
 
 def nothing_unread(sock: socket.socket) -> bool:
-    """True if no byte from the client waits in the kernel (a pipelined request, data sent after the body)."""
+    """True if no byte from the client waits in the kernel (a pipelined request, data sent after the body). A TLS
+    socket cannot be peeked at (gunicorn's own TLS): it keeps the graceful close."""
     try:
         return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except BlockingIOError:
         return True
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
