@@ -11,6 +11,7 @@ import datetime
 import os
 import subprocess
 import sys
+import timeit
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +37,15 @@ BENCHES = [
 ]
 
 
+def core_speed_us() -> float:
+    """Microseconds one core takes for ``sum(range(10000))``, best of 5 (as ``python -m timeit`` prints it). The
+    machine's cores are shared and their speed changes by tens of percent within an hour: each figure is printed with
+    the speed measured just before its bench."""
+    timer = timeit.Timer("sum(range(10000))")
+    number, _ = timer.autorange()
+    return min(timer.repeat(repeat=5, number=number)) / number * 1e6
+
+
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     rows, failed = [], 0
@@ -43,22 +53,25 @@ def main() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     for n, (script, args, quick_args) in enumerate(BENCHES, 1):
         command = [sys.executable, str(HERE / script), *(quick_args if quick else args)]
-        print("$", " ".join(command[1:]), flush=True)
+        speed = core_speed_us()
+        print("$", " ".join(command[1:]), f"(core: {speed:.0f} µs)", flush=True)
         result = subprocess.run(command, cwd=HERE, capture_output=True, text=True, env=os.environ)
         (logs / f"{n}-{script.removesuffix('.py')}.txt").write_text(result.stdout + result.stderr)
         lines = [line for line in result.stdout.splitlines() if line.strip()]
         last = lines[-1] if result.returncode == 0 and lines else f"failed (exit {result.returncode})"
         failed += result.returncode != 0
         print(last, flush=True)
-        rows.append(f"| `{' '.join(command[1:]).replace(str(HERE) + '/', '')}` | {last} |")
+        rows.append(f"| `{' '.join(command[1:]).replace(str(HERE) + '/', '')}` | {speed:.0f} µs | {last} |")
     database = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join(
         [
             f"Run {when} on {os.cpu_count()} cores, database {database}{', quick sizes' if quick else ''}.",
             "",
-            "| command | last line |",
-            "|---|---|",
+            "Core: microseconds for `sum(range(10000))` on one core just before the bench (lower is faster).",
+            "",
+            "| command | core | last line |",
+            "|---|---|---|",
             *rows,
         ]
     )
