@@ -16,6 +16,24 @@ from wechat.errors import describe
 
 # How often an open job page asks for the job's progress.
 LIVE_POLL_SECONDS = 2
+# What a running job changes. Its page shows these in the live panel only, which follows the job: rows of the form
+# would keep the values of the moment the page was opened, beside the panel's current ones.
+LIVE_FIELDS = (
+    "status",
+    "progress",
+    "total",
+    "done",
+    "failed",
+    "page_token",
+    "page_offset",
+    "attempt",
+    "error_display",
+    "started_at",
+    "finished_at",
+    "lease_until",
+)
+# Shown by the live panel under its progress line (the others it shows already).
+LIVE_DETAILS = ("page_token", "page_offset", "attempt", "started_at", "lease_until")
 
 _STATUS_COLOURS = {
     SyncJob.Status.QUEUED: "pending",
@@ -23,6 +41,10 @@ _STATUS_COLOURS = {
     SyncJob.Status.SUCCEEDED: "synced",
     SyncJob.Status.FAILED: "failed",
 }
+
+
+def _or_dash(value):
+    return "-" if value is None or value == "" else value
 
 
 def _job_link(job: SyncJob):
@@ -110,10 +132,19 @@ class SyncJobAdmin(ReadOnlyAdmin):
         live = path("<path:object_id>/live/", self.admin_site.admin_view(self.live_view), name="followers_syncjob_live")
         return [live, *super().get_urls()]
 
-    def live_context(self, job: SyncJob) -> dict:
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.status in SyncJob.ACTIVE:
+            return [name for name in fields if name not in LIVE_FIELDS]
+        return fields
+
+    def live_context(self, job: SyncJob, *, details: bool) -> dict:
         return {
             "job": job,
             "active": job.status in SyncJob.ACTIVE,
+            "details": [(SyncJob._meta.get_field(name).verbose_name, _or_dash(getattr(job, name))) for name in LIVE_DETAILS]
+            if details
+            else [],
             "status_badge": self.status_badge(job),
             "progress": self.progress(job),
             "error": self.error_display(job),
@@ -126,11 +157,13 @@ class SyncJobAdmin(ReadOnlyAdmin):
         job = self.get_object(request, object_id)
         if job is None or not self.has_view_permission(request, job):
             raise Http404
-        return TemplateResponse(request, "admin/followers/syncjob/_live.html", self.live_context(job))
+        # Asked for only by a page opened while the job ran, whose form leaves the job's changing fields to the panel.
+        return TemplateResponse(request, "admin/followers/syncjob/_live.html", self.live_context(job, details=True))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
-        extra = {**(extra_context or {}), **(self.live_context(job) if job else {})}
+        live = self.live_context(job, details=job.status in SyncJob.ACTIVE) if job else {}
+        extra = {**(extra_context or {}), **live}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     @admin.display(description=_("status"), ordering="status")

@@ -92,3 +92,32 @@ def test_operators_see_only_their_accounts_jobs(client, django_user_model, make_
     page = client.get(en("admin:followers_syncjob_changelist")).content.decode()
 
     assert mine.appid in page and other.appid not in page
+
+
+def _form_fields(page) -> set[str]:
+    return {field.field["name"] for fieldset in page.context_data["adminform"] for line in fieldset for field in line}
+
+
+def test_a_running_jobs_page_shows_what_changes_in_its_live_panel_only(admin_client_en, account):
+    job = SyncJobFactory(
+        account=account, status=SyncJob.Status.RUNNING, total=5000, done=1200, page_token="oPage0001", page_offset=1200
+    )
+
+    page = admin_client_en.get(en("admin:followers_syncjob_change", job.pk))
+    live = admin_client_en.get(en("admin:followers_syncjob_live", job.pk)).content.decode()
+
+    names = _form_fields(page)
+    assert {"account", "kind", "created_at"} <= names
+    assert not names & {"status", "progress", "done", "page_token", "attempt", "finished_at", "lease_until"}
+    html = page.content.decode()
+    assert html.count("oPage0001") == 1  # once, in the panel
+    assert "oPage0001" in live and "1200 of 5000" in live
+
+
+def test_a_finished_jobs_page_shows_every_field(admin_client_en, account):
+    job = SyncJobFactory(account=account, status=SyncJob.Status.SUCCEEDED, total=5000, done=5000, page_token="oPage0002")
+
+    page = admin_client_en.get(en("admin:followers_syncjob_change", job.pk))
+
+    assert {"status", "done", "page_token", "attempt", "lease_until"} <= _form_fields(page)
+    assert page.content.decode().count("oPage0002") == 1  # in the form; the finished panel has no details
