@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 BATCHGET_SIZE = 100  # user/info/batchget takes at most 100 openids
 CHUNK_SIZE = 2_000  # followers per committed transaction (and cursor step)
+STORE_CONNECTIONS = 2  # chunks stored at once, each on a connection of its own, committed in order
 LEASE = timedelta(minutes=5)
 RESUME_WITHIN = timedelta(days=2)
 
@@ -296,27 +297,73 @@ def _job_fail(job: SyncJob, *, errcode: int | None, error: str) -> None:
     )
 
 
+class ChunkStore:
+    """Stores chunks on ``STORE_CONNECTIONS`` threads, each with its own connection, and commits them in order.
+
+    A chunk's store statement is PostgreSQL's work of one backend process: on one connection the sync waits for it
+    chunk after chunk, with the other core idle. Here the next chunk is written while the one before it is, and its
+    transaction commits only once that one has (the cursor is a position: a commit must not count rows that a
+    crash could still lose before it). A chunk that shares an openid with the chunk still being written starts
+    after it: the later one would wait for that row's lock while holding up the earlier one's commit. SQLite, which
+    writes one transaction at a time, and a caller inside a transaction store in this thread, one chunk after
+    another.
+    """
+
+    def __init__(self, commit, *, parallel: bool):
+        self.commit = commit  # commit(chunk, total, cursor, before): store, wait for ``before``, move the cursor
+        self._pool = ThreadPoolExecutor(STORE_CONNECTIONS, thread_name_prefix="follower-store") if parallel else None
+        self._last: tuple[Future, set[str]] | None = None
+
+    def put(self, chunk: Chunk, *, total: int, cursor: tuple[str, int]) -> None:
+        if self._pool is None:
+            self.commit(chunk, total, cursor, None)
+            return
+        openids = {row[0] for row in chunk.rows}.union(chunk.gone)
+        before = None
+        if self._last is not None:
+            before, written = self._last
+            if before.done() or not openids.isdisjoint(written):
+                before.result()  # raises the earlier chunk's error
+                before = None
+        future = self._pool.submit(self.commit, chunk, total, cursor, before)
+        self._last = (future, openids)
+        if before is not None:
+            # At most two chunks at once: the one just submitted and the one it waits for.
+            before.result()
+
+    def finish(self) -> None:
+        """Wait for every chunk; raises the first error."""
+        if self._last is not None:
+            self._last[0].result()
+
+    def close(self) -> None:
+        if self._pool is None:
+            return
+        # The chunk under way ends (a failure before it rolls it back); then each thread closes its connection.
+        if self._last is not None:
+            self._last[0].exception()
+        barrier = threading.Barrier(STORE_CONNECTIONS)
+
+        def close_connection():
+            barrier.wait(timeout=30)
+            connections.close_all()
+
+        for future in [self._pool.submit(close_connection) for _ in range(STORE_CONNECTIONS)]:
+            future.result()
+        self._pool.shutdown()
+
+
 class _FollowerSync:
     def __init__(self, job: SyncJob):
         self.job = job
         self.account = job.account
         self.tag_map = TagMap(job.account)
         self.fetcher = InfoFetcher(job.account, workers=settings.FOLLOWER_SYNC_WORKERS)
+        self.store = ChunkStore(self._commit_chunk, parallel=self.fetcher.workers > 1)
 
-    def _commit_chunk(self, chunk: Chunk, *, total: int, cursor: tuple[str, int]) -> None:
+    def _commit_chunk(self, chunk: Chunk, total: int, cursor: tuple[str, int], before: Future | None) -> None:
         now = timezone.now()
         with transaction.atomic():
-            # The cursor moves in the same transaction as the rows, and only while we still hold the job.
-            held = SyncJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt, status=SyncJob.Status.RUNNING).update(
-                page_token=cursor[0],
-                page_offset=cursor[1],
-                total=total,
-                done=F("done") + len(chunk.rows) + len(chunk.gone),
-                failed=F("failed") + chunk.failed,
-                lease_until=now + LEASE,
-            )
-            if not held:
-                raise SyncLeaseLost()
             followers_store(
                 account=self.account,
                 rows=chunk.rows,
@@ -329,12 +376,27 @@ class _FollowerSync:
                 # chunks together with the cursor that counts them, and the resumed job fetches them again.
                 wait_for_disk=False,
             )
+            if before is not None:
+                before.result()  # the chunk before commits first; if it failed, this one rolls back
+            # The cursor moves in the same transaction as the rows, and only while we still hold the job.
+            held = SyncJob.objects.filter(pk=self.job.pk, attempt=self.job.attempt, status=SyncJob.Status.RUNNING).update(
+                page_token=cursor[0],
+                page_offset=cursor[1],
+                total=total,
+                done=F("done") + len(chunk.rows) + len(chunk.gone),
+                failed=F("failed") + chunk.failed,
+                lease_until=now + LEASE,
+            )
+            if not held:
+                raise SyncLeaseLost()
 
     def run(self) -> None:
         try:
             self._pages()
+            self.store.finish()
         finally:
             self.fetcher.close()
+            self.store.close()
         self._finish()
 
     def _chunks(self):
@@ -369,7 +431,10 @@ class _FollowerSync:
             self._commit_pending(*window.popleft())
 
     def _commit_pending(self, pending, cursor: tuple[str, int], total: int) -> None:
-        self._commit_chunk(self.fetcher.result(pending), total=total, cursor=cursor)
+        chunk = self.fetcher.result(pending)
+        # Unknown tags are created here, before the chunk's transaction: its statement only reads the tags.
+        self.tag_map.resolve(chunk.tagids)
+        self.store.put(chunk, total=total, cursor=cursor)
 
     def _finish(self) -> None:
         now = timezone.now()
