@@ -25,6 +25,11 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
     return ppid, (utime + stime) / TICK, (cutime + cstime) / TICK
 
 
+def parent_pid(pid: int) -> int | None:
+    stat = _stat(pid)
+    return stat[0] if stat else None
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core of the machine has spent busy since boot (user, nice, system, interrupts, steal): every
     process, PostgreSQL and Redis included, and the kernel's own work (the loopback network)."""

@@ -16,12 +16,13 @@ Last line: ``follower_sync: <S> s, <M> MB peak RSS, <X>x COPY, <C> cpu-ms per 10
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
 import time
 
-from _cpu import CpuMeter
+from _cpu import CpuMeter, machine_busy_seconds, parent_pid
 from _servers import sandbox_point, sandbox_server
 from _setup import throwaway_database
 
@@ -88,10 +89,12 @@ def main() -> None:
             wechat_cpu = CpuMeter(root=sandbox.pid)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
-                database_cpu = CpuMeter(root=cursor.fetchone()[0])  # the server process of the sync's connection
+                # PostgreSQL's server, every connection: the sync stores on several, and the sandbox server has its own.
+                database_cpu = CpuMeter(root=parent_pid(cursor.fetchone()[0]) or 0)
             cpu.start()
             wechat_cpu.start()
             database_cpu.start()
+            machine_began = machine_busy_seconds()
             began = time.perf_counter()
             if args.queries:
                 with connection.execute_wrapper(timings):
@@ -99,6 +102,7 @@ def main() -> None:
             else:
                 job = sync.follower_sync_all(account=account)
             sync_seconds = time.perf_counter() - began
+            machine_seconds = machine_busy_seconds() - machine_began
             cpu_seconds = cpu.seconds()
             sandbox_seconds = wechat_cpu.seconds()
             database_seconds = database_cpu.seconds()
@@ -120,8 +124,13 @@ def main() -> None:
         )
         print(
             f"CPU: ours {cpu_seconds:.1f} s, the sandbox server's (WeChat's side, not ours) {sandbox_seconds:.1f} s "
-            f"({1000 * sandbox_seconds / stored * 1000:.1f} cpu-ms per 1000 followers), PostgreSQL's for the sync's "
-            f"connection {database_seconds:.1f} s (0 if the server is on another host)"
+            f"({1000 * sandbox_seconds / stored * 1000:.1f} cpu-ms per 1000 followers), PostgreSQL's, every "
+            f"connection (the sync's and the sandbox server's) {database_seconds:.1f} s (0 if the server is on another host)"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"the machine during the sync: {machine_seconds:.1f} cpu-s busy of {cores} cores x {sync_seconds:.1f} s "
+            f"({100 * machine_seconds / (cores * sync_seconds):.0f}%)"
         )
         print(f"peak RSS: {peak:.0f} MB (before the sync: {rss_before:.0f} MB)")
         print(f"bare COPY of the same {stored:,} rows: {copy_seconds:.1f} s")
