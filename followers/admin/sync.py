@@ -101,24 +101,7 @@ class SyncJobAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "kind", account_scoped_filter("account")]
     list_select_related = ["account"]
-    readonly_fields = [
-        "account",
-        "kind",
-        "status",
-        "progress",
-        "total",
-        "done",
-        "failed",
-        "page_token",
-        "page_offset",
-        "attempt",
-        "error_display",
-        "created_by",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "lease_until",
-    ]
+    readonly_fields = ["account", "kind", "created_by", "created_at", *LIVE_FIELDS]
     fields = readonly_fields
     actions = ["resume"]
     change_form_template = "admin/followers/syncjob/change_form.html"
