@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -272,3 +275,22 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"{sum(cases.values())} requests sent to the callback")
     for label, count in sorted(cases.items()):
         terminalreporter.write_line(f"  {label}: {count}")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_wait(port: int, server: subprocess.Popen, what: str, *, seconds: float = 60) -> None:
+    """Return once ``server`` accepts connections on ``port``; fail if it exits or takes longer than ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.1)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.http.body import Body, ChunkedReader, LengthReader
 
+from conftest import free_port, port_wait
 from wxsite import gunicorn_conf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,29 +21,16 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 LINGER = 2.0  # how long gunicorn waits for a client to close after the response
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module", params=["with the settings", "without them"])
 def one_sync_worker(request):
     """gunicorn with one sync worker, as the web runs, on a free port; yields (port, whether the settings apply)."""
-    port = _free_port()
+    port = free_port()
     configured = request.param == "with the settings"
     command = [GUNICORN, "tests.wsgi_tiny:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
     command += ["--config", "python:wxsite.gunicorn_conf"] if configured else ["--config", "/dev/null"]
     server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
+        port_wait(port, server, "gunicorn", seconds=30)
         yield port, configured
     finally:
         server.terminate()

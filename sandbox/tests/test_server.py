@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from conftest import free_port, port_wait
 
 ROOT = Path(__file__).resolve().parents[2]
 APPID = "wx5e7e000000000001"
@@ -30,32 +31,15 @@ SandboxFollowerFactory(app=app, openid={OPENID!r})
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "sandbox_serve did not start"
-            time.sleep(0.2)
-
-
 @contextmanager
 def sandbox_serving(database_url: str, *options: str) -> Iterator[str]:
     """``manage.py sandbox_serve`` on a free loopback port over ``database_url``; yields its API base URL."""
     env = {**os.environ, "DATABASE_URL": database_url, "SANDBOX_TEMPLATE_JOB_FINISH_DELAY": "3600"}  # no push leaves
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, str(ROOT / "manage.py"), "sandbox_serve", "--port", str(port), *options]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
-        _wait_for(port, process)
+        port_wait(port, process, "sandbox_serve")
         yield f"http://127.0.0.1:{port}/sandbox/"
     finally:
         process.terminate()
