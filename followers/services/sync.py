@@ -83,6 +83,20 @@ def _batch_info(account: OfficialAccount, batch: list[str]) -> tuple[list[dict],
     return entries, failed
 
 
+def _pool_close(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Shut ``pool`` down once each of its ``threads`` has closed its database connections, if it opened any: one
+    task per thread, which the barrier holds until every thread has one."""
+    barrier = threading.Barrier(threads)
+
+    def close_connection():
+        barrier.wait(timeout=30)
+        connections.close_all()
+
+    for future in [pool.submit(close_connection) for _ in range(threads)]:
+        future.result()
+    pool.shutdown()
+
+
 class Chunk(NamedTuple):
     """The followers of one chunk of openids, ready to store: rows, unfollowed openids, WeChat tag ids, the rows as
     COPY text on PostgreSQL (else None), and how many openids WeChat refused."""
@@ -175,16 +189,7 @@ class InfoFetcher:
         for future in self._pending:
             future.cancel()
         self._pending.clear()
-        # One task per thread (the barrier holds each until all have one): each closes its connection, if it opened one.
-        barrier = threading.Barrier(self.workers)
-
-        def close_connection():
-            barrier.wait(timeout=30)
-            connections.close_all()
-
-        for future in [self._pool.submit(close_connection) for _ in range(self.workers)]:
-            future.result()
-        self._pool.shutdown()
+        _pool_close(self._pool, self.workers)
         call_log.flush()
 
 
@@ -342,15 +347,7 @@ class ChunkStore:
         # The chunk under way ends (a failure before it rolls it back); then each thread closes its connection.
         if self._last is not None:
             self._last[0].exception()
-        barrier = threading.Barrier(STORE_CONNECTIONS)
-
-        def close_connection():
-            barrier.wait(timeout=30)
-            connections.close_all()
-
-        for future in [self._pool.submit(close_connection) for _ in range(STORE_CONNECTIONS)]:
-            future.result()
-        self._pool.shutdown()
+        _pool_close(self._pool, STORE_CONNECTIONS)
 
 
 class _FollowerSync:
