@@ -1,6 +1,7 @@
 """Admin for follower sync jobs (their page follows a running job live), and "Sync followers now" on official accounts."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field
 from django.db import transaction
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -41,10 +42,6 @@ _STATUS_COLOURS = {
     SyncJob.Status.SUCCEEDED: "synced",
     SyncJob.Status.FAILED: "failed",
 }
-
-
-def _or_dash(value):
-    return "-" if value is None or value == "" else value
 
 
 def _job_link(job: SyncJob):
@@ -125,15 +122,19 @@ class SyncJobAdmin(ReadOnlyAdmin):
         return {
             "job": job,
             "active": job.status in SyncJob.ACTIVE,
-            "details": [(SyncJob._meta.get_field(name).verbose_name, _or_dash(getattr(job, name))) for name in LIVE_DETAILS]
-            if details
-            else [],
+            "details": [self._detail(job, name) for name in LIVE_DETAILS] if details else [],
             "status_badge": self.status_badge(job),
             "progress": self.progress(job),
             "error": self.error_display(job),
             "live_url": reverse("admin:followers_syncjob_live", args=[job.pk]),
             "poll_seconds": LIVE_POLL_SECONDS,
         }
+
+    def _detail(self, job: SyncJob, name: str) -> tuple:
+        """(label, value) of one of the job's fields, the value shown as the form's readonly rows show it."""
+        field = SyncJob._meta.get_field(name)
+        value = getattr(job, name)
+        return field.verbose_name, display_for_field(None if value == "" else value, field, self.get_empty_value_display())
 
     def live_view(self, request, object_id):
         """The job's status and progress, asked for every few seconds by its page while the job runs (htmx)."""
