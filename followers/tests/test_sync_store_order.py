@@ -26,15 +26,18 @@ def generated(make_account, settings):
 
 class Recorder:
     """Wraps the chunk store: when each chunk's statement ran and when its transaction committed, by its first
-    openid, with a pause or a failure for a chosen chunk."""
+    openid. A chosen chunk can be held open for 0.5 s (``slow``), or until the next chunk's statement has started
+    (``hold``, for at most 30 s: only a store that writes two chunks at once gets there), and can fail."""
 
-    def __init__(self, monkeypatch, *, slow: int | None = None, fail: int | None = None):
+    def __init__(self, monkeypatch, *, slow: int | None = None, hold: int | None = None, fail: int | None = None):
         self.real = sync.followers_store
         self.lock = threading.Lock()
         self.chunks: list[str] = []  # first openid of each chunk, in the order the sync hands them to the store
         self.spans: dict[str, tuple[float, float]] = {}
         self.committed: list[str] = []
-        self.slow, self.fail = slow, fail
+        self.slow, self.hold, self.fail = slow, hold, fail
+        self.next_started = threading.Event()
+        self.held_until_next = None  # whether the held chunk saw the next one start
         monkeypatch.setattr(sync, "followers_store", self)
 
     def __call__(self, **kwargs):
@@ -43,9 +46,13 @@ class Recorder:
             index = len(self.chunks)
             self.chunks.append(first)
         began = time.monotonic()
+        if self.hold is not None and index == self.hold + 1:
+            self.next_started.set()
         written = self.real(**kwargs)
         if index == self.slow:
             time.sleep(0.5)
+        if index == self.hold:
+            self.held_until_next = self.next_started.wait(timeout=30)
         if index == self.fail:
             raise RuntimeError(f"chunk {index} failed")
         self.spans[first] = (began, time.monotonic())
@@ -54,24 +61,26 @@ class Recorder:
 
 
 def test_chunks_are_written_two_at_once_and_committed_in_order(generated, monkeypatch):
-    recorder = Recorder(monkeypatch, slow=0)
+    recorder = Recorder(monkeypatch, hold=0)
 
     job = sync.follower_sync_all(account=generated)
 
     assert (job.status, job.done) == (SyncJob.Status.SUCCEEDED, N)
     assert Follower.objects.filter(account=generated, subscribed=True).count() == N
     assert recorder.committed == recorder.chunks and len(recorder.chunks) == 5
-    # The second chunk was written while the first one (held 0.5 s) was still open, yet committed after it.
+    # The second chunk was written while the first one was still open, yet committed after it.
+    assert recorder.held_until_next is True
     first, second = (recorder.spans[openid] for openid in recorder.chunks[:2])
     assert second[0] < first[1]
 
 
 def test_a_failed_chunk_rolls_back_the_one_written_beside_it_and_the_job_resumes(generated, monkeypatch):
-    recorder = Recorder(monkeypatch, slow=1, fail=1)
+    recorder = Recorder(monkeypatch, hold=1, fail=1)
 
     with pytest.raises(RuntimeError, match="chunk 1 failed"):
         sync.follower_sync_all(account=generated)
 
+    assert recorder.held_until_next is True
     job = SyncJob.objects.get(account=generated)
     # Only the first chunk and its cursor: the third, written meanwhile on the other connection, rolled back.
     assert recorder.committed == recorder.chunks[:1] and len(recorder.chunks) >= 3
