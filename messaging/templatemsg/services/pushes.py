@@ -553,17 +553,29 @@ def _update_from_values(cursor, update: str, *, columns: str, rows: list[tuple],
 
 
 def _push_refresh_totals(push_id: int) -> None:
-    counts = dict(
-        TemplateMessage.objects.filter(push_id=push_id).values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
-    failed = sum(counts.get(s, 0) for s in (Status.FAILED, Status.FAILED_USER_BLOCK, Status.FAILED_SYSTEM))
-    accepted = sum(counts.get(s, 0) for s in (Status.SENT, Status.SUCCESS, Status.FAILED_USER_BLOCK, Status.FAILED_SYSTEM))
-    TemplatePush.objects.filter(pk=push_id).update(
-        sent_count=accepted,
-        success_count=counts.get(Status.SUCCESS, 0),
-        failed_count=failed,
-        heartbeat_at=timezone.now(),
-    )
+    """Count the push's messages by status and store the totals.
+
+    The counting runs under the push's row lock. Batches that finish together then write their totals one after
+    the other, and the last one counts after every earlier commit. Without the lock, a batch that counted before
+    another batch committed could write its smaller totals last.
+    """
+    with transaction.atomic():
+        if not TemplatePush.objects.select_for_update().filter(pk=push_id).values_list("pk", flat=True).first():
+            return
+        counts = _push_status_counts(push_id)
+        failed = sum(counts.get(s, 0) for s in (Status.FAILED, Status.FAILED_USER_BLOCK, Status.FAILED_SYSTEM))
+        accepted = sum(counts.get(s, 0) for s in (Status.SENT, Status.SUCCESS, Status.FAILED_USER_BLOCK, Status.FAILED_SYSTEM))
+        TemplatePush.objects.filter(pk=push_id).update(
+            sent_count=accepted,
+            success_count=counts.get(Status.SUCCESS, 0),
+            failed_count=failed,
+            heartbeat_at=timezone.now(),
+        )
+
+
+def _push_status_counts(push_id: int) -> dict[str, int]:
+    rows = TemplateMessage.objects.filter(push_id=push_id).values_list("status").annotate(n=Count("pk"))
+    return dict(rows.values_list("status", "n"))
 
 
 def _push_finish_if_done(push_id: int) -> bool:
