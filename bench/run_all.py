@@ -34,6 +34,12 @@ BENCHES = [
         ["--messages", "20000", "--latency-ms", "20", "--workers", "2", "--job-finish-delay", "60"],
         ["--messages", "500", "--job-finish-delay", "5"],
     ),
+    # Sending alone with one worker instead of two: how the rate follows the number of workers.
+    (
+        "template_push.py",
+        ["--messages", "20000", "--latency-ms", "20", "--workers", "1", "--job-finish-delay", "60"],
+        ["--messages", "500", "--workers", "1", "--job-finish-delay", "5"],
+    ),
 ]
 
 

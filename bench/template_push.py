@@ -202,6 +202,11 @@ def run(args, db) -> int:
         "cpu-ms/msg over the whole run, job-finish events included: "
         + ", ".join(f"{name} {1000 * cpu_total[name] / args.messages:.2f}" for name in parts)
     )
+    sending = t_sent - t0
+    print(
+        f"each worker process until every message was sent: {100 * cpu_at_sent['workers'] / args.workers / sending:.0f}%"
+        " of one core (a process runs Python on one core at a time)"
+    )
     cores = os.cpu_count() or 1
     for label, moment, seconds in (
         ("until every message was sent", cpu_at_sent, t_sent - t0),
