@@ -318,31 +318,43 @@ def _prepared_usable() -> bool:
 def _execute_prepared(cursor, sql: str, params: list) -> None:
     """``EXECUTE`` the statement prepared from ``sql`` in this session, preparing it first where it is not. A session
     that lost it (reset by a pooler) gets it again; outside a transaction the failed EXECUTE changed nothing."""
+    prepare, execute = _prepared_sql(sql)
     if getattr(connection, "inbound_prepared_on", None) is not connection.connection:
-        _prepare(cursor, sql)
-    execute = f"EXECUTE {_PREPARED} ({', '.join(['%s'] * len(params))})"
+        _prepare(cursor, prepare)
     try:
         cursor.execute(execute, params)
     except DatabaseError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != _UNDEFINED_PREPARED_STATEMENT:
+        if _pgcode(exc) != _UNDEFINED_PREPARED_STATEMENT:
             raise
-        _prepare(cursor, sql)
+        _prepare(cursor, prepare)
         cursor.execute(execute, params)
 
 
 _UNDEFINED_PREPARED_STATEMENT, _DUPLICATE_PREPARED_STATEMENT = "26000", "42P05"
 
 
-def _prepare(cursor, sql: str) -> None:
+@functools.cache
+def _prepared_sql(sql: str) -> tuple[str, str]:
+    """``PREPARE`` for ``sql`` (its ``%s`` numbered ``$1``, ``$2``…) and the ``EXECUTE`` that binds its values."""
     pieces = sql.split("%s")
     numbered = "".join(f"{piece}${n}" for n, piece in enumerate(pieces[:-1], start=1)) + pieces[-1]
+    values = ", ".join(["%s"] * (len(pieces) - 1))
+    return f"PREPARE {_PREPARED} AS {numbered}", f"EXECUTE {_PREPARED} ({values})"
+
+
+def _prepare(cursor, prepare: str) -> None:
     try:
-        cursor.execute(f"PREPARE {_PREPARED} AS {numbered}")
+        cursor.execute(prepare)
     except DatabaseError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != _DUPLICATE_PREPARED_STATEMENT:
+        if _pgcode(exc) != _DUPLICATE_PREPARED_STATEMENT:
             raise
     # The driver connection it was prepared on, kept so that a new connection cannot be mistaken for it.
     connection.inbound_prepared_on = connection.connection
+
+
+def _pgcode(exc: DatabaseError) -> str | None:
+    """PostgreSQL's SQLSTATE of the driver's error that Django's ``exc`` wraps."""
+    return getattr(exc.__cause__, "pgcode", None)
 
 
 _expires_field = CallbackSignature._meta.get_field("expires_at")
