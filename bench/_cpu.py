@@ -30,6 +30,14 @@ def parent_pid(pid: int) -> int | None:
     return stat[0] if stat else None
 
 
+CORES = os.cpu_count() or 1
+
+
+def busy_percent(busy_seconds: float, wall_seconds: float) -> float:
+    """How much of all the machine's cores ``busy_seconds`` (of ``machine_busy_seconds``) took over ``wall_seconds``."""
+    return 100 * busy_seconds / (CORES * wall_seconds)
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core of the machine has spent busy since boot (user, nice, system, interrupts, steal): every
     process, PostgreSQL and Redis included, and the kernel's own work (the loopback network)."""

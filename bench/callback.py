@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "bench"))  # also when gunicorn imports this module as bench.callback
 
-from _cpu import CpuMeter, machine_busy_seconds  # noqa: E402
+from _cpu import CORES, CpuMeter, busy_percent, machine_busy_seconds  # noqa: E402
 
 from wxsite.heap import heap_freeze  # noqa: E402
 
@@ -631,10 +631,9 @@ def under_gunicorn(args, db: dict, var_dir: str) -> None:
         f"our cpu (gunicorn and this client): {1000 * cpu_seconds / max(n, 1):.2f} cpu-ms per request,"
         f" of which the client (this process, standing for WeChat) {1000 * client_seconds / max(n, 1):.2f}"
     )
-    cores = os.cpu_count() or 1
     print(
-        f"the machine: {1000 * machine_seconds / max(n, 1):.2f} cpu-ms per request busy on {cores} cores"
-        f" ({100 * machine_seconds / (cores * wall_seconds):.0f}% of them: gunicorn, the client, PostgreSQL, Redis,"
+        f"the machine: {1000 * machine_seconds / max(n, 1):.2f} cpu-ms per request busy on {CORES} cores"
+        f" ({busy_percent(machine_seconds, wall_seconds):.0f}% of them: gunicorn, the client, PostgreSQL, Redis,"
         " the kernel)"
     )
     if args.timeline:
@@ -669,7 +668,7 @@ def main() -> None:
         help="what the load run (--gunicorn) calls: the callback, or one of its floors",
     )
     parser.add_argument("--timeline", action="store_true", help="latency per second of the load run (--gunicorn)")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2 * CORES + 1, help="gunicorn sync workers")
     args = parser.parse_args()
 
     var_dir = tempfile.mkdtemp(prefix="bench_callback_")

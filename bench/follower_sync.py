@@ -16,13 +16,12 @@ Last line: ``follower_sync: <S> s, <M> MB peak RSS, <X>x COPY, <C> cpu-ms per 10
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
 import time
 
-from _cpu import CpuMeter, machine_busy_seconds, parent_pid
+from _cpu import CORES, CpuMeter, busy_percent, machine_busy_seconds, parent_pid
 from _servers import sandbox_point, sandbox_server
 from _setup import throwaway_database
 
@@ -127,10 +126,9 @@ def main() -> None:
             f"({1000 * sandbox_seconds / stored * 1000:.1f} cpu-ms per 1000 followers), PostgreSQL's, every "
             f"connection (the sync's and the sandbox server's) {database_seconds:.1f} s (0 if the server is on another host)"
         )
-        cores = os.cpu_count() or 1
         print(
-            f"the machine during the sync: {machine_seconds:.1f} cpu-s busy of {cores} cores x {sync_seconds:.1f} s "
-            f"({100 * machine_seconds / (cores * sync_seconds):.0f}%)"
+            f"the machine during the sync: {machine_seconds:.1f} cpu-s busy of {CORES} cores x {sync_seconds:.1f} s "
+            f"({busy_percent(machine_seconds, sync_seconds):.0f}%)"
         )
         print(f"peak RSS: {peak:.0f} MB (before the sync: {rss_before:.0f} MB)")
         print(f"bare COPY of the same {stored:,} rows: {copy_seconds:.1f} s")

@@ -24,7 +24,7 @@ import secrets
 import sys
 import time
 
-from _cpu import CpuMeter
+from _cpu import CORES, CpuMeter, busy_percent
 from _servers import celery_workers, sandbox_point, sandbox_server, web_server
 from _setup import throwaway_database
 
@@ -207,17 +207,16 @@ def run(args, db) -> int:
         f"each worker process until every message was sent: {100 * cpu_at_sent['workers'] / args.workers / sending:.0f}%"
         " of one core (a process runs Python on one core at a time)"
     )
-    cores = os.cpu_count() or 1
     for label, moment, seconds in (
-        ("until every message was sent", cpu_at_sent, t_sent - t0),
+        ("until every message was sent", cpu_at_sent, sending),
         ("over the whole run", cpu_total, t_all_final - t0),
     ):
         machine = moment["machine"]
         rest = machine - moment["ours"] - moment["theirs"]
         print(
-            f"the machine {label}: {1000 * machine / args.messages:.2f} cpu-ms/msg busy on {cores} cores"
-            f" ({100 * machine / (cores * seconds):.0f}% of them), of which neither ours nor theirs"
-            f" (PostgreSQL, Redis, the kernel) {1000 * rest / args.messages:.2f}; {cores} cores give {cores:.2f}"
+            f"the machine {label}: {1000 * machine / args.messages:.2f} cpu-ms/msg busy on {CORES} cores"
+            f" ({busy_percent(machine, seconds):.0f}% of them), of which neither ours nor theirs"
+            f" (PostgreSQL, Redis, the kernel) {1000 * rest / args.messages:.2f}; {CORES} cores give {CORES:.2f}"
             f" cpu-ms per message at 1,000 msg/s"
         )
     print(
