@@ -249,6 +249,27 @@ def test_the_pool_holds_at_most_its_size_of_connections(settings):
         pool.close()
 
 
+def test_the_pools_statements_are_prepared_once_per_connection(settings):
+    pool = server.ConnectionPool(1, server._pg_connect)
+    sql = "SELECT %s::int + %s::int"
+    try:
+        for n in range(3):
+            with pool.cursor() as cursor:
+                cursor.execute(sql, [n, 1])
+                assert cursor.fetchone() == (n + 1,)
+                cursor.execute("SELECT statement FROM pg_prepared_statements")
+                assert [row[0] for row in cursor.fetchall()] == ["PREPARE sandbox_1 AS SELECT $1::int + $2::int"]
+        with pytest.raises(psycopg2.errors.DivisionByZero), pool.cursor() as cursor:
+            cursor.execute("SELECT 1 / %s", [0])
+        with pool.cursor() as cursor:  # a new connection, its statements prepared anew
+            cursor.execute(sql, [2, 2])
+            assert cursor.fetchone() == (4,)
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone() == (1,)
+    finally:
+        pool.close()
+
+
 # Over HTTP: the sandbox served on the test database, as the push bench serves it.
 
 
