@@ -40,6 +40,17 @@ BENCHES = [
         ["--messages", "20000", "--latency-ms", "20", "--workers", "1", "--job-finish-delay", "60"],
         ["--messages", "500", "--workers", "1", "--job-finish-delay", "5"],
     ),
+    # One batch of 4 calls in flight per worker, where a worker and not the machine bounds the rate: one, then two.
+    (
+        "template_push.py",
+        ["--messages", "4000", "--workers", "1", "--pool", "1", "--threads", "4", "--job-finish-delay", "30"],
+        ["--messages", "200", "--workers", "1", "--pool", "1", "--threads", "4", "--job-finish-delay", "5"],
+    ),
+    (
+        "template_push.py",
+        ["--messages", "4000", "--workers", "2", "--pool", "1", "--threads", "4", "--job-finish-delay", "30"],
+        ["--messages", "200", "--workers", "2", "--pool", "1", "--threads", "4", "--job-finish-delay", "5"],
+    ),
 ]
 
 
