@@ -161,15 +161,17 @@ class _Slot:
 
 
 class PreparingCursor:
-    """A DB-API cursor whose statements with parameters are prepared on their connection the first time and then
-    executed by name. The same SQL with ``%s`` placeholders as any cursor takes; the rest of the cursor as it is."""
+    """A DB-API cursor whose statements with positional parameters are prepared on their connection the first time
+    and then executed by name. The same SQL with ``%s`` placeholders as any cursor takes; the rest of the cursor as
+    it is."""
 
     def __init__(self, cursor, prepared: dict[str, str]):
         self._cursor = cursor
         self._prepared = prepared
 
     def execute(self, sql: str, params=None):
-        if not params:
+        if not params or not isinstance(params, list | tuple) or "%%" in sql:
+            # Nothing to bind, named parameters, or an escaped % that PREPARE would not read as the driver does.
             return self._cursor.execute(sql, params)
         name = self._prepared.get(sql)
         if name is None:

@@ -259,6 +259,13 @@ def test_the_pools_statements_are_prepared_once_per_connection(settings):
                 assert cursor.fetchone() == (n + 1,)
                 cursor.execute("SELECT statement FROM pg_prepared_statements")
                 assert [row[0] for row in cursor.fetchall()] == ["PREPARE sandbox_1 AS SELECT $1::int + $2::int"]
+        with pool.cursor() as cursor:  # named parameters and an escaped % run as they are, unprepared
+            cursor.execute("SELECT %(n)s::int, '100%%'", {"n": 7})
+            assert cursor.fetchone() == (7, "100%")
+            cursor.execute("SELECT %s::text || '%%'", [5])
+            assert cursor.fetchone() == ("5%",)
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone() == (1,)
         with pytest.raises(psycopg2.errors.DivisionByZero), pool.cursor() as cursor:
             cursor.execute("SELECT 1 / %s", [0])
         with pool.cursor() as cursor:  # a new connection, its statements prepared anew
