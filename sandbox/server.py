@@ -163,7 +163,8 @@ class _Slot:
 class PreparingCursor:
     """A DB-API cursor whose statements with positional parameters are prepared on their connection the first time
     and then executed by name. The same SQL with ``%s`` placeholders as any cursor takes; the rest of the cursor as
-    it is."""
+    it is. Each distinct text stays prepared as long as its connection: it serves a fixed set of statements (the
+    fast send's), not SQL built per call."""
 
     def __init__(self, cursor, prepared: dict[str, str]):
         self._cursor = cursor
