@@ -24,7 +24,6 @@ import itertools
 import json
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from urllib.parse import parse_qsl
 from django.db import close_old_connections
 from django.db.backends.signals import connection_created
 
+from messaging.inbound.prepared import prepared_statement
 from wxsite.heap import heap_freeze
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class ConnectionPool:
 
 
 class _Slot:
-    """One of the pool's connections and the statements prepared on it (SQL → the name it was prepared as)."""
+    """One of the pool's connections and the statements prepared on it (SQL → the EXECUTE that runs it)."""
 
     __slots__ = ("conn", "prepared")
 
@@ -174,19 +174,15 @@ class PreparingCursor:
         if not params or not isinstance(params, list | tuple) or "%%" in sql:
             # Nothing to bind, named parameters, or an escaped % that PREPARE would not read as the driver does.
             return self._cursor.execute(sql, params)
-        name = self._prepared.get(sql)
-        if name is None:
-            name = f"sandbox_{len(self._prepared) + 1}"
-            numbers = itertools.count(1)
-            self._cursor.execute(f"PREPARE {name} AS " + _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql))
-            self._prepared[sql] = name
-        return self._cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+        execute = self._prepared.get(sql)
+        if execute is None:
+            prepare, execute = prepared_statement(f"sandbox_{len(self._prepared) + 1}", sql)
+            self._cursor.execute(prepare)
+            self._prepared[sql] = execute
+        return self._cursor.execute(execute, params)
 
     def __getattr__(self, attr):
         return getattr(self._cursor, attr)
-
-
-_PLACEHOLDER = re.compile(r"%s")
 
 
 def _db_error(exc: Exception) -> bool:

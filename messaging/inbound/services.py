@@ -20,6 +20,7 @@ from wechat import outgoing
 
 from . import effects, replies
 from .models import CallbackSignature, InboundMessage
+from .prepared import prepared_statement
 
 logger = logging.getLogger(__name__)
 
@@ -318,7 +319,7 @@ def _prepared_usable() -> bool:
 def _execute_prepared(cursor, sql: str, params: list) -> None:
     """``EXECUTE`` the statement prepared from ``sql`` in this session, preparing it first where it is not. A session
     that lost it (reset by a pooler) gets it again; outside a transaction the failed EXECUTE changed nothing."""
-    prepare, execute = _prepared_sql(sql)
+    prepare, execute = prepared_statement(_PREPARED, sql)
     if getattr(connection, "inbound_prepared_on", None) is not connection.connection:
         _prepare(cursor, prepare)
     try:
@@ -331,15 +332,6 @@ def _execute_prepared(cursor, sql: str, params: list) -> None:
 
 
 _UNDEFINED_PREPARED_STATEMENT, _DUPLICATE_PREPARED_STATEMENT = "26000", "42P05"
-
-
-@functools.cache
-def _prepared_sql(sql: str) -> tuple[str, str]:
-    """``PREPARE`` for ``sql`` (its ``%s`` numbered ``$1``, ``$2``…) and the ``EXECUTE`` that binds its values."""
-    pieces = sql.split("%s")
-    numbered = "".join(f"{piece}${n}" for n, piece in enumerate(pieces[:-1], start=1)) + pieces[-1]
-    values = ", ".join(["%s"] * (len(pieces) - 1))
-    return f"PREPARE {_PREPARED} AS {numbered}", f"EXECUTE {_PREPARED} ({values})"
 
 
 def _prepare(cursor, prepare: str) -> None:
